@@ -1,0 +1,172 @@
+"""The ``runbook`` command: argument parsing, exit codes, wiring. Nothing else.
+
+Exit codes: 0 success; 1 the plan or run has errors; 2 unusable input (one message on stderr,
+never a traceback). Textual is imported only by the commands that open a screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+OK, FINDINGS, UNUSABLE = 0, 1, 2
+
+
+class Unusable(Exception):
+    """Input the command cannot use; the message goes to stderr, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="runbook",
+        description="Live maintenance-window runbook tracker: review the plan, run it, "
+        "watch it, report it.",
+    )
+    from runbook import __version__
+
+    p.add_argument("--version", action="version", version=f"runbook {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def db(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", metavar="PATH",
+                        help="event store (default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
+
+    def sampling(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--samples", type=_positive, default=10_000, metavar="N",
+                        help="Monte Carlo samples (default 10000)")
+        sp.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+
+    c = sub.add_parser("check", help="validate a runbook and review the plan")
+    c.add_argument("runbook", metavar="RUNBOOK")
+    c.add_argument("--json", action="store_true", help="print JSON (DESIGN §4)")
+    sampling(c)
+    c.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    c.add_argument("--verbose", "-v", action="store_true", help="also list informational notes")
+    db(c)
+
+    r = sub.add_parser("run", help="operator screen: start or resume a run")
+    r.add_argument("runbook", metavar="RUNBOOK")
+    db(r)
+    r.add_argument("--operator", metavar="NAME", help="who is operating (default: login name)")
+    r.add_argument("--rehearsal", action="store_true", help="label the run a rehearsal")
+
+    w = sub.add_parser("watch", help="follow a run live, read-only")
+    w.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: newest)")
+    db(w)
+
+    s = sub.add_parser("simulate", help="replay scripted actions on a simulated clock")
+    s.add_argument("runbook", metavar="RUNBOOK")
+    s.add_argument("--events", required=True, metavar="SCRIPT", help="events script (YAML)")
+    s.add_argument("--json", action="store_true", help="print JSON (DESIGN §4)")
+    db(s)
+    sampling(s)
+    s.add_argument("--label", choices=["live", "rehearsal"], default="rehearsal",
+                   help="label of the recorded run (with --db; default rehearsal)")
+    s.add_argument("--operator", metavar="NAME", default="simulator")
+    s.add_argument("--notify", action="store_true", help="fire the runbook's alert hooks")
+
+    d = sub.add_parser("demo", help="the bundled example, replayed in the TUI")
+    d.add_argument("--speed", type=float, default=None, metavar="X",
+                   help="simulated seconds per real second (default: about two minutes in all)")
+
+    rp = sub.add_parser("report", help="post-run timing log")
+    rp.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: newest)")
+    db(rp)
+    rp.add_argument("--format", choices=["md", "csv", "json", "html"], default="md")
+    rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    ru = sub.add_parser("runs", help="list the runs in a store")
+    db(ru)
+    ru.add_argument("--json", action="store_true")
+
+    ca = sub.add_parser("calibrate", help="propose estimates from past runs")
+    ca.add_argument("runbook", metavar="RUNBOOK")
+    db(ca)
+    ca.add_argument("--label", choices=["live", "rehearsal", "all"], default="all")
+    ca.add_argument("--write", metavar="FILE", help="write an updated runbook to FILE")
+    ca.add_argument("--json", action="store_true")
+
+    sub.add_parser("schema", help="print the JSON Schema of the runbook format")
+    return p
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 100:
+        raise argparse.ArgumentTypeError("use at least 100 samples")
+    return value
+
+
+def db_path(arg: str | None) -> str:
+    from runbook.store import default_path
+
+    return arg or str(default_path())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from runbook.loader import load_runbook
+    from runbook.review import as_json, review
+
+    loaded = load_runbook(args.runbook)
+    prior, history = None, None
+    if args.db or os.environ.get("RUNBOOK_DB"):
+        from runbook.calibrate import prior_from_store
+
+        prior, history = prior_from_store(loaded.plan, db_path(args.db))
+    rv = review(loaded, samples=args.samples, seed=args.seed, prior=prior, history=history)
+    if args.json:
+        print(json.dumps(as_json(rv), indent=2, ensure_ascii=False))
+    else:
+        from runbook.text import review_text
+
+        print(review_text(rv, verbose=args.verbose))
+    if rv.errors or (args.strict and rv.warnings):
+        return FINDINGS
+    return OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from runbook.model import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return OK
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    if name in ("check", "schema"):
+        return globals()[f"cmd_{name}"]
+    from runbook import commands
+
+    return getattr(commands, f"cmd_{name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from runbook.loader import LoadError
+
+    try:
+        return _command(args.command)(args)
+    except LoadError as e:
+        print(e.render(), file=sys.stderr)
+        return UNUSABLE
+    except Unusable as e:
+        print(f"runbook: {e}", file=sys.stderr)
+        return UNUSABLE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return OK
+    except Exception as e:  # store errors and the like: one line, no traceback
+        from runbook.store import StoreError
+
+        if isinstance(e, StoreError):
+            print(f"runbook: {e}", file=sys.stderr)
+            return UNUSABLE
+        raise

@@ -1,0 +1,326 @@
+"""Monte Carlo forecast of the resume time. Pure: (plan, state, now) -> Forecast; no I/O, no clock.
+
+Model (see docs/forecast.md for the reasoning):
+
+* Each step's duration is triangular on (optimistic, likely, pessimistic). Samples are drawn once,
+  when the plan loads, from a generator seeded by (seed, step id), so a refresh never flickers and
+  editing one step does not reshuffle the others.
+* A shared bias factor k per sample scales all remaining work: ln k ~ N(mu_n, tau_n²), the
+  normal-normal update of a prior N(mu_0, tau_0²) by the log ratios actual/likely of the steps
+  completed so far (each clipped to [ln 1/4, ln 4]; sigma 0.6). With no history mu_0 = 0, so a plan
+  of symmetric estimates is forecast around their sum; history (``runbook check --db``) sets mu_0.
+* A running step is conditioned on its elapsed time e: u' = F(e/k) + U (1 - F(e/k)). Past its
+  likely estimate it also keeps an exponential tail with mean half the overrun so far, so a step
+  past its pessimistic estimate never "finishes now".
+* At load, LP[i] = D[i] + max over successors LP[j] (longest remaining path to the resuming step,
+  per sample). A refresh only looks at the frontier (running and ready steps):
+  R = max(running: rem + k·max LP[succ]; ready: k·LP) and T = now + R. Ready steps are assumed to
+  start at once: people are not a limit (model a shared operator as an explicit ``after``).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from runbook.plan import MAIN, Plan
+from runbook.state import COMPLETED, DONE, FAILED, READY, RUNNING, SKIPPED, RunState
+
+LOG_CLIP = math.log(4.0)
+TAIL_SHARE = 0.5  # a step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Belief about ln(actual / likely) before this run: N(mu0, tau0²); sigma = per-step noise."""
+
+    mu0: float = 0.0
+    tau0: float = 0.25
+    sigma: float = 0.6
+    runs: int = 0  # past runs it was learned from; 0 = the plan alone
+
+
+@dataclass(frozen=True)
+class Forecast:
+    at: datetime
+    path: str
+    resumed_at: datetime | None
+    p50: datetime
+    p80: datetime
+    p90: datetime
+    recommended: datetime  # the policy.confidence quantile
+    p_on_time: float
+    p_hard_deadline: float | None
+    decision_deadline: datetime | None
+    contingency: str | None  # the contingency the deadline is for
+    contingency_need_s: float | None  # its confidence-quantile duration
+    p_on_time_if_triggered: float | None
+    bias: float  # median multiplier learned so far (1.0 = as planned)
+    learned_from: int  # completed steps that taught the bias
+
+    @property
+    def resumed(self) -> bool:
+        return self.resumed_at is not None
+
+
+@dataclass(frozen=True)
+class Criticality:
+    share: dict[str, float]  # step id -> share of samples in which it is on the longest path
+    path: list[str]  # the critical path, first step first
+    mean_s: float  # mean duration of the main path to the resuming step
+
+
+@dataclass
+class _Digest:
+    revision: int
+    bias: tuple[np.ndarray, float, int]
+    ready: np.ndarray  # k * max LP over ready steps
+    running: list[tuple[int, object, np.ndarray | None]]  # (step, its state, k * LP after it)
+
+
+def tri_ppf(u: np.ndarray, a, m, b) -> np.ndarray:
+    """Inverse CDF of the triangular distribution; a = m = b allowed."""
+    width = b - a
+    c = np.where(width > 0, (m - a) / np.where(width > 0, width, 1), 0.5)
+    left = a + np.sqrt(u * width * (m - a))
+    right = b - np.sqrt((1 - u) * width * (b - m))
+    return np.where(u < c, left, right)
+
+
+def tri_cdf(x: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
+    width = b - a
+    if width <= 0:
+        return (x >= b).astype(x.dtype)
+    lo = (x - a) ** 2 / (width * (m - a)) if m > a else np.zeros_like(x)
+    hi = 1 - (b - x) ** 2 / (width * (b - m)) if b > m else np.ones_like(x)
+    out = np.where(x <= m, lo, hi)
+    return np.clip(np.where(x <= a, 0.0, np.where(x >= b, 1.0, out)), 0.0, 1.0).astype(x.dtype)
+
+
+def _utc(t: datetime) -> datetime:
+    """A plain stdlib UTC datetime (fast arithmetic; callers localise for display)."""
+    return datetime.fromtimestamp(t.timestamp(), UTC)
+
+
+def _quantile_index(q: float, n: int) -> int:
+    return min(n - 1, max(0, math.ceil(q * n) - 1))
+
+
+class Forecaster:
+    """Samples drawn once per plan; :meth:`forecast` answers cheaply for any state and time."""
+
+    def __init__(self, plan: Plan, samples: int = 10_000, seed: int = 0, prior: Prior | None = None):
+        if samples < 100:
+            raise ValueError("at least 100 samples are needed for a forecast")
+        self.plan = plan
+        self.samples = samples
+        self.seed = seed
+        self.prior = prior or Prior()
+        n = len(plan.steps)
+        self.a = np.array([s.optimistic for s in plan.steps], dtype=np.float32)
+        self.m = np.array([s.likely for s in plan.steps], dtype=np.float32)
+        self.b = np.array([s.pessimistic for s in plan.steps], dtype=np.float32)
+        self.U = np.empty((n, samples), dtype=np.float32)
+        for s in plan.steps:
+            rng = np.random.default_rng([seed, zlib.crc32(s.id.encode())])
+            self.U[s.index] = rng.random(samples, dtype=np.float32)
+        self.Z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
+        self.order = plan.topo_order()
+        # Steps that matter for each path's resume time: the resuming step and its ancestors.
+        self.relevant = np.zeros(n, dtype=bool)
+        for r in plan.resume.values():
+            self.relevant[list(plan.ancestors(r))] = True
+        self.rel_succs = [tuple(j for j in plan.succs[i] if self.relevant[j]) for i in range(n)]
+        self._lp_key: frozenset[int] | None = None
+        self._lp: np.ndarray | None = None
+        self._k_key: tuple[int, float] | None = None
+        self._k: np.ndarray | None = None
+        self._mu_tau = (self.prior.mu0, self.prior.tau0)
+        self._digested: _Digest | None = None
+        self._need_cache: dict[tuple, tuple[np.ndarray, float]] = {}
+        self._qs = [_quantile_index(q, samples) for q in (0.5, 0.8, 0.9, plan.policy.confidence)]
+        self._announced = _utc(plan.announced)
+        self._hard = _utc(plan.hard_deadline) if plan.hard_deadline else None
+
+    # -- precomputation -------------------------------------------------------------------------
+
+    def durations(self) -> np.ndarray:
+        """D[i, s]: sampled duration of step i in sample s, seconds (float32)."""
+        return tri_ppf(self.U, self.a[:, None], self.m[:, None], self.b[:, None]).astype(np.float32)
+
+    def longest_remaining(self, zero: frozenset[int] = frozenset()) -> np.ndarray:
+        """LP[i, s]: longest path from the start of step i through its path's resuming step."""
+        if self._lp is not None and self._lp_key == zero:
+            return self._lp
+        lp = self.durations()
+        if zero:
+            lp[list(zero)] = 0.0
+        for i in reversed(self.order):
+            if not self.relevant[i]:
+                continue
+            succ = self.rel_succs[i]
+            if len(succ) == 1:
+                lp[i] += lp[succ[0]]
+            elif succ:
+                lp[i] += lp[list(succ)].max(axis=0)
+        self._lp, self._lp_key = lp, zero
+        return lp
+
+    def bias(self, state: RunState) -> tuple[np.ndarray, float, int]:
+        """Per-sample multiplier k for remaining work, its median, and how many steps taught it."""
+        return self._digest(state).bias
+
+    def _digest(self, state: RunState) -> _Digest:
+        """What a refresh needs from ``state``, computed once per state revision."""
+        if self._digested is not None and self._digested.revision == state.revision:
+            return self._digested
+        plan = self.plan
+        ratios = []
+        for s in plan.steps:
+            st = state.steps[s.id]
+            if st.status == COMPLETED and s.likely >= 1.0 and st.actual_s and st.actual_s > 0:
+                ratios.append(min(LOG_CLIP, max(-LOG_CLIP, math.log(st.actual_s / s.likely))))
+        key = (len(ratios), round(sum(ratios), 9))
+        if self._k is None or key != self._k_key:
+            p = self.prior
+            tau2 = 1.0 / (1.0 / p.tau0**2 + len(ratios) / p.sigma**2)
+            mu = tau2 * (p.mu0 / p.tau0**2 + sum(ratios) / p.sigma**2)
+            self._k = np.exp(mu + math.sqrt(tau2) * self.Z).astype(np.float32)
+            self._k_key, self._mu_tau = key, (mu, math.sqrt(tau2))
+        k = self._k
+        skipped = [plan.by_id[i].index for i in state.ids(SKIPPED)]
+        done = [plan.by_id[i].index for i in state.ids(COMPLETED)] if skipped else []
+        lp = self.longest_remaining(frozenset(skipped + done))
+        ready = np.zeros(self.samples, dtype=np.float32)
+        running = []
+        for i in plan.paths[state.path]:
+            if not self.relevant[i]:
+                continue
+            st = state.steps[plan.steps[i].id]
+            if st.status in (READY, FAILED):
+                np.maximum(ready, lp[i], out=ready)
+            elif st.status == RUNNING:
+                succ = self.rel_succs[i]
+                after = None
+                if succ:
+                    after = k * (lp[succ[0]] if len(succ) == 1 else lp[list(succ)].max(axis=0))
+                running.append((i, st, after))
+        self._digested = _Digest(state.revision, (k, math.exp(self._mu_tau[0]), len(ratios)),
+                                 k * ready, running)
+        return self._digested
+
+    # -- refresh ----------------------------------------------------------------------------------
+
+    def remaining(self, state: RunState, now: datetime) -> np.ndarray | None:
+        """Seconds from ``now`` until the active path resumes service, per sample; None if resumed."""
+        if state.resumed:
+            return None
+        digest = self._digest(state)
+        k = digest.bias[0]
+        out = digest.ready.copy()
+        for i, st, after in digest.running:
+            rem = self._running_remaining(i, st.elapsed_s(now), k)
+            if after is not None:
+                rem += after
+            np.maximum(out, rem, out=out)
+        return out
+
+    def _running_remaining(self, i: int, elapsed: float, k: np.ndarray) -> np.ndarray:
+        a, m, b = float(self.a[i]), float(self.m[i]), float(self.b[i])
+        u = self.U[i]
+        e = np.float32(elapsed)
+        fx = tri_cdf(e / k, a, m, b)
+        finish = k * tri_ppf(fx + u * (1 - fx), a, m, b)
+        over = e - k * m
+        if elapsed > 0 and np.any(over > 0):
+            stuck = e + TAIL_SHARE * np.maximum(over, 0) * -np.log1p(-u)
+            finish = np.maximum(finish, stuck)
+        return np.maximum(finish - e, 0).astype(np.float32)
+
+    def contingency_need(self, contingency: str, state: RunState) -> tuple[np.ndarray, float]:
+        """Duration of ``contingency`` if started now, per sample, and its confidence quantile."""
+        k, _, _ = self.bias(state)
+        lp = self.longest_remaining(self._lp_key or frozenset())
+        key = (contingency, self._lp_key, self._k_key)
+        if key not in self._need_cache:
+            starts = [i for i in self.plan.paths[contingency]
+                      if self.relevant[i] and not self.plan.steps[i].preds]
+            need = k * lp[starts].max(axis=0) if starts else np.zeros(self.samples, np.float32)
+            if len(self._need_cache) > 8:
+                self._need_cache.clear()
+            q = self._qs[3]
+            self._need_cache[key] = (need, float(np.partition(need, q)[q]))
+        return self._need_cache[key]
+
+    def forecast(self, state: RunState, now: datetime) -> Forecast:
+        """The resume forecast for ``state`` at ``now``; all times aware UTC."""
+        plan = self.plan
+        now = _utc(now)
+        _, bias, learned = self.bias(state)
+        rem = self.remaining(state, now)
+        if rem is None:
+            t = _utc(state.resumed_at)
+            on_time = 1.0 if t <= self._announced else 0.0
+            return Forecast(now, state.path, t, t, t, t, t, on_time, None, None, None, None, None,
+                            bias, learned)
+        until_announced = (self._announced - now).total_seconds()
+        qs = self._qs
+        part = np.partition(rem, qs)
+        p50, p80, p90, pconf = (now + timedelta(seconds=float(part[i])) for i in qs)
+        p_on_time = float(np.count_nonzero(rem <= until_announced)) / self.samples
+        p_hard = None
+        if self._hard is not None:
+            until_hard = (self._hard - now).total_seconds()
+            p_hard = float(np.count_nonzero(rem <= until_hard)) / self.samples
+        deadline = best = need_s = p_if = None
+        if state.path == MAIN:
+            for c in plan.contingencies:
+                need, q = self.contingency_need(c, state)
+                d = self._announced - timedelta(seconds=q)
+                if deadline is None or d > deadline:
+                    deadline, best, need_s = d, c, q
+                    p_if = float(np.count_nonzero(need <= until_announced)) / self.samples
+        return Forecast(
+            at=now, path=state.path, resumed_at=None, p50=p50, p80=p80, p90=p90, recommended=pconf,
+            p_on_time=p_on_time, p_hard_deadline=p_hard, decision_deadline=deadline,
+            contingency=best, contingency_need_s=need_s, p_on_time_if_triggered=p_if,
+            bias=bias, learned_from=learned,
+        )
+
+    # -- plan review --------------------------------------------------------------------------------
+
+    def criticality(self) -> Criticality:
+        """Per-step share of samples on the longest path to the main resuming step."""
+        plan = self.plan
+        r = plan.resume[MAIN]
+        d = self.durations()
+        lp = self.longest_remaining(frozenset())
+        ef = np.zeros_like(d)
+        main = [i for i in self.order if plan.steps[i].path == MAIN and self.relevant[i]]
+        in_main = set(plan.ancestors(r))
+        main = [i for i in main if i in in_main]
+        for i in main:
+            preds = plan.steps[i].preds
+            if len(preds) == 1:
+                ef[i] = ef[preds[0]] + d[i]
+            elif preds:
+                ef[i] = ef[list(preds)].max(axis=0) + d[i]
+            else:
+                ef[i] = d[i]
+        total = ef[r]
+        share: dict[str, float] = {}
+        for i in main:
+            through = ef[i] - d[i] + lp[i]
+            on = np.isclose(through, total, rtol=1e-5, atol=1e-2)
+            share[plan.steps[i].id] = float(np.count_nonzero(on)) / self.samples
+        mean_ef = {i: float(ef[i].mean()) for i in main}
+        path = [r]
+        while plan.steps[path[-1]].preds:
+            preds = plan.steps[path[-1]].preds
+            path.append(max(preds, key=lambda p: (share[plan.steps[p].id], mean_ef[p])))
+        return Criticality(share=share, path=[plan.steps[i].id for i in reversed(path)],
+                           mean_s=float(total.mean()))

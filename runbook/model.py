@@ -1,0 +1,253 @@
+"""Pydantic models of the runbook format v1 (DESIGN §1).
+
+The models check the shape of one file: keys, types, durations, times in the runbook's time zone.
+Checks that span several parts (duplicate ids, unknown ``after`` targets, cycles, window order)
+live in :mod:`runbook.plan`, which compiles a validated model into the step graph.
+
+Naive times are local to the runbook's ``timezone``; the loader passes that name in the
+validation context (``{"timezone": ...}``) so the window validators can localise them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import pendulum
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    Tag,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from runbook.durations import format_duration, parse_duration
+
+FORMAT_VERSION = 1
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(\s*\d+(\.\d+)?\s*(d|h|m|min|s)\s*)+$|^[Pp].+$",
+            "description": "A duration: 90s, 5m, 1h30m or ISO 8601 (PT5M).",
+            "examples": ["90s", "5m", "1h30m", "PT5M"],
+        }
+    ),
+]
+
+
+def _localise(value: Any, info: ValidationInfo) -> datetime:
+    return localise(value, (info.context or {}).get("timezone") or "UTC")
+
+
+def localise(value: Any, zone_name: str) -> datetime:
+    """An ISO 8601 time; a naive one is read in ``zone_name`` (DST gaps and folds refused)."""
+    if isinstance(value, datetime):
+        text = value.isoformat()
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError(f"expected a time like 2026-11-25T00:00, got {type(value).__name__}")
+    try:
+        parsed = pendulum.parse(text, exact=True, tz=None)
+    except Exception:
+        raise ValueError(f"{text!r} is not an ISO 8601 time; write it like 2026-11-25T00:00") from None
+    if not isinstance(parsed, datetime):
+        raise ValueError(f"{text!r} has no time of day; write it like 2026-11-25T00:00")
+    try:
+        zone = pendulum.timezone(zone_name)
+    except Exception:
+        zone = pendulum.timezone("UTC")  # the timezone field reports its own error
+    if parsed.tzinfo is not None:
+        return pendulum.instance(parsed).in_timezone(zone)
+    fields = (parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second)
+    try:
+        return pendulum.datetime(*fields, tz=zone, raise_on_unknown_times=True)
+    except pendulum.tz.exceptions.NonExistingTime:
+        raise ValueError(
+            f"{text} does not exist in {zone_name}: the clocks jump forward over it at the DST "
+            "change; pick another time or write an explicit offset (e.g. +01:00)"
+        ) from None
+    except pendulum.tz.exceptions.AmbiguousTime:
+        first = pendulum.datetime(*fields, tz=zone, fold=0).strftime("%z")
+        second = pendulum.datetime(*fields, tz=zone, fold=1).strftime("%z")
+        raise ValueError(
+            f"{text} happens twice in {zone_name} (the clocks go back at the DST change); write "
+            f"the offset to say which: {first[:3]}:{first[3:]} (first) or "
+            f"{second[:3]}:{second[3:]} (second)"
+        ) from None
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_localise),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 8601 time; without an offset it is local to `timezone`.",
+            "examples": ["2026-11-25T00:00", "2026-11-25T00:30+09:00"],
+        }
+    ),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class Kind(StrEnum):
+    task = "task"
+    check = "check"
+    decision = "decision"
+    comms = "comms"
+    wait = "wait"
+    milestone = "milestone"
+
+
+class Level(StrEnum):
+    """Risk levels (DESIGN §3), in order of increasing trouble; ``resumed`` is the end state."""
+
+    on_track = "on_track"
+    at_risk = "at_risk"
+    decide_now = "decide_now"
+    late = "late"
+    resumed = "resumed"
+
+
+class Estimate(Strict):
+    """Three-point estimate: optimistic <= likely <= pessimistic."""
+
+    optimistic: Duration
+    likely: Duration
+    pessimistic: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Estimate:
+        if not self.optimistic <= self.likely <= self.pessimistic:
+            raise ValueError(
+                "needs optimistic <= likely <= pessimistic, got "
+                f"{format_duration(self.optimistic)} / {format_duration(self.likely)} / "
+                f"{format_duration(self.pessimistic)}"
+            )
+        return self
+
+
+def _estimate_form(value: Any) -> str:
+    return "three" if isinstance(value, dict | Estimate) else "single"
+
+
+EstimateField = Annotated[
+    Annotated[Estimate, Tag("three")] | Annotated[Duration, Tag("single")],
+    Discriminator(_estimate_form),
+]
+
+
+class Step(Strict):
+    id: str = Field(pattern=ID_PATTERN, description="Unique across the runbook; stable across versions.")
+    title: str = Field(min_length=1)
+    kind: Kind = Kind.task
+    owner: str | None = None
+    estimate: EstimateField = Field(
+        description="Three points, or one duration widened by policy.spread."
+    )
+    after: list[str] | None = Field(
+        default=None, description="Steps that must finish first. Default: the step above; [] = none."
+    )
+    command: str | None = Field(default=None, description="Shown and copyable; never executed.")
+    check: str | None = None
+    notes: str | None = None
+    resumes_service: bool | None = Field(
+        default=None, description="Completing this step means service is back (default: last step)."
+    )
+
+
+class Spread(Strict):
+    optimistic: float = Field(default=0.8, gt=0, le=1)
+    pessimistic: float = Field(default=2.0, ge=1)
+
+
+class Notify(Strict):
+    """Alert hooks: a command (argument list, never a shell) and/or apprise URLs."""
+
+    command: list[str] | None = Field(default=None, min_length=1)
+    urls: list[str] = Field(default_factory=list)
+    timeout: Duration = 10.0
+    levels: list[Level] | None = Field(default=None, description="Levels to send; default all.")
+
+
+class Policy(Strict):
+    confidence: float = Field(default=0.8, ge=0.5, lt=1)
+    decision_lead: Duration = 300.0
+    outage_report_after: Duration = 600.0
+    report_due_within: Duration = 86400.0
+    spread: Spread = Field(default_factory=Spread)
+    notify: Notify | None = None
+
+
+class Window(Strict):
+    start: Instant
+    announced_resume: Instant
+    hard_deadline: Instant | None = None
+
+
+class Contingency(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+
+
+class Runbook(Strict):
+    runbook: Literal[1] = Field(description="Format version.")
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    timezone: str = Field(description="IANA time zone name; naive times are local to it.")
+    window: Window
+    policy: Policy = Field(default_factory=Policy)
+    steps: list[Step] = Field(min_length=1)
+    contingencies: list[Contingency] = Field(default_factory=list)
+
+    @field_validator("runbook", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if value != FORMAT_VERSION or isinstance(value, bool):
+            raise ValueError(
+                f"format version {value!r} is not supported; this runbook tool reads version "
+                f"{FORMAT_VERSION} (write `runbook: 1`)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            pendulum.timezone(value)
+        except Exception:
+            close = difflib.get_close_matches(value, sorted(pendulum.timezones()), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"unknown time zone {value!r}; {hint}use an IANA name such as Asia/Seoul"
+            ) from None
+        return value
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Runbook.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/runbook/runbook/runbook.schema.json"
+    schema["title"] = "runbook format v1"
+    schema["description"] = "A maintenance-window runbook for the `runbook` tracker."
+    return schema

@@ -1,0 +1,138 @@
+"""Alert hooks: a command (an argument list, never a shell) and apprise URLs.
+
+Every hook runs in a daemon thread with a time limit, so a hook that fails or hangs never blocks
+or crashes a run; the engine collects failures with :meth:`Notifier.failures` and records them.
+The alert reaches a command as environment variables (``RUNBOOK_LEVEL``, ``RUNBOOK_MESSAGE``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from runbook.model import Notify
+
+
+@dataclass(frozen=True)
+class HookFailure:
+    hook: str
+    error: str
+    level: str
+
+
+def alert_env(alert: dict[str, Any]) -> dict[str, str]:
+    """RUNBOOK_* variables for one alert (values are text; missing ones are empty)."""
+    keys = ("level", "message", "at", "p_on_time", "p50", "p90", "decision_deadline",
+            "announced_resume", "run", "runbook")
+    return {f"RUNBOOK_{k.upper()}": "" if alert.get(k) is None else str(alert[k]) for k in keys}
+
+
+class Notifier:
+    def __init__(self, config: Notify | None) -> None:
+        self.config = config
+        self._failures: queue.Queue[HookFailure] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.config and (self.config.command or self.config.urls))
+
+    def send(self, alert: dict[str, Any]) -> None:
+        """Fire every hook for ``alert`` in the background; returns at once."""
+        cfg = self.config
+        if cfg is None or (cfg.levels is not None and alert.get("level") not in cfg.levels):
+            return
+        jobs = []
+        if cfg.command:
+            jobs.append(("command " + cfg.command[0], lambda: self._command(cfg.command, alert)))
+        for url in cfg.urls:
+            jobs.append((_redact(url), lambda url=url: self._apprise(url, alert)))
+        for name, job in jobs:
+            t = threading.Thread(target=self._guard, args=(name, job, alert), daemon=True,
+                                 name=f"runbook-hook {name}")
+            t.start()
+            self._threads.append(t)
+        self._threads = [t for t in self._threads if t.is_alive()]
+
+    def _guard(self, name: str, job: Any, alert: dict[str, Any]) -> None:
+        try:
+            error = job()
+        except Exception as e:  # a hook must never take the run down
+            error = f"{type(e).__name__}: {e}"
+        if error:
+            self._failures.put(HookFailure(name, error, str(alert.get("level", ""))))
+
+    def _command(self, argv: list[str], alert: dict[str, Any]) -> str | None:
+        assert self.config is not None
+        timeout = self.config.timeout
+        env = {**os.environ, **alert_env(alert)}
+        try:
+            proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    start_new_session=True, shell=False)
+        except OSError as e:
+            return f"cannot start {argv[0]!r}: {e.strerror or e}"
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                proc.kill()
+            proc.wait()
+            return f"timed out after {timeout:g}s and was killed"
+        if proc.returncode != 0:
+            tail = (err or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            return f"exited with status {proc.returncode}" + (f": {tail[0][:200]}" if tail[0] else "")
+        return None
+
+    def _apprise(self, url: str, alert: dict[str, Any]) -> str | None:
+        assert self.config is not None
+        try:
+            import apprise
+        except ImportError:
+            return "apprise is not installed: pip install 'runbook[notify]'"
+        result: list[bool] = []
+
+        def go() -> None:
+            a = apprise.Apprise()
+            if not a.add(url):
+                result.append(False)
+                return
+            title = f"runbook {alert.get('runbook', '')}: {str(alert.get('level', '')).upper()}"
+            result.append(bool(a.notify(title=title, body=str(alert.get("message", "")))))
+
+        worker = threading.Thread(target=go, daemon=True)
+        worker.start()
+        worker.join(self.config.timeout)
+        if worker.is_alive():
+            return f"timed out after {self.config.timeout:g}s"
+        if not result or not result[0]:
+            return "notification was not delivered (bad URL or the service refused it)"
+        return None
+
+    def failures(self) -> list[HookFailure]:
+        out = []
+        while True:
+            try:
+                out.append(self._failures.get_nowait())
+            except queue.Empty:
+                return out
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for hooks still running (at most their own time limit plus ``timeout``)."""
+        limit = (self.config.timeout if self.config else 0) + (timeout or 1.0)
+        for t in self._threads:
+            t.join(limit)
+
+
+def _redact(url: str) -> str:
+    """A URL fit for a log: scheme and host only (tokens stay secret)."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    return f"{scheme}://{host}/..." if rest else scheme

@@ -1,0 +1,278 @@
+"""Compile a validated runbook into the step graph the forecast and the engine work on.
+
+Defaults are applied here: ``after`` = the step above in the same path, ``resumes_service`` = the
+last step of the path, a single estimate widened by ``policy.spread``. Cross-field checks that
+pydantic cannot express (duplicate ids, unknown ``after`` targets, cycles, window order) are
+collected as :class:`Problem` objects whose ``loc`` the loader turns into file lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from runbook.model import Estimate, Policy, Runbook, Step
+
+MAIN = "main"
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    loc: Loc
+    message: str
+
+
+class PlanError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    index: int
+    id: str
+    title: str
+    kind: str
+    owner: str | None
+    path: str
+    optimistic: float
+    likely: float
+    pessimistic: float
+    single: bool  # a single estimate widened by policy.spread
+    preds: tuple[int, ...]
+    command: str | None
+    check: str | None
+    notes: str | None
+    resumes_service: bool
+    loc: Loc
+
+
+@dataclass
+class Plan:
+    runbook: Runbook
+    id: str
+    steps: list[PlanStep]
+    paths: dict[str, tuple[int, ...]]  # "main" and each contingency id -> step indices, file order
+    path_titles: dict[str, str]
+    resume: dict[str, int]  # path -> index of the step whose completion resumes service
+    by_id: dict[str, PlanStep] = field(init=False)
+    succs: list[tuple[int, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {s.id: s for s in self.steps}
+        succs: list[list[int]] = [[] for _ in self.steps]
+        for s in self.steps:
+            for p in s.preds:
+                succs[p].append(s.index)
+        self.succs = [tuple(x) for x in succs]
+
+    @property
+    def title(self) -> str:
+        return self.runbook.title
+
+    @property
+    def timezone(self) -> str:
+        return self.runbook.timezone
+
+    @property
+    def policy(self) -> Policy:
+        return self.runbook.policy
+
+    @property
+    def start(self) -> datetime:
+        return self.runbook.window.start
+
+    @property
+    def announced(self) -> datetime:
+        return self.runbook.window.announced_resume
+
+    @property
+    def hard_deadline(self) -> datetime | None:
+        return self.runbook.window.hard_deadline
+
+    @property
+    def contingencies(self) -> list[str]:
+        return [p for p in self.paths if p != MAIN]
+
+    def ancestors(self, index: int) -> set[int]:
+        """``index`` and every step it (transitively) waits for."""
+        seen = {index}
+        stack = [index]
+        while stack:
+            for p in self.steps[stack.pop()].preds:
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    def topo_order(self) -> list[int]:
+        """All steps, predecessors first (file order where the graph allows)."""
+        indeg = [len(s.preds) for s in self.steps]
+        ready = [i for i, d in enumerate(indeg) if d == 0]
+        order: list[int] = []
+        ready.reverse()
+        while ready:
+            i = ready.pop()
+            order.append(i)
+            for j in reversed(self.succs[i]):
+                indeg[j] -= 1
+                if indeg[j] == 0:
+                    ready.append(j)
+        return order
+
+
+def _three_points(step: Step, policy: Policy) -> tuple[float, float, float, bool]:
+    if isinstance(step.estimate, Estimate):
+        e = step.estimate
+        return e.optimistic, e.likely, e.pessimistic, False
+    likely = float(step.estimate)
+    return likely * policy.spread.optimistic, likely, likely * policy.spread.pessimistic, True
+
+
+def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
+    """The step graph of ``runbook``; PlanError listing every cross-field problem."""
+    problems: list[Problem] = []
+    window = runbook.window
+    if window.announced_resume <= window.start:
+        problems.append(
+            Problem(("window", "announced_resume"), "announced_resume must be after window.start")
+        )
+    if window.hard_deadline is not None and window.hard_deadline <= window.announced_resume:
+        problems.append(
+            Problem(("window", "hard_deadline"), "hard_deadline must be after announced_resume")
+        )
+
+    groups: list[tuple[str, str, Loc, list[Step]]] = [(MAIN, runbook.title, (), runbook.steps)]
+    seen_paths = {MAIN}
+    for c, cont in enumerate(runbook.contingencies):
+        if cont.id in seen_paths:
+            problems.append(
+                Problem(("contingencies", c, "id"), f"contingency id {cont.id!r} is used twice"
+                        if cont.id != MAIN else "'main' is reserved; name the contingency otherwise")
+            )
+        seen_paths.add(cont.id)
+        groups.append((cont.id, cont.title, ("contingencies", c), cont.steps))
+
+    first_loc: dict[str, Loc] = {}
+    path_of: dict[str, str] = {}
+    for path, _title, base, steps in groups:
+        for i, step in enumerate(steps):
+            loc = (*base, "steps", i)
+            if step.id in first_loc:
+                problems.append(
+                    Problem((*loc, "id"), f"step id {step.id!r} is used twice; ids must be unique "
+                            "across the runbook, contingencies included")
+                )
+                continue
+            first_loc[step.id] = loc
+            path_of[step.id] = path
+
+    index_of: dict[str, int] = {}
+    raw: list[tuple[str, Loc, Step, list[str]]] = []
+    paths: dict[str, list[int]] = {}
+    resume: dict[str, int] = {}
+    for path, _title, base, steps in groups:
+        paths[path] = []
+        marked = [i for i, s in enumerate(steps) if s.resumes_service]
+        if len(marked) > 1:
+            names = ", ".join(steps[i].id for i in marked)
+            problems.append(
+                Problem((*base, "steps", marked[1], "resumes_service"),
+                        f"only one step per path can resume service; marked: {names}")
+            )
+        for i, step in enumerate(steps):
+            loc = (*base, "steps", i)
+            if step.after is None:
+                after = [steps[i - 1].id] if i > 0 else []
+            else:
+                after = list(dict.fromkeys(step.after))
+            for target in after:
+                if target == step.id:
+                    problems.append(Problem((*loc, "after"), f"step {step.id!r} cannot wait for itself"))
+                elif target not in path_of:
+                    close = difflib.get_close_matches(target, list(path_of), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    problems.append(
+                        Problem((*loc, "after"), f"step {step.id!r} waits for unknown step {target!r}{hint}")
+                    )
+                elif path_of[target] != path:
+                    problems.append(
+                        Problem((*loc, "after"),
+                                f"step {step.id!r} ({_path_name(path)}) cannot wait for {target!r} "
+                                f"({_path_name(path_of[target])}): `after` stays within one path")
+                    )
+            if first_loc.get(step.id) != loc:
+                continue
+            index_of[step.id] = len(raw)
+            paths[path].append(len(raw))
+            raw.append((path, loc, step, [t for t in after if path_of.get(t) == path and t != step.id]))
+        if marked:
+            resume[path] = index_of.get(steps[marked[0]].id, -1)
+        elif paths[path]:
+            resume[path] = paths[path][-1]
+
+    plan_steps = []
+    for index, (path, loc, step, after) in enumerate(raw):
+        a, m, b, single = _three_points(step, runbook.policy)
+        plan_steps.append(
+            PlanStep(
+                index=index, id=step.id, title=step.title, kind=str(step.kind), owner=step.owner,
+                path=path, optimistic=a, likely=m, pessimistic=b, single=single,
+                preds=tuple(index_of[t] for t in after), command=step.command, check=step.check,
+                notes=step.notes, resumes_service=resume.get(path) == index, loc=loc,
+            )
+        )
+    plan = Plan(
+        runbook=runbook,
+        id=runbook.id or default_id,
+        steps=plan_steps,
+        paths={p: tuple(ix) for p, ix in paths.items()},
+        path_titles={p: t for p, t, _b, _s in groups},
+        resume=resume,
+    )
+    problems.extend(_cycles(plan))
+    if problems:
+        raise PlanError(problems)
+    return plan
+
+
+def _path_name(path: str) -> str:
+    return "main steps" if path == MAIN else f"contingency {path!r}"
+
+
+def _cycles(plan: Plan) -> list[Problem]:
+    """One problem per cycle, naming its steps in order."""
+    state = [0] * len(plan.steps)  # 0 new, 1 on stack, 2 done
+    problems: list[Problem] = []
+    for root in range(len(plan.steps)):
+        if state[root]:
+            continue
+        stack: list[tuple[int, int]] = [(root, 0)]
+        trail: list[int] = []
+        while stack:
+            node, k = stack.pop()
+            if k == 0:
+                state[node] = 1
+                trail.append(node)
+            preds = plan.steps[node].preds
+            if k < len(preds):
+                stack.append((node, k + 1))
+                nxt = preds[k]
+                if state[nxt] == 0:
+                    stack.append((nxt, 0))
+                elif state[nxt] == 1:
+                    cycle = trail[trail.index(nxt):]
+                    names = " -> ".join(plan.steps[i].id for i in [*cycle, nxt])
+                    problems.append(
+                        Problem((*plan.steps[nxt].loc, "after"),
+                                f"steps wait for each other in a cycle: {names}; "
+                                "remove one of these `after` links")
+                    )
+            else:
+                state[node] = 2
+                trail.pop()
+    return problems

@@ -1,0 +1,181 @@
+"""Plan review before the window: ``runbook check``. Pure apart from the forecast's arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from runbook.durations import format_duration
+from runbook.forecast import Criticality, Forecast, Forecaster, Prior
+from runbook.loader import Loaded
+from runbook.plan import MAIN
+from runbook.risk import pct
+from runbook.state import RunState
+from runbook.times import hhmm, iso
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass
+class Finding:
+    severity: str
+    code: str
+    message: str
+    step: str | None = None
+    line: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class ContingencyFit:
+    id: str
+    title: str
+    need_p50_s: float
+    need_s: float  # the confidence quantile
+    fits: bool  # started at window start, resumes by announced_resume with confidence
+
+
+@dataclass
+class Review:
+    loaded: Loaded
+    forecast: Forecast
+    criticality: Criticality
+    contingencies: list[ContingencyFit]
+    samples: int
+    seed: int
+    prior: Prior
+    history: str | None = None  # what past runs taught, if any
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
+
+
+def review(loaded: Loaded, samples: int = 10_000, seed: int = 0, prior: Prior | None = None,
+           history: str | None = None) -> Review:
+    plan = loaded.plan
+    forecaster = Forecaster(plan, samples=samples, seed=seed, prior=prior)
+    state = RunState.initial(plan)
+    fc = forecaster.forecast(state, plan.start)
+    crit = forecaster.criticality()
+    window_s = (plan.announced - plan.start).total_seconds()
+    fits = []
+    for c in plan.contingencies:
+        need, q = forecaster.contingency_need(c, state)
+        fits.append(ContingencyFit(c, plan.path_titles[c], float(np.median(need)), q, q <= window_s))
+    rv = Review(loaded, fc, crit, fits, samples, seed, forecaster.prior, history)
+    rv.findings = _findings(rv)
+    return rv
+
+
+def _line(loaded: Loaded, step_id: str | None, *tail: str | int) -> int | None:
+    if step_id is None:
+        return loaded.line_of(tail) if tail else None
+    return loaded.line_of((*loaded.plan.by_id[step_id].loc, *tail))
+
+
+def _findings(rv: Review) -> list[Finding]:
+    loaded, fc = rv.loaded, rv.forecast
+    plan = loaded.plan
+    tz, conf = plan.timezone, plan.policy.confidence
+    out: list[Finding] = []
+    announced = hhmm(plan.announced, tz)
+    recommended = hhmm(fc.recommended, tz)
+    line = loaded.line_of(("window", "announced_resume"))
+    if fc.p_on_time < conf:
+        severity = ERROR if fc.p_on_time < 0.01 else WARNING
+        out.append(Finding(
+            severity, "window_too_short",
+            f"The announced resume {announced} has only {pct(fc.p_on_time)} chance of being met; "
+            f"the plan needs until {recommended} to be {pct(conf)} sure. Announce {recommended} "
+            f"instead, or cut the plan.",
+            line=line,
+        ))
+    if not plan.contingencies:
+        out.append(Finding(
+            WARNING, "no_contingency",
+            "No contingency path: if the work runs long there is nothing planned to fall back to. "
+            "Add a rollback under `contingencies:`.",
+        ))
+    for c in rv.contingencies:
+        if not c.fits:
+            out.append(Finding(
+                WARNING, "contingency_too_long",
+                f"Contingency {c.id!r} needs {format_duration(c.need_s)} ({pct(conf)} sure) but "
+                f"the window is {format_duration((plan.announced - plan.start).total_seconds())}: "
+                f"even started at once it would not resume service by {announced}.",
+                line=loaded.line_of(("contingencies", plan.contingencies.index(c.id))),
+            ))
+    if fc.p_hard_deadline is not None and fc.p_hard_deadline < conf:
+        out.append(Finding(
+            ERROR if fc.p_hard_deadline < 0.5 else WARNING, "hard_deadline_at_risk",
+            f"The hard deadline {hhmm(plan.hard_deadline, tz)} has only "
+            f"{pct(fc.p_hard_deadline)} chance of being met.",
+            line=loaded.line_of(("window", "hard_deadline")),
+        ))
+    for s in plan.steps:
+        if s.single:
+            out.append(Finding(
+                INFO, "single_estimate",
+                f"{s.id}: one estimate ({format_duration(s.likely)}) widened by the default spread "
+                f"to {format_duration(s.optimistic)}/{format_duration(s.likely)}/"
+                f"{format_duration(s.pessimistic)}; give three points if you know better.",
+                step=s.id, line=_line(loaded, s.id, "estimate"),
+            ))
+    for s in plan.steps:
+        if not s.owner:
+            out.append(Finding(INFO, "no_owner", f"{s.id}: no owner; say who does it.",
+                               step=s.id, line=_line(loaded, s.id)))
+    for s in plan.steps:
+        if s.pessimistic == s.likely and s.likely > 0 and s.kind not in ("milestone",) and not s.single:
+            out.append(Finding(
+                INFO, "no_pessimism",
+                f"{s.id}: pessimistic equals likely ({format_duration(s.likely)}); nothing is "
+                "allowed to go wrong here. Is that honest?",
+                step=s.id, line=_line(loaded, s.id, "estimate"),
+            ))
+    return out
+
+
+def as_json(rv: Review) -> dict[str, Any]:
+    plan, fc, tz = rv.loaded.plan, rv.forecast, rv.loaded.plan.timezone
+    return {
+        "runbook": plan.id,
+        "title": plan.title,
+        "file": rv.loaded.name,
+        "timezone": tz,
+        "steps": sum(1 for s in plan.steps if s.path == MAIN),
+        "contingency_steps": sum(1 for s in plan.steps if s.path != MAIN),
+        "window_start": iso(plan.start, tz),
+        "announced_resume": iso(plan.announced, tz),
+        "hard_deadline": iso(plan.hard_deadline, tz),
+        "confidence": plan.policy.confidence,
+        "p50": iso(fc.p50, tz),
+        "p80": iso(fc.p80, tz),
+        "p90": iso(fc.p90, tz),
+        "p_on_time": round(fc.p_on_time, 4),
+        "p_hard_deadline": None if fc.p_hard_deadline is None else round(fc.p_hard_deadline, 4),
+        "recommended_resume": iso(fc.recommended, tz),
+        "expected_duration_s": round(rv.criticality.mean_s, 1),
+        "critical_path": rv.criticality.path,
+        "criticality": {k: round(v, 4) for k, v in rv.criticality.share.items()},
+        "decision_deadline": iso(fc.decision_deadline, tz),
+        "contingencies": [
+            {"id": c.id, "title": c.title, "need_p50_s": round(c.need_p50_s, 1),
+             "need_s": round(c.need_s, 1), "fits": c.fits}
+            for c in rv.contingencies
+        ],
+        "samples": rv.samples,
+        "seed": rv.seed,
+        "history": rv.history,
+        "findings": [f.as_json() for f in rv.findings],
+    }

@@ -1,0 +1,284 @@
+"""``runbook simulate``: scripted actions applied by the real engine on a simulated clock.
+
+The script (DESIGN §2) is read like a runbook: safe YAML, unknown keys refused, every problem named
+with its event number and line. The simulation ticks every ``TICK_S`` simulated seconds (so alerts
+arrive when a live run would raise them) and writes a timeline entry at every event, every alert
+and every whole simulated minute.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from runbook.clock import ManualClock
+from runbook.durations import parse_duration
+from runbook.forecast import Prior
+from runbook.loader import Loaded, Located, LoadError, parse_yaml, read_text
+from runbook.model import Instant, localise
+from runbook.notify import Notifier
+from runbook.risk import outage_due
+from runbook.run import ActionRefused, Actor, Engine, new_run
+from runbook.state import (
+    CONTINGENCY_TRIGGERED,
+    NOTE,
+    RUN_FINISHED,
+    STEP_COMPLETED,
+    STEP_FAILED,
+    STEP_SKIPPED,
+    STEP_STARTED,
+)
+from runbook.store import Store
+from runbook.times import hhmm, iso
+
+TICK_S = 10.0
+ACTION_KEYS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
+               "skip": STEP_SKIPPED, "trigger": CONTINGENCY_TRIGGERED, "finish": RUN_FINISHED}
+
+
+class ScriptEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: str | int | float
+    start: str | None = None
+    complete: str | None = None
+    fail: str | None = None
+    skip: str | None = None
+    trigger: str | None = None
+    finish: bool | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> ScriptEvent:
+        chosen = [k for k in ACTION_KEYS if getattr(self, k) not in (None, False)]
+        if len(chosen) > 1:
+            raise ValueError(f"one action per event, got {', '.join(chosen)}")
+        if not chosen and not self.note:
+            raise ValueError("needs an action: start, complete, fail, skip, trigger, finish or note")
+        return self
+
+    @property
+    def action(self) -> tuple[str, str | None]:
+        for key, kind in ACTION_KEYS.items():
+            value = getattr(self, key)
+            if value not in (None, False):
+                return kind, None if key == "finish" else value
+        return NOTE, None
+
+
+class Script(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: Instant | None = None
+    events: list[ScriptEvent]
+
+
+@dataclass
+class Result:
+    loaded: Loaded
+    engine: Engine
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    log: list[tuple[datetime, str]] = field(default_factory=list)
+
+
+def load_script(path: str | Path, loaded: Loaded) -> tuple[Script, list[datetime], list[int | None]]:
+    """The script, each event's instant, and each event's line."""
+    text, name = read_text(path)
+    doc = parse_yaml(text, name)
+    if not isinstance(doc.data, dict):
+        raise LoadError(name, [Located("an events script is a mapping with `events:`", 1, 1)])
+    try:
+        script = Script.model_validate(doc.data, context={"timezone": loaded.plan.timezone})
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = tuple(p for p in err["loc"] if isinstance(p, int) or p in _KEYS)
+            m = doc.mark(loc, key=err["type"] == "extra_forbidden")
+            what = _event_name(loc)
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key {loc[-1]!r}; an event has at, start, complete, fail, skip, trigger, finish, note"
+            problems.append(Located(f"{what}: {msg}", m and m.line, m and m.column))
+        raise LoadError(name, problems) from None
+    start = script.start or loaded.plan.start
+    times, lines = [], []
+    for i, ev in enumerate(script.events):
+        m = doc.mark(("events", i))
+        lines.append(m.line if m else None)
+        try:
+            t = _instant(ev.at, start, loaded.plan.timezone)
+        except ValueError as e:
+            raise LoadError(name, [Located(f"event {i + 1}: `at`: {e}", m and m.line)]) from None
+        if times and t < times[-1]:
+            raise LoadError(name, [Located(
+                f"event {i + 1}: time goes backwards ({hhmm(t, loaded.plan.timezone, seconds=True)} "
+                f"is before the previous event); keep events in time order", m and m.line)])
+        times.append(t)
+    return script, times, lines
+
+
+_KEYS = {"events", "start", "at", "complete", "fail", "skip", "trigger", "finish", "note"}
+
+
+def _event_name(loc: tuple) -> str:
+    if len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
+        return f"event {loc[1] + 1}"
+    return ".".join(str(p) for p in loc) or "script"
+
+
+def _instant(value: Any, start: datetime, timezone: str) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"{value!r} has no unit; write an offset like 19m or a time")
+    text = str(value)
+    try:
+        return start + timedelta(seconds=parse_duration(text))
+    except ValueError:
+        pass
+    try:
+        return localise(text, timezone)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither an offset (19m) nor a time (2026-11-25T00:19)") from None
+
+
+def simulate(loaded: Loaded, script_path: str | Path, *, db: str | None = None,
+             samples: int = 10_000, seed: int = 0, label: str = "rehearsal",
+             operator: str = "simulator", prior: Prior | None = None,
+             notify: bool = False) -> Result:
+    script, times, lines = load_script(script_path, loaded)
+    start = script.start or loaded.plan.start
+    with tempfile.TemporaryDirectory(prefix="runbook-sim-") as tmp:
+        store = Store(db or Path(tmp) / "sim.db")
+        try:
+            return _play(loaded, store, script, times, lines, str(script_path), start,
+                         samples=samples, seed=seed, label=label, operator=operator, prior=prior,
+                         notify=notify)
+        finally:
+            store.close()
+
+
+def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
+          lines: list[int | None], name: str, start: datetime, **opts: Any) -> Result:
+    """Apply the script's events with a tick every TICK_S simulated seconds in between."""
+    clock = ManualClock(start)
+    notifier = Notifier(loaded.plan.policy.notify if opts["notify"] else None)
+    engine = new_run(store, loaded, clock, Actor(opts["operator"], "simulator"), label=opts["label"],
+                     samples=opts["samples"], seed=opts["seed"], prior=opts["prior"],
+                     notifier=notifier)
+    engine.auto_finish = False  # the script may say `finish:` itself; default below
+    result = Result(loaded, engine)
+    tz = loaded.plan.timezone
+    step = timedelta(seconds=TICK_S)
+    next_tick = start
+
+    def tick(at: datetime, event: str | None = None) -> None:
+        clock.set(at)
+        t = engine.tick()
+        if t.alert:
+            result.log.append((at, f"{t.level.upper():<10} {t.alert['message']}"))
+        if event or t.alert or (at - start).total_seconds() % 60 == 0:
+            fc = t.forecast
+            entry = {
+                "at": iso(at, tz), "level": str(t.level), "p_on_time": round(fc.p_on_time, 4),
+                "p50": iso(fc.p50, tz), "p90": iso(fc.p90, tz),
+                "decision_deadline": iso(fc.decision_deadline, tz), "path": engine.state.path,
+            }
+            if event:
+                entry["event"] = event
+            result.timeline.append(entry)
+
+    for n, (ev, at, line) in enumerate(zip(script.events, times, lines, strict=True), start=1):
+        if engine.state.finished:
+            raise LoadError(name, [Located(f"event {n} ({_describe(ev)}): the run has already "
+                                           "finished", line)])
+        while next_tick < at:
+            tick(next_tick)
+            next_tick += step
+        clock.set(at)
+        kind, target = ev.action
+        payload: dict[str, Any] = {}
+        if kind == CONTINGENCY_TRIGGERED:
+            payload["contingency"], target = target, None
+        if ev.note:
+            payload["text" if kind == NOTE else "reason" if kind == STEP_SKIPPED else "note"] = ev.note
+        try:
+            engine.act(kind, target, **payload)
+        except ActionRefused as e:
+            raise LoadError(name, [Located(f"event {n} ({_describe(ev)}): {e}", line)]) from None
+        result.log.append((at, _describe(ev)))
+        tick(at, event=_describe(ev))
+        if next_tick == at:
+            next_tick += step
+    if not engine.state.finished and engine.state.all_done():
+        engine.finish()  # default: the run ends when its last step completes
+        result.log.append((clock.now(), "finish (last step completed)"))
+    engine.close()
+    return result
+
+
+def _describe(ev: ScriptEvent) -> str:
+    kind, target = ev.action
+    word = {STEP_STARTED: "start", STEP_COMPLETED: "complete", STEP_FAILED: "fail",
+            STEP_SKIPPED: "skip", CONTINGENCY_TRIGGERED: "trigger", RUN_FINISHED: "finish",
+            NOTE: "note"}[kind]
+    text = f"{word} {target}" if target else word
+    if kind == CONTINGENCY_TRIGGERED:
+        text = f"trigger {ev.trigger}"
+    if ev.note:
+        text += f" ({ev.note})"
+    return text
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    engine, plan = result.engine, result.loaded.plan
+    state, tz = engine.state, plan.timezone
+    overrun = None
+    if state.resumed_at is not None:
+        overrun = max(0.0, (state.resumed_at - plan.announced).total_seconds())
+    due = outage_due(plan, state.resumed_at, state.last_at or plan.start) if state.resumed_at else None
+    return {
+        "runbook": plan.id,
+        "title": plan.title,
+        "run": engine.run_id,
+        "timezone": tz,
+        "announced_resume": iso(plan.announced, tz),
+        "samples": engine.forecaster.samples,
+        "seed": engine.forecaster.seed,
+        "timeline": result.timeline,
+        "alerts": [{"at": iso(a.at, tz), "level": a.level, "message": a.message}
+                   for a in state.alerts],
+        "resumed_at": iso(state.resumed_at, tz),
+        "finished_at": iso(state.finished_at, tz),
+        "path": state.path,
+        "overrun_s": overrun,
+        "outage_report_required": due is not None,
+        "report_due_by": iso(due, tz),
+        "steps": [
+            {"id": s.id, "path": s.path, "status": state.steps[s.id].status,
+             "started_at": iso(state.steps[s.id].started_at, tz),
+             "finished_at": iso(state.steps[s.id].finished_at, tz),
+             "actual_s": state.steps[s.id].actual_s}
+            for s in plan.steps
+        ],
+    }
+
+
+def text(result: Result) -> str:
+    plan, state = result.loaded.plan, result.engine.state
+    tz = plan.timezone
+    out = [f"{plan.id}: simulated run, announced resume {hhmm(plan.announced, tz)}"]
+    for at, line in result.log:
+        out.append(f"  {hhmm(at, tz)}  {line}")
+    data = as_json(result)
+    if state.resumed_at:
+        over = data["overrun_s"] or 0
+        verdict = "on time" if over == 0 else f"{over / 60:.0f}m late"
+        out.append(f"Resumed {hhmm(state.resumed_at, tz)} ({verdict}) on path {state.path}.")
+        if data["outage_report_required"]:
+            out.append(f"Outage report required by {data['report_due_by']}.")
+    else:
+        out.append("Service did not resume in this script.")
+    out.append(f"Finished {hhmm(state.finished_at, tz)}." if state.finished_at else "Run not finished.")
+    return "\n".join(out)

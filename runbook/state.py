@@ -1,0 +1,290 @@
+"""Run state as a fold of the event log. Pure: no I/O, no clock.
+
+The events are the only truth; :func:`fold` replays them over the plan. :func:`check_action`
+says whether an action fits a state (``None``) or why not (one sentence), so the engine can refuse
+an action before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from runbook.plan import MAIN, Plan
+
+# Event types (the ``type`` column of the store).
+RUN_STARTED = "run_started"
+OPERATOR_JOINED = "operator_joined"
+STEP_STARTED = "step_started"
+STEP_COMPLETED = "step_completed"
+STEP_FAILED = "step_failed"
+STEP_SKIPPED = "step_skipped"
+NOTE = "note"
+CONTINGENCY_TRIGGERED = "contingency_triggered"
+RUN_FINISHED = "run_finished"
+RUN_ABORTED = "run_aborted"
+ALERT = "alert"
+HOOK_FAILED = "hook_failed"
+
+# Step statuses (DESIGN §4).
+PENDING = "pending"
+READY = "ready"
+RUNNING = "running"
+COMPLETED = "completed"
+FAILED = "failed"
+SKIPPED = "skipped"
+ABANDONED = "abandoned"
+
+DONE = frozenset({COMPLETED, SKIPPED})
+_revisions = itertools.count(1)
+TERMINAL = frozenset({COMPLETED, SKIPPED, ABANDONED})
+
+
+class EventLike(Protocol):
+    seq: int
+    at: datetime
+    actor: str
+    host: str
+    type: str
+    step: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Note:
+    at: datetime
+    actor: str
+    text: str
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class StepState:
+    status: str = PENDING
+    started_at: datetime | None = None  # first start
+    finished_at: datetime | None = None  # completion, skip, or abandonment
+    attempt_started_at: datetime | None = None
+    attempts: int = 0
+    failures: int = 0
+    started_by: str | None = None
+    finished_by: str | None = None
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def actual_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def elapsed_s(self, now: datetime) -> float:
+        if self.started_at is None:
+            return 0.0
+        end = self.finished_at or now
+        return max(0.0, (end - self.started_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class Alert:
+    at: datetime
+    level: str
+    message: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunState:
+    plan: Plan
+    steps: dict[str, StepState]
+    path: str = MAIN
+    started_at: datetime | None = None
+    triggered_at: datetime | None = None
+    triggered_by: str | None = None
+    resumed_at: datetime | None = None
+    finished_at: datetime | None = None
+    aborted: bool = False
+    abort_reason: str | None = None
+    operators: list[str] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    last_seq: int = 0
+    last_at: datetime | None = None
+    revision: int = 0  # unique per folded state: lets the forecast cache per state
+
+    def __post_init__(self) -> None:
+        self.revision = next(_revisions)
+
+    @classmethod
+    def initial(cls, plan: Plan) -> RunState:
+        state = cls(plan=plan, steps={s.id: StepState() for s in plan.steps})
+        _refresh_ready(state)
+        return state
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def resumed(self) -> bool:
+        return self.resumed_at is not None
+
+    @property
+    def level(self) -> str | None:
+        """The level of the last recorded alert, if any."""
+        return self.alerts[-1].level if self.alerts else None
+
+    def status(self, step_id: str) -> str:
+        return self.steps[step_id].status
+
+    def ids(self, *statuses: str, path: str | None = None) -> list[str]:
+        """Ids of steps in the given statuses (file order), optionally only on ``path``."""
+        return [
+            s.id for s in self.plan.steps
+            if self.steps[s.id].status in statuses and (path is None or s.path == path)
+        ]
+
+    def active_ids(self) -> list[str]:
+        return [self.plan.steps[i].id for i in self.plan.paths[self.path]]
+
+    def all_done(self) -> bool:
+        return all(self.steps[i].status in DONE for i in self.active_ids())
+
+
+def fold(plan: Plan, events: Iterable[EventLike], state: RunState | None = None) -> RunState:
+    """Apply ``events`` (in seq order) to ``state`` (default: the initial state)."""
+    state = state or RunState.initial(plan)
+    for ev in events:
+        _apply(state, ev)
+        state.last_seq = ev.seq
+        state.last_at = ev.at if state.last_at is None else max(state.last_at, ev.at)
+    _refresh_ready(state)
+    state.revision = next(_revisions)
+    return state
+
+
+def _set(state: RunState, step: str, **changes: Any) -> None:
+    state.steps[step] = replace(state.steps[step], **changes)
+
+
+def _apply(state: RunState, ev: EventLike) -> None:
+    kind, step, at = ev.type, ev.step, ev.at
+    if kind in (RUN_STARTED, OPERATOR_JOINED):
+        if state.started_at is None:
+            state.started_at = at
+        name = ev.payload.get("operator") or ev.actor
+        if name and name not in state.operators:
+            state.operators.append(name)
+        return
+    if step is not None and step not in state.steps:
+        return  # an event about a step this plan does not know: ignore, never crash a report
+    if kind == STEP_STARTED and step:
+        cur = state.steps[step]
+        _set(state, step, status=RUNNING, started_at=cur.started_at or at, attempt_started_at=at,
+             attempts=cur.attempts + 1, started_by=cur.started_by or ev.actor, finished_at=None)
+    elif kind == STEP_COMPLETED and step:
+        _set(state, step, status=COMPLETED, finished_at=at, finished_by=ev.actor)
+        if state.resumed_at is None and state.plan.resume.get(state.path) == state.plan.by_id[step].index:
+            state.resumed_at = at
+    elif kind == STEP_FAILED and step:
+        cur = state.steps[step]
+        _set(state, step, status=FAILED, failures=cur.failures + 1)
+        _note(state, ev, step, ev.payload.get("note"))
+    elif kind == STEP_SKIPPED and step:
+        cur = state.steps[step]
+        _set(state, step, status=SKIPPED, finished_at=at, finished_by=ev.actor)
+        _note(state, ev, step, ev.payload.get("reason"))
+    elif kind == NOTE:
+        _note(state, ev, step, ev.payload.get("text"))
+    elif kind == CONTINGENCY_TRIGGERED:
+        state.path = ev.payload["contingency"]
+        state.triggered_at = at
+        state.triggered_by = ev.actor
+        for s in state.plan.steps:
+            if s.path == MAIN and state.steps[s.id].status not in DONE:
+                _set(state, s.id, status=ABANDONED, finished_at=at if state.steps[s.id].started_at else None)
+        _note(state, ev, None, ev.payload.get("note"))
+    elif kind == RUN_FINISHED:
+        state.finished_at = at
+    elif kind == RUN_ABORTED:
+        state.finished_at = at
+        state.aborted = True
+        state.abort_reason = ev.payload.get("reason")
+    elif kind == ALERT:
+        state.alerts.append(Alert(at=at, level=ev.payload.get("level", ""),
+                                  message=ev.payload.get("message", ""), payload=dict(ev.payload)))
+
+
+def _note(state: RunState, ev: EventLike, step: str | None, text: str | None) -> None:
+    if not text:
+        return
+    note = Note(at=ev.at, actor=ev.actor, text=str(text), step=step)
+    state.notes.append(note)
+    if step is not None:
+        cur = state.steps[step]
+        _set(state, step, notes=(*cur.notes, note))
+
+
+def _refresh_ready(state: RunState) -> None:
+    """pending <-> ready for the active path; other paths' steps stay pending."""
+    plan = state.plan
+    for s in plan.steps:
+        cur = state.steps[s.id]
+        if cur.status not in (PENDING, READY):
+            continue
+        ready = (
+            not state.finished
+            and s.path == state.path
+            and all(state.steps[plan.steps[p].id].status in DONE for p in s.preds)
+        )
+        want = READY if ready else PENDING
+        if cur.status != want:
+            _set(state, s.id, status=want)
+
+
+def check_action(state: RunState, kind: str, step: str | None = None,
+                 contingency: str | None = None) -> str | None:
+    """Why ``kind`` does not fit ``state``, or None when it does."""
+    plan = state.plan
+    if state.finished:
+        return "the run is finished; nothing more can be recorded"
+    if kind in (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED):
+        if step is None or step not in state.steps:
+            return f"unknown step {step!r}"
+        s, cur = plan.by_id[step], state.steps[step]
+        if s.path != state.path:
+            if cur.status == ABANDONED:
+                return f"{step} was abandoned when {state.path} was triggered"
+            where = "the main path" if s.path == MAIN else f"contingency {s.path!r}"
+            return f"{step} belongs to {where}, which is not running (trigger it first)"
+        if kind == STEP_STARTED:
+            if cur.status == FAILED:
+                return None  # a retry
+            if cur.status != READY:
+                if cur.status == PENDING:
+                    waiting = [plan.steps[p].id for p in s.preds
+                               if state.steps[plan.steps[p].id].status not in DONE]
+                    return f"{step} waits for {', '.join(waiting)}"
+                return f"{step} is {cur.status}; only a ready or failed step can start"
+        elif kind in (STEP_COMPLETED, STEP_FAILED):
+            if cur.status != RUNNING:
+                return f"{step} is {cur.status}, not running; start it first"
+        elif kind == STEP_SKIPPED and cur.status in (COMPLETED, SKIPPED):
+            return f"{step} is already {cur.status}"
+        return None
+    if kind == CONTINGENCY_TRIGGERED:
+        if contingency not in plan.paths or contingency == MAIN:
+            known = ", ".join(plan.contingencies) or "none in this runbook"
+            return f"unknown contingency {contingency!r} (known: {known})"
+        if state.path != MAIN:
+            return f"contingency {state.path!r} is already running"
+        if state.resumed:
+            return "service has already resumed; a contingency would come too late"
+        return None
+    if kind == RUN_FINISHED:
+        running = state.ids(RUNNING)
+        if running:
+            return f"{', '.join(running)} still running; complete, fail or skip it first"
+        return None
+    return None

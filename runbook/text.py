@@ -1,0 +1,58 @@
+"""Plain-text output for the command line (no Textual): the plan review a planner reads in 20 s."""
+
+from __future__ import annotations
+
+from runbook.durations import format_duration
+from runbook.review import ERROR, INFO, WARNING, Review
+from runbook.risk import pct
+from runbook.times import hhmm, local
+
+
+def review_text(rv: Review, verbose: bool = False) -> str:
+    plan, fc, tz = rv.loaded.plan, rv.forecast, rv.loaded.plan.timezone
+    conf = plan.policy.confidence
+    start = local(plan.start, tz)
+    window = format_duration((plan.announced - plan.start).total_seconds())
+    lines = [f"{plan.id} - {plan.title}", ""]
+    hard = f", hard deadline {hhmm(plan.hard_deadline, tz)}" if plan.hard_deadline else ""
+    lines.append(f"  Window     {start.strftime('%Y-%m-%d %H:%M')} -> announced resume "
+                 f"{hhmm(plan.announced, tz)} ({window}, {tz}){hard}")
+    lines.append(f"  Forecast   P50 {hhmm(fc.p50, tz)}   P80 {hhmm(fc.p80, tz)}   "
+                 f"P90 {hhmm(fc.p90, tz)}   (mean {format_duration(rv.criticality.mean_s)} of work)")
+    verdict = "OK" if fc.p_on_time >= conf else "TOO SHORT"
+    lines.append(f"  On time    {pct(fc.p_on_time)} chance of resuming by {hhmm(plan.announced, tz)}"
+                 f"  [{verdict}: policy wants {pct(conf)}]")
+    lines.append(f"  Announce   {hhmm(fc.recommended, tz)} or later ({pct(conf)} confidence)")
+    crit = rv.criticality
+    path = " > ".join(crit.path)
+    lines.append(f"  Critical   {path}")
+    for c in rv.contingencies:
+        fit = "fits" if c.fits else "does NOT fit"
+        lines.append(f"  Fallback   {c.id}: needs {format_duration(c.need_s)} ({pct(conf)}), "
+                     f"{fit} the window")
+    if fc.decision_deadline is not None:
+        lines.append(f"  Decide by  {hhmm(fc.decision_deadline, tz)} at the latest to switch to "
+                     f"{fc.contingency} and still make {hhmm(plan.announced, tz)}")
+    if rv.history:
+        lines.append(f"  History    {rv.history}")
+    lines.append(f"  Samples    {rv.samples:,} (seed {rv.seed})")
+    lines.append("")
+    shown = [f for f in rv.findings if verbose or f.severity != INFO]
+    if shown:
+        lines.append("Findings")
+        for f in shown:
+            where = f"line {f.line}" if f.line else ""
+            lines.append(f"  {f.severity:<8} {f.code:<22} {where:<9} {f.message}")
+    infos = sum(f.severity == INFO for f in rv.findings)
+    summary = f"{_count(rv.errors, 'error')}, {_count(rv.warnings, 'warning')}, {_count(infos, 'note')}"
+    if infos and not verbose:
+        summary += " (--verbose shows the notes)"
+    lines.append(summary)
+    return "\n".join(lines)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+__all__ = ["review_text", "ERROR", "WARNING", "INFO"]
