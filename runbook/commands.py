@@ -21,3 +21,174 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         print(simulate.text(result))
     return OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`runbook run`: the operator's screen; starts a new run or resumes the unfinished one."""
+    from runbook.clock import SystemClock
+    from runbook.loader import load_runbook
+    from runbook.notify import Notifier
+    from runbook.run import Actor, open_run
+    from runbook.store import Store
+
+    loaded = load_runbook(args.runbook)
+    store = Store(db_path(args.db))
+    try:
+        engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
+                                   label="rehearsal" if args.rehearsal else "live",
+                                   notifier=Notifier(loaded.plan.policy.notify))
+        from runbook.tui.launch import operator_app
+
+        operator_app(engine, resumed).run()
+        engine.close()
+        state = engine.state
+        where = f"--db {store.path}" if args.db else ""
+        if state.finished:
+            print(f"Run {engine.run_id} finished. Timing log: runbook report {engine.run_id} {where}".rstrip())
+        else:
+            print(f"Run {engine.run_id} is saved and unfinished; `runbook run {args.runbook}"
+                  f"{' ' + where if where else ''}` resumes it.")
+    finally:
+        store.close()
+    return OK
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """`runbook watch`: the same screen, read-only, following a run live."""
+    from runbook.clock import SystemClock
+    from runbook.run import Session
+    from runbook.store import Store
+
+    store = Store(db_path(args.db), readonly=True)
+    try:
+        session = Session(store, store.resolve(args.run), SystemClock())
+        from runbook.tui.launch import watch_app
+
+        watch_app(session).run()
+    finally:
+        store.close()
+    return OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`runbook demo`: the bundled switch-port example, replayed in the TUI; nothing to set up."""
+    from runbook.cli import Unusable
+
+    if args.speed is not None and args.speed <= 0:
+        raise Unusable(f"--speed must be positive, got {args.speed:g}")
+    from runbook.tui.demo import demo
+
+    try:
+        with demo(args.speed) as d:
+            d.app.run()
+    except FileNotFoundError as e:
+        raise Unusable(str(e)) from None
+    return OK
+
+
+# -- report, runs, calibrate (issue 5) ------------------------------------------------------------
+
+def _write_output(text: str, output: str | None) -> None:
+    """``text`` to FILE (atomically, exact bytes) or to stdout."""
+    import sys
+
+    if not output or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from runbook.cli import Unusable
+
+    target = Path(output)
+    if target.is_dir():
+        raise Unusable(f"{output} is a directory; give a file name for -o")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                                   prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except OSError as e:
+        raise Unusable(f"cannot write {output}: {e.strerror or e}") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
+    from runbook.clock import SystemClock
+    from runbook.report import build, render
+    from runbook.store import Store
+
+    with Store(db_path(args.db), readonly=True) as store:
+        info = store.resolve(args.run)
+        events = store.events(info.id)
+    report = build(info, events, now=SystemClock().now())
+    _write_output(render(report, args.format), args.output)
+    return OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """`runbook runs`: the runs in a store, newest first."""
+    from pathlib import Path
+
+    from runbook.runs import list_runs, runs_json, runs_text
+    from runbook.store import Store
+
+    path = db_path(args.db)
+    if not Path(path).exists():
+        from runbook.store import StoreError
+
+        raise StoreError(f"no store at {path}; check --db / RUNBOOK_DB (a store is created by "
+                         "`runbook run` or `runbook simulate --db`)")
+    with Store(path, readonly=True) as store:
+        rows = list_runs(store)
+    if args.json:
+        print(json.dumps(runs_json(rows), indent=2, ensure_ascii=False))
+    else:
+        print(runs_text(rows, path))
+    return OK
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """`runbook calibrate`: plan vs observed per step, proposed estimates, optional --write."""
+    import os
+    from pathlib import Path
+
+    from runbook.calibrate import calibrate, calibration_json, calibration_text, write_runbook
+    from runbook.cli import Unusable
+    from runbook.loader import load_runbook
+    from runbook.store import Store, StoreError
+
+    loaded = load_runbook(args.runbook)
+    path = db_path(args.db)
+    if not Path(path).exists():
+        raise StoreError(f"no store at {path}; nothing to calibrate from (record runs with "
+                         "`runbook run`, or rehearsals with `runbook simulate --db`)")
+    if args.write:
+        target = Path(args.write)
+        same = target.exists() and os.path.samefile(target, args.runbook)
+        if same or target.resolve() == Path(args.runbook).resolve():
+            raise Unusable(f"--write {args.write} is the runbook being calibrated; write to a new "
+                           "file, compare it (diff), then replace the original yourself")
+    with Store(path, readonly=True) as store:
+        cal = calibrate(loaded, store, args.label)
+    if args.json:
+        print(json.dumps(calibration_json(cal), indent=2, ensure_ascii=False))
+    else:
+        print(calibration_text(cal))
+    if args.write:
+        import sys
+
+        if not cal.runs:
+            print(f"not writing {args.write}: no past runs to learn from", file=sys.stderr)
+            return OK
+        try:
+            write_runbook(cal, args.write)
+        except OSError as e:
+            raise Unusable(f"cannot write {args.write}: {e.strerror or e}") from None
+        changed = sum(1 for c in cal.steps if c.changed and c.writable)
+        print(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} updated; "
+              f"check it with `runbook check {args.write}`", file=sys.stderr)
+    return OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pendulum
@@ -11,35 +12,61 @@ _COMPACT = re.compile(
     r"(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in|ins)?)?\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s(?:ec|ecs)?)?\s*$"
 )
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+_WORDS = re.compile(r"(\d)\s*(d)ays?\b|(\d)\s*(h)(?:ours?|rs?)\b|(\d)\s*(m)in(?:ute)?s?\b|"
+                    r"(\d)\s*(s)ec(?:ond)?s?\b", re.IGNORECASE)
+MAX_SECONDS = 366 * 86400.0  # no step, lead time or deadline of a maintenance window is longer
 
 HELP = "write a duration like 90s, 5m, 1h30m or PT5M"
 
 
 def parse_duration(text: object) -> float:
     """Seconds in ``text``; ValueError with a hint when it is not a duration."""
-    if isinstance(text, bool) or not isinstance(text, str):
-        if isinstance(text, int | float) and not isinstance(text, bool):
-            raise ValueError(f"{text!r} has no unit; {HELP}")
-        raise ValueError(f"expected a duration, got {type(text).__name__}; {HELP}")
+    if isinstance(text, int | float) and not isinstance(text, bool) and math.isfinite(text):
+        number = int(text) if float(text).is_integer() else text
+        raise ValueError(f"{_quote(text)} has no unit; write {number}m for minutes or {number}s "
+                         "for seconds (90s, 5m, 1h30m or PT5M)")
+    if not isinstance(text, str):
+        raise ValueError(f"expected a duration, got {_kind(text)}; {HELP}")
+    shown = _quote(text)
     raw = text.strip()
+    if raw.startswith("-"):
+        raise ValueError(f"{shown} is negative; a duration is zero or more ({HELP})")
     if raw.upper().startswith("P"):
         try:
             value = pendulum.parse(raw.upper(), exact=True)
         except Exception:
-            raise ValueError(f"{text!r} is not an ISO 8601 duration; {HELP}") from None
+            raise ValueError(f"{shown} is not an ISO 8601 duration; {HELP}") from None
         if not isinstance(value, pendulum.Duration):
-            raise ValueError(f"{text!r} is not a duration; {HELP}")
+            raise ValueError(f"{shown} is not a duration; {HELP}")
         if value.years or value.months:
-            raise ValueError(f"{text!r} uses years or months, which have no fixed length; {HELP}")
+            raise ValueError(f"{shown} uses years or months, which have no fixed length; {HELP}")
         seconds = value.total_seconds()
     else:
         match = _COMPACT.match(raw)
         if not raw or match is None or not any(match.groupdict().values()):
-            raise ValueError(f"{text!r} is not a duration; {HELP}")
+            fixed = _WORDS.sub(lambda m: "".join(g for g in m.groups() if g), raw).replace(" ", "")
+            if fixed != raw.replace(" ", "") and _COMPACT.match(fixed):
+                raise ValueError(f"{shown} is not a duration; did you mean {fixed!r}? ({HELP})")
+            raise ValueError(f"{shown} is not a duration; {HELP}")
         seconds = sum(float(v) * _UNITS[k] for k, v in match.groupdict().items() if v)
     if seconds < 0:
-        raise ValueError(f"{text!r} is negative")
+        raise ValueError(f"{shown} is negative; a duration is zero or more ({HELP})")
+    if not seconds <= MAX_SECONDS:  # also catches inf and nan
+        raise ValueError(f"{shown} is longer than a year; check the unit ({HELP})")
     return float(seconds)
+
+
+def _quote(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing (empty value)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    return {list: "a list", dict: "a mapping"}.get(type(value), _quote(value))
 
 
 def format_duration(seconds: float) -> str:
@@ -57,6 +84,14 @@ def format_duration(seconds: float) -> str:
     if secs or not parts:
         parts.append(f"{secs}s")
     return sign + "".join(parts)
+
+
+def format_minutes(seconds: float, *, up: bool = False) -> str:
+    """Whole minutes for messages read under pressure: ``40m``, ``1h05m`` (``up``: round up)."""
+    total = max(0, int(-(-seconds // 60)) if up else int(seconds // 60))
+    if total < 60:
+        return f"{total}m"
+    return f"{total // 60}h{total % 60:02d}m"
 
 
 def format_clock(seconds: float) -> str:

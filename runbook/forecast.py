@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from runbook.plan import MAIN, Plan
-from runbook.state import COMPLETED, DONE, FAILED, READY, RUNNING, SKIPPED, RunState
+from runbook.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
 
 LOG_CLIP = math.log(4.0)
 TAIL_SHARE = 0.5  # a step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
@@ -91,6 +91,17 @@ def tri_ppf(u: np.ndarray, a, m, b) -> np.ndarray:
     return np.where(u < c, left, right)
 
 
+def _tri_row(u: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
+    """tri_ppf for one step's row, with scalar coefficients and few temporaries (the hot path at load)."""
+    width = b - a
+    if width <= 0:
+        return np.full(u.shape, a, dtype=np.float32)
+    left = u < np.float32((m - a) / width)
+    t = np.where(left, u * np.float32(width * (m - a)), (1 - u) * np.float32(width * (b - m)))
+    np.sqrt(t, out=t)
+    return np.where(left, np.float32(a) + t, np.float32(b) - t)
+
+
 def tri_cdf(x: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
     width = b - a
     if width <= 0:
@@ -124,10 +135,11 @@ class Forecaster:
         self.a = np.array([s.optimistic for s in plan.steps], dtype=np.float32)
         self.m = np.array([s.likely for s in plan.steps], dtype=np.float32)
         self.b = np.array([s.pessimistic for s in plan.steps], dtype=np.float32)
-        self.U = np.empty((n, samples), dtype=np.float32)
+        # D[i, s]: duration of step i in sample s (seconds, float32), drawn once, row by row.
+        self.D = np.empty((n, samples), dtype=np.float32)
+        self._u: dict[int, np.ndarray] = {}
         for s in plan.steps:
-            rng = np.random.default_rng([seed, zlib.crc32(s.id.encode())])
-            self.U[s.index] = rng.random(samples, dtype=np.float32)
+            self.D[s.index] = _tri_row(self.uniforms(s.index), s.optimistic, s.likely, s.pessimistic)
         self.Z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
         self.order = plan.topo_order()
         # Steps that matter for each path's resume time: the resuming step and its ancestors.
@@ -148,25 +160,28 @@ class Forecaster:
 
     # -- precomputation -------------------------------------------------------------------------
 
-    def durations(self) -> np.ndarray:
-        """D[i, s]: sampled duration of step i in sample s, seconds (float32)."""
-        return tri_ppf(self.U, self.a[:, None], self.m[:, None], self.b[:, None]).astype(np.float32)
+    def uniforms(self, i: int) -> np.ndarray:
+        """The uniform draws behind step i's durations (its own seeded stream; cached when used)."""
+        u = self._u.get(i)
+        if u is None:
+            rng = np.random.default_rng([self.seed, zlib.crc32(self.plan.steps[i].id.encode())])
+            u = rng.random(self.samples, dtype=np.float32)
+        return u
 
     def longest_remaining(self, zero: frozenset[int] = frozenset()) -> np.ndarray:
         """LP[i, s]: longest path from the start of step i through its path's resuming step."""
         if self._lp is not None and self._lp_key == zero:
             return self._lp
-        lp = self.durations()
-        if zero:
-            lp[list(zero)] = 0.0
+        lp = np.empty_like(self.D)
         for i in reversed(self.order):
-            if not self.relevant[i]:
-                continue
-            succ = self.rel_succs[i]
+            d = self.D[i] if i not in zero else np.zeros(self.samples, np.float32)
+            succ = self.rel_succs[i] if self.relevant[i] else ()
             if len(succ) == 1:
-                lp[i] += lp[succ[0]]
+                np.add(d, lp[succ[0]], out=lp[i])
             elif succ:
-                lp[i] += lp[list(succ)].max(axis=0)
+                np.add(d, lp[list(succ)].max(axis=0), out=lp[i])
+            else:
+                lp[i] = d
         self._lp, self._lp_key = lp, zero
         return lp
 
@@ -231,7 +246,9 @@ class Forecaster:
 
     def _running_remaining(self, i: int, elapsed: float, k: np.ndarray) -> np.ndarray:
         a, m, b = float(self.a[i]), float(self.m[i]), float(self.b[i])
-        u = self.U[i]
+        u = self._u.get(i)
+        if u is None:
+            u = self._u[i] = self.uniforms(i)
         e = np.float32(elapsed)
         fx = tri_cdf(e / k, a, m, b)
         finish = k * tri_ppf(fx + u * (1 - fx), a, m, b)
@@ -297,26 +314,29 @@ class Forecaster:
         """Per-step share of samples on the longest path to the main resuming step."""
         plan = self.plan
         r = plan.resume[MAIN]
-        d = self.durations()
+        d = self.D
         lp = self.longest_remaining(frozenset())
-        ef = np.zeros_like(d)
-        main = [i for i in self.order if plan.steps[i].path == MAIN and self.relevant[i]]
-        in_main = set(plan.ancestors(r))
-        main = [i for i in main if i in in_main]
+        ef = np.empty_like(d)  # only rows on the main path to the resume step are used
+        in_main = plan.ancestors(r)
+        main = [i for i in self.order if i in in_main]
         for i in main:
             preds = plan.steps[i].preds
             if len(preds) == 1:
-                ef[i] = ef[preds[0]] + d[i]
+                np.add(ef[preds[0]], d[i], out=ef[i])
             elif preds:
-                ef[i] = ef[list(preds)].max(axis=0) + d[i]
+                np.add(ef[list(preds)].max(axis=0), d[i], out=ef[i])
             else:
                 ef[i] = d[i]
-        total = ef[r]
+        total = ef[r].copy()
+        tol = np.maximum(np.float32(0.5), total * np.float32(3e-5))  # float32 sums in two orders
         share: dict[str, float] = {}
+        through = np.empty_like(total)
         for i in main:
-            through = ef[i] - d[i] + lp[i]
-            on = np.isclose(through, total, rtol=1e-5, atol=1e-2)
-            share[plan.steps[i].id] = float(np.count_nonzero(on)) / self.samples
+            np.subtract(ef[i], d[i], out=through)
+            through += lp[i]
+            through -= total
+            np.abs(through, out=through)
+            share[plan.steps[i].id] = float(np.count_nonzero(through <= tol)) / self.samples
         mean_ef = {i: float(ef[i].mean()) for i in main}
         path = [r]
         while plan.steps[path[-1]].preds:

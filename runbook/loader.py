@@ -17,14 +17,17 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from runbook.model import Runbook
-from runbook.plan import Loc, Plan, PlanError, compile_plan
+from runbook.model import Runbook, describe_value, explain_error
+from runbook.plan import Loc, Plan, PlanError, compile_plan, where
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 200_000  # after alias expansion; a real 1,000-step runbook is ~15,000
+MAX_DEPTH = 100  # a runbook is about six levels deep
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_scalars = yaml.constructor.SafeConstructor()
+_PLAIN = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp",
+                                               "seq", "map")}
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -102,57 +105,109 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 class _Builder:
+    """Nodes -> plain data, recording marks. Call :func:`_measure` on the root first."""
+
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.count = 0
+        self.scalars = yaml.constructor.SafeConstructor()  # per load: it caches every node
 
-    def build(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _Refused(
-                node, f"more than {MAX_NODES:,} values after expanding aliases (an alias bomb?); "
-                "refusing to read further"
-            )
-        if depth > 100:
-            raise _Refused(node, "nested more than 100 levels deep")
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
         if loc not in self.doc.values:
             self.doc.values[loc] = _mark(node)
         if isinstance(node, yaml.ScalarNode):
-            if node.tag == "tag:yaml.org,2002:timestamp":
-                return node.value
-            try:
-                return _scalars.construct_object(node)
-            except yaml.YAMLError as e:
-                raise _Refused(node, f"cannot read this value: {getattr(e, 'problem', e)}") from None
+            return self._scalar(node, loc)
+        if node.tag not in _PLAIN:
+            raise _Refused(node, _tag_problem(node, loc))
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
-        result: dict[Any, Any] = {}
-        for key_node, value_node in self._pairs(node):
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise _Refused(key_node, "a key must be plain text")
-            key = _scalars.construct_object(key_node)
-            if not isinstance(key, str):
-                key = str(key)
-            if key in result:
-                raise _Refused(key_node, f"key {key!r} appears twice in the same mapping")
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        result: dict[str, Any] = {}
+        for key, (key_node, value_node) in self._pairs(node, loc).items():
             self.doc.keys[(*loc, key)] = _mark(key_node)
-            result[key] = self.build(value_node, (*loc, key), depth + 1)
+            result[key] = self.build(value_node, (*loc, key))
         return result
 
-    def _pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-        """Key/value node pairs with YAML merge keys (``<<``) applied."""
-        own, merged = [], []
+    def _scalar(self, node: yaml.ScalarNode, loc: Loc) -> Any:
+        if node.tag not in _PLAIN:
+            raise _Refused(node, _tag_problem(node, loc))
+        if node.tag.endswith(":timestamp") or ":" in node.value and node.tag.endswith(
+                (":int", ":float")):
+            return node.value  # times are read in the runbook's zone; 1:30 is not base-60 for 90
+        try:
+            return self.scalars.construct_object(node)
+        except (yaml.YAMLError, ValueError) as e:
+            problem = getattr(e, "problem", None) or e
+            raise _Refused(node, f"{where(loc)}: cannot read this value ({problem}); "
+                           "put it in quotes if it is text") from None
+
+    def _pairs(self, node: yaml.MappingNode, loc: Loc) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """Key -> (key node, value node), with YAML merge keys (``<<``) applied: own keys win,
+        then the merged mappings in the order given."""
+        own: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        merged: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for src in sources:
                     if not isinstance(src, yaml.MappingNode):
-                        raise _Refused(src, "a merge key (<<) needs a mapping")
-                    merged.extend(self._pairs(src))
-            else:
-                own.append((key_node, value_node))
-        names = {k.value for k, _ in own}
-        return own + [(k, v) for k, v in merged if k.value not in names]
+                        raise _Refused(src, f"{where(loc)}: a merge key (<<) takes a mapping or a "
+                                       "list of mappings, e.g. `<<: *defaults`")
+                    for key, pair in self._pairs(src, loc).items():
+                        merged.setdefault(key, pair)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused(key_node, f"{where(loc)}: a key must be plain text, not a list or "
+                               "a mapping")
+            value = self._scalar(key_node, loc)
+            key = value if isinstance(value, str) else key_node.value
+            if key in own:
+                first = _mark(own[key][0]).line
+                raise _Refused(key_node, f"{where(loc)}: key {key!r} appears twice in the same "
+                               f"mapping (first on line {first}); keep one")
+            own[key] = (key_node, value_node)
+        return own | {k: v for k, v in merged.items() if k not in own}
+
+
+def _tag_problem(node: yaml.Node, loc: Loc) -> str:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return (f"{where(loc)}: the YAML tag {tag} is not allowed; a runbook holds only text, numbers, "
+            "true/false, lists and mappings: remove the tag")
+
+
+def _measure(root: yaml.Node) -> None:
+    """Refuse, before any work proportional to it, a document that expands (through aliases) to
+    more than MAX_NODES values, nests deeper than MAX_DEPTH, or contains itself."""
+    known: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) once expanded
+    active: set[int] = set()
+
+    def visit(node: yaml.Node, depth: int) -> tuple[int, int]:
+        if id(node) in known:
+            size, height = known[id(node)]
+        elif id(node) in active:
+            raise _Refused(node, "this value contains an alias (*name) to itself; a runbook "
+                           "cannot be recursive: remove the alias")
+        else:
+            if depth > MAX_DEPTH:
+                raise _Refused(node, f"nested more than {MAX_DEPTH} levels deep (a nesting bomb?); "
+                               "a runbook is only a few levels deep")
+            active.add(id(node))
+            size, height = 1, 0
+            children = node.value if isinstance(node, yaml.SequenceNode) else (
+                [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                else ())
+            for child in children:
+                n, h = visit(child, depth + 1)
+                size, height = size + n, max(height, h + 1)
+                if size > MAX_NODES:
+                    raise _Refused(node, f"this value expands to more than {MAX_NODES:,} values "
+                                   "through aliases (an alias bomb?); refusing to read the file")
+            active.discard(id(node))
+            known[id(node)] = size, height
+        if depth + height > MAX_DEPTH:
+            raise _Refused(node, f"nested more than {MAX_DEPTH} levels deep (through aliases); "
+                           "a runbook is only a few levels deep")
+        return size, height
+
+    visit(root, 0)
 
 
 class _Refused(Exception):
@@ -177,54 +232,75 @@ def read_text(path: str | Path) -> tuple[str, str]:
         raise LoadError(name, [Located(f"cannot read the file: {e.strerror or e}")]) from None
     if len(raw) > MAX_BYTES:
         raise LoadError(name, [Located(f"file is larger than {MAX_BYTES // 1024 // 1024} MB; not a runbook")])
-    if b"\x00" in raw[:8192]:
-        raise LoadError(name, [Located("binary file (contains NUL bytes); a runbook is YAML text")])
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise LoadError(name, [Located("binary file (it contains NUL bytes), not a runbook; a "
+                                       "runbook is YAML text", *_position(raw, nul))])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise LoadError(
-            name, [Located(f"not UTF-8 text (byte 0x{raw[e.start]:02x}); save the file as UTF-8", line)]
-        ) from None
+        raise LoadError(name, [Located(f"not UTF-8 text (byte 0x{raw[e.start]:02x}); save the file "
+                                       "as UTF-8", *_position(raw, e.start))]) from None
     return text, name
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a byte offset."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
 
 
 def parse_yaml(text: str, name: str) -> Document:
     """YAML text -> Document; LoadError with line and column on any YAML problem."""
     if not text.strip():
-        raise LoadError(name, [Located("file is empty; a runbook starts with `runbook: 1`")])
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as e:
-        raise LoadError(name, [_yaml_problem(e)]) from None
-    except yaml.YAMLError as e:
-        raise LoadError(name, [Located(f"not valid YAML: {e}")]) from None
+        raise LoadError(name, [Located("the file is empty; a runbook starts with `runbook: 1`", 1, 1)])
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        node = None  # (a tab on a blank line would otherwise be a YAML error)
+    else:
+        try:
+            node = yaml.compose(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as e:
+            raise LoadError(name, [_yaml_problem(e, text)]) from None
+        except (yaml.YAMLError, RecursionError) as e:
+            raise LoadError(name, [Located(f"not valid YAML: {e}", 1, 1)]) from None
     if node is None:
-        raise LoadError(name, [Located("file holds no YAML document (only comments?)")])
+        raise LoadError(name, [Located("the file holds only comments and blank lines; a runbook "
+                                       "starts with `runbook: 1`", 1, 1)])
     doc = Document(data=None)
     try:
+        _measure(node)
         doc.data = _Builder(doc).build(node, ())
     except _Refused as e:
         m = _mark(e.node)
         raise LoadError(name, [Located(e.message, m.line, m.column)]) from None
-    except RecursionError:
-        raise LoadError(name, [Located("nested too deeply")]) from None
     return doc
 
 
-def _yaml_problem(e: yaml.MarkedYAMLError) -> Located:
+def _yaml_problem(e: yaml.MarkedYAMLError, text: str) -> Located:
     mark = e.problem_mark or e.context_mark
     problem = (e.problem or "").strip()
     context = (e.context or "").strip()
-    if "'\\t'" in problem or "\\t" in problem or "tab" in problem.lower():
-        message = "YAML does not allow tabs for indentation; indent with spaces"
-    elif "expected a single document" in (context + problem):
-        message = "more than one YAML document (---); a runbook file holds one"
+    lines = text.splitlines()
+    line = lines[mark.line] if mark and mark.line < len(lines) else ""
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    if mark and ("\t" in indent or line[mark.column: mark.column + 1] == "\t"):
+        column = indent.index("\t") if "\t" in indent else mark.column
+        return Located("a tab character here; YAML does not allow tabs for indentation: indent "
+                       "with spaces", mark.line + 1, column + 1)
+    if "expected a single document" in (context + problem):
+        message = "more than one YAML document (---); a runbook file holds one: remove the ---"
+    elif "undefined alias" in problem and mark:
+        name = line[mark.column:].split()[0].rstrip(",]}") if line[mark.column:].strip() else "*"
+        message = (f"the alias {name} refers to no anchor; define `&{name.lstrip('*')}` on a value "
+                   "above it, or remove the alias")
+    elif "maximum nesting depth" in problem:
+        message = ("nested too deeply (a nesting bomb?); a runbook is only a few levels deep")
     else:
         message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
         message += "; check the indentation and quoting around here"
     if mark is None:
-        return Located(message)
+        return Located(message, 1, 1)
     return Located(message, mark.line + 1, mark.column + 1)
 
 
@@ -236,25 +312,25 @@ def load_runbook(path: str | Path) -> Loaded:
 def load_text(text: str, name: str = "<runbook>", default_id: str = "runbook") -> Loaded:
     doc = parse_yaml(text, name)
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"a single {type(doc.data).__name__} value"
+        kind = "a list" if isinstance(doc.data, list) else f"a single value ({describe_value(doc.data)})"
+        m = doc.values[()]
         raise LoadError(
-            name, [Located(f"the top level is {kind}; a runbook is a mapping that starts with "
-                           "`runbook: 1`", 1, 1)]
+            name, [Located(f"the top level is {kind}; a runbook is a mapping (key: value lines) "
+                           "that starts with `runbook: 1`", m.line, m.column)]
         )
     timezone = doc.data.get("timezone")
     context = {"timezone": timezone if isinstance(timezone, str) else None}
     try:
         runbook = Runbook.model_validate(doc.data, context=context)
     except ValidationError as e:
-        problems = [_validation_problem(err, doc) for err in e.errors()]
-        raise LoadError(name, sorted(problems, key=lambda p: p.line or 0)) from None
+        raise LoadError(name, _validation_problems(e, doc)) from None
     try:
         plan = compile_plan(runbook, default_id=_safe_id(default_id))
     except PlanError as e:
         problems = []
         for p in e.problems:
             m = doc.mark(p.loc)
-            problems.append(Located(f"{_where(p.loc)}: {p.message}", m and m.line, m and m.column))
+            problems.append(Located(f"{where(p.loc)}: {p.message}", m and m.line, m and m.column))
         raise LoadError(name, problems) from None
     return Loaded(runbook=runbook, plan=plan, text=text, name=name, document=doc)
 
@@ -262,13 +338,6 @@ def load_text(text: str, name: str = "<runbook>", default_id: str = "runbook") -
 def _safe_id(stem: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in stem).strip("-.") or "runbook"
     return cleaned if cleaned[0].isalnum() else "r" + cleaned
-
-
-def _where(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "top level"
 
 
 def _model_at(loc: Loc, keep_last: bool) -> tuple[type[BaseModel] | None, Loc]:
@@ -301,66 +370,31 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _validation_problem(err: dict[str, Any], doc: Document) -> Located:
-    kind = err["type"]
-    model, loc = _model_at(tuple(err["loc"]), keep_last=kind == "extra_forbidden")
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        known = list(model.model_fields) if model else []
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
-        where = _where(loc[:-1])
-        message = f"{where}: unknown key {key!r}; {hint}"
-        m = doc.mark(loc, key=True)
-    else:
-        m = doc.mark(loc)
-        message = f"{_where(loc)}: {_explain(kind, err, value, loc)}"
-    return Located(message, m and m.line, m and m.column)
-
-
-_TYPE_WORDS = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "list_type": "a list",
-    "dict_type": "a mapping (key: value lines)",
-    "model_type": "a mapping (key: value lines)",
-    "model_attributes_type": "a mapping (key: value lines)",
-}
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (empty value)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _explain(kind: str, err: dict[str, Any], value: Any, loc: Loc) -> str:
-    if kind == "missing":
-        return "required key is missing; add it"
-    if kind in _TYPE_WORDS:
-        return f"expected {_TYPE_WORDS[kind]}, got {_describe(value)}"
-    if kind == "value_error":
-        return str(err["msg"]).removeprefix("Value error, ")
-    if kind == "enum":
-        allowed = err.get("ctx", {}).get("expected", "")
-        close = difflib.get_close_matches(str(value), [a.strip("' ") for a in allowed.replace(" or ", ",").split(",")], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"{value!r} is not one of {allowed}{hint}"
-    if kind == "too_short" and loc and loc[-1] == "steps":
-        return "needs at least one step"
-    if kind == "string_pattern_mismatch":
-        return (f"{value!r} is not a valid id; use letters, digits, '-', '_' or '.', "
-                "starting with a letter or digit")
-    if kind == "literal_error":
-        return f"{value!r} is not allowed here; expected {err.get('ctx', {}).get('expected', '')}"
-    return str(err["msg"])
+def _validation_problems(error: ValidationError, doc: Document) -> list[Located]:
+    """One line per pydantic error, in file order. A missing key that an unknown key in the same
+    mapping looks like a misspelling of is not reported twice."""
+    found: list[tuple[str, Loc, Located]] = []
+    suggested: set[Loc] = set()
+    for err in error.errors():
+        kind = err["type"]
+        model, loc = _model_at(tuple(err["loc"]), keep_last=kind == "extra_forbidden")
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            known = list(model.model_fields) if model else []
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+            message = f"{where(loc[:-1])}: unknown key {describe_value(key)}; {hint}"
+            suggested.update((*loc[:-1], c) for c in close)
+            m = doc.mark(loc, key=True)
+        elif kind == "missing" and loc == ("runbook",):
+            message = "the format version is missing; add `runbook: 1` as the first line"
+            m = doc.mark(())
+        elif kind == "missing":
+            message = f"{where(loc[:-1])}: required key {loc[-1]!r} is missing; add it"
+            m = doc.mark(loc)
+        else:
+            message = f"{where(loc)}: {explain_error(err, loc)}"
+            m = doc.mark(loc)
+        found.append((kind, loc, Located(message, m and m.line, m and m.column)))
+    problems = [p for kind, loc, p in found if not (kind == "missing" and loc in suggested)]
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))

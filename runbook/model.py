@@ -6,6 +6,7 @@ live in :mod:`runbook.plan`, which compiles a validated model into the step grap
 
 Naive times are local to the runbook's ``timezone``; the loader passes that name in the
 validation context (``{"timezone": ...}``) so the window validators can localise them.
+:func:`explain_error` words pydantic's errors for people who write runbooks.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def localise(value: Any, zone_name: str) -> datetime:
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise ValueError(f"expected a time like 2026-11-25T00:00, got {type(value).__name__}")
+        raise ValueError(f"expected a time like 2026-11-25T00:00, got {describe_value(value)}")
     try:
         parsed = pendulum.parse(text, exact=True, tz=None)
     except Exception:
@@ -73,7 +74,12 @@ def localise(value: Any, zone_name: str) -> datetime:
     except Exception:
         zone = pendulum.timezone("UTC")  # the timezone field reports its own error
     if parsed.tzinfo is not None:
-        return pendulum.instance(parsed).in_timezone(zone)
+        local = pendulum.instance(parsed).in_timezone(zone)
+        if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+            # In the repeated hour a zone-aware time compares unequal (and neither < nor >) to
+            # every time in another zone (PEP 495); keep the written offset instead.
+            return pendulum.instance(parsed)
+        return local
     fields = (parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second)
     try:
         return pendulum.datetime(*fields, tz=zone, raise_on_unknown_times=True)
@@ -106,7 +112,7 @@ Instant = Annotated[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, allow_inf_nan=False)
 
 
 class Kind(StrEnum):
@@ -236,12 +242,96 @@ class Runbook(Strict):
         try:
             pendulum.timezone(value)
         except Exception:
-            close = difflib.get_close_matches(value, sorted(pendulum.timezones()), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            close = closest_zone(value)
+            hint = f"did you mean {close!r}? " if close else ""
             raise ValueError(
-                f"unknown time zone {value!r}; {hint}use an IANA name such as Asia/Seoul"
+                f"unknown time zone {describe_value(value)}; {hint}use an IANA name such as "
+                "Asia/Seoul"
             ) from None
         return value
+
+
+def closest_zone(name: str) -> str | None:
+    """The IANA zone a mistyped ``name`` most likely means ('asia/seoul', 'Seoul', 'Asia/Seol')."""
+    zones = sorted(pendulum.timezones())
+    wanted = name.strip().replace(" ", "_").lower()
+    for zone in zones:
+        if wanted in (zone.lower(), zone.rsplit("/", 1)[-1].lower()):
+            return zone
+    if "/" not in name and len(name) <= 5:
+        return None  # an abbreviation such as KST: several zones share it
+    close = difflib.get_close_matches(name, zones, n=1)
+    return close[0] if close else None
+
+
+# Plain words for validation errors (the loader adds file, line and column)
+
+_TYPE_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)",
+}
+
+
+def describe_value(value: Any) -> str:
+    """A value as an error message shows it: short, in the file's words."""
+    if value is None:
+        return "nothing (empty value)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "...'"
+
+
+_LIMITS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+
+
+def explain_error(err: Any, loc: tuple[str | int, ...]) -> str:
+    """One pydantic error (an item of ``ValidationError.errors()``) in plain words, with what to
+    do; ``loc`` is where it is, without union tags."""
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx", {})
+    if kind == "string_type" and isinstance(value, int | float | bool):
+        return f"expected text, got {describe_value(value)}; put it in quotes"
+    if kind in _TYPE_WORDS:
+        return f"expected {_TYPE_WORDS[kind]}, got {describe_value(value)}"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    if kind == "enum":
+        allowed = ctx.get("expected", "")
+        names = [a.strip("' ") for a in allowed.replace(" or ", ",").split(",")]
+        close = difflib.get_close_matches(str(value), names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{describe_value(value)} is not one of {allowed}{hint}"
+    if kind == "too_short" and loc and loc[-1] == "steps":
+        return "needs at least one step; add one (id, title, estimate)"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length', 1)} item; add one or remove the key"
+    if kind == "string_too_short":
+        return "must not be empty; write some text"
+    if kind == "string_pattern_mismatch":
+        return (f"{describe_value(value)} is not a valid id; use letters, digits, '-', '_' or '.', "
+                "starting with a letter or digit")
+    if kind == "literal_error":
+        return f"{describe_value(value)} is not allowed here; expected {ctx.get('expected', '')}"
+    if kind in _LIMITS:
+        name, words = _LIMITS[kind]
+        return f"must be {words} {ctx.get(name)}, got {describe_value(value)}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {describe_value(value)}"
+    return str(err["msg"]).replace("Input should be", "should be")
 
 
 def json_schema() -> dict[str, Any]:

@@ -12,9 +12,12 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pendulum
+
 from runbook.model import Estimate, Policy, Runbook, Step
 
 MAIN = "main"
+MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong
 
 Loc = tuple[str | int, ...]
 
@@ -137,13 +140,21 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
     """The step graph of ``runbook``; PlanError listing every cross-field problem."""
     problems: list[Problem] = []
     window = runbook.window
+
+    def when(t: datetime) -> str:
+        return pendulum.instance(t).in_timezone(runbook.timezone).format("YYYY-MM-DD HH:mm")
+
     if window.announced_resume <= window.start:
         problems.append(
-            Problem(("window", "announced_resume"), "announced_resume must be after window.start")
+            Problem(("window", "announced_resume"),
+                    f"announced_resume ({when(window.announced_resume)}) must be after "
+                    f"window.start ({when(window.start)}); fix one of the two times")
         )
     if window.hard_deadline is not None and window.hard_deadline <= window.announced_resume:
         problems.append(
-            Problem(("window", "hard_deadline"), "hard_deadline must be after announced_resume")
+            Problem(("window", "hard_deadline"),
+                    f"hard_deadline ({when(window.hard_deadline)}) must be after announced_resume "
+                    f"({when(window.announced_resume)}); fix one of the two times")
         )
 
     groups: list[tuple[str, str, Loc, list[Step]]] = [(MAIN, runbook.title, (), runbook.steps)]
@@ -164,8 +175,9 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
             loc = (*base, "steps", i)
             if step.id in first_loc:
                 problems.append(
-                    Problem((*loc, "id"), f"step id {step.id!r} is used twice; ids must be unique "
-                            "across the runbook, contingencies included")
+                    Problem((*loc, "id"), f"step id {step.id!r} is used twice (first at "
+                            f"{where(first_loc[step.id])}); ids must be unique across the runbook, "
+                            "contingencies included: rename one")
                 )
                 continue
             first_loc[step.id] = loc
@@ -186,8 +198,11 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
             )
         for i, step in enumerate(steps):
             loc = (*base, "steps", i)
-            if step.after is None:
-                after = [steps[i - 1].id] if i > 0 else []
+            if first_loc.get(step.id) != loc:
+                continue  # a duplicate id, reported above
+            if step.after is None:  # the step above, unless it is a duplicate (no step of its own)
+                above = (*base, "steps", i - 1)
+                after = [steps[i - 1].id] if i > 0 and first_loc.get(steps[i - 1].id) == above else []
             else:
                 after = list(dict.fromkeys(step.after))
             for target in after:
@@ -205,8 +220,6 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
                                 f"step {step.id!r} ({_path_name(path)}) cannot wait for {target!r} "
                                 f"({_path_name(path_of[target])}): `after` stays within one path")
                     )
-            if first_loc.get(step.id) != loc:
-                continue
             index_of[step.id] = len(raw)
             paths[path].append(len(raw))
             raw.append((path, loc, step, [t for t in after if path_of.get(t) == path and t != step.id]))
@@ -235,9 +248,25 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
         resume=resume,
     )
     problems.extend(_cycles(plan))
+    total = sum(s.pessimistic for s in plan_steps)
+    if total > MAX_TOTAL_S and plan_steps:
+        worst = max(plan_steps, key=lambda s: s.pessimistic)
+        problems.append(
+            Problem((*worst.loc, "estimate"),
+                    f"the pessimistic estimates add up to {total / 86400:,.0f} days, more than a "
+                    f"year (the largest is {worst.id!r}); check the units and policy.spread")
+        )
     if problems:
         raise PlanError(problems)
     return plan
+
+
+def where(loc: Loc) -> str:
+    """``steps[2].after`` for ``("steps", 2, "after")``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "top level"
 
 
 def _path_name(path: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
-from runbook.durations import format_duration
+from runbook.durations import format_duration, format_minutes
 from runbook.forecast import Forecast
 from runbook.model import Level
 from runbook.plan import Plan
@@ -79,11 +80,10 @@ class LevelTracker:
 
 
 def pct(p: float) -> str:
+    """A probability as a whole percentage, rounded down: 79.6% is shown as 79%, never 80%."""
     if 0 < p < 0.01:
         return "<1%"
-    if 0.99 < p < 1:
-        return ">99%"
-    return f"{round(p * 100)}%"
+    return f"{math.floor(p * 100 + 1e-9)}%"
 
 
 def _name(contingency: str) -> str:
@@ -122,9 +122,9 @@ def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: dateti
         return f"On track for {announced}: {numbers}. Carry on." + hard
     contingency = ""
     if fc.decision_deadline is not None and fc.contingency is not None:
-        name, need = _name(fc.contingency), format_duration(fc.contingency_need_s or 0)
+        name, need = _name(fc.contingency), format_minutes(fc.contingency_need_s or 0, up=True)
         if now <= fc.decision_deadline:
-            left = format_duration((fc.decision_deadline - now).total_seconds())
+            left = format_minutes((fc.decision_deadline - now).total_seconds())
             contingency = (f" {name} needs {need}: decide by {hhmm(fc.decision_deadline, tz)} "
                            f"(in {left}).")
         else:
@@ -144,7 +144,7 @@ def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: dateti
                 f"Trigger {fc.contingency or 'the contingency'} or accept the overrun." + hard)
     text = f"Resume {announced} will be missed: {numbers}."
     if now > plan.announced:
-        over = format_duration((now - plan.announced).total_seconds())
+        over = format_minutes((now - plan.announced).total_seconds())
         text = f"Resume {announced} missed by {over}, service still down: {numbers}."
     text += f" Announce a new resume time: {hhmm(fc.p90, tz)}."
     due = outage_due(plan, None, fc.p90)

@@ -37,7 +37,6 @@ from runbook.state import (
     STEP_FAILED,
     STEP_SKIPPED,
     STEP_STARTED,
-    RunState,
     check_action,
     fold,
 )

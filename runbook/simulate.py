@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from runbook.clock import ManualClock
 from runbook.durations import parse_duration
 from runbook.forecast import Prior
-from runbook.loader import Loaded, Located, LoadError, parse_yaml, read_text
-from runbook.model import Instant, localise
+from runbook.loader import Loaded, LoadError, Located, parse_yaml, read_text
+from runbook.model import Instant, explain_error, localise
 from runbook.notify import Notifier
-from runbook.risk import outage_due
+from runbook.risk import WORDS, outage_due
 from runbook.run import ActionRefused, Actor, Engine, new_run
 from runbook.state import (
     CONTINGENCY_TRIGGERED,
@@ -80,6 +80,7 @@ class Script(BaseModel):
 class Result:
     loaded: Loaded
     engine: Engine
+    recorded: bool = False  # the run was kept in a store (--db)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     log: list[tuple[datetime, str]] = field(default_factory=list)
 
@@ -95,11 +96,13 @@ def load_script(path: str | Path, loaded: Loaded) -> tuple[Script, list[datetime
     except ValidationError as e:
         problems = []
         for err in e.errors():
-            loc = tuple(p for p in err["loc"] if isinstance(p, int) or p in _KEYS)
-            m = doc.mark(loc, key=err["type"] == "extra_forbidden")
+            extra = err["type"] == "extra_forbidden"
+            loc = tuple(p for n, p in enumerate(err["loc"]) if isinstance(p, int) or p in _KEYS
+                        or (extra and n == len(err["loc"]) - 1))
+            m = doc.mark(loc, key=extra)
             what = _event_name(loc)
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
+            msg = explain_error(err, loc)
+            if extra:
                 msg = f"unknown key {loc[-1]!r}; an event has at, start, complete, fail, skip, trigger, finish, note"
             problems.append(Located(f"{what}: {msg}", m and m.line, m and m.column))
         raise LoadError(name, problems) from None
@@ -154,7 +157,7 @@ def simulate(loaded: Loaded, script_path: str | Path, *, db: str | None = None,
         try:
             return _play(loaded, store, script, times, lines, str(script_path), start,
                          samples=samples, seed=seed, label=label, operator=operator, prior=prior,
-                         notify=notify)
+                         notify=notify, recorded=db is not None)
         finally:
             store.close()
 
@@ -168,7 +171,7 @@ def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
                      samples=opts["samples"], seed=opts["seed"], prior=opts["prior"],
                      notifier=notifier)
     engine.auto_finish = False  # the script may say `finish:` itself; default below
-    result = Result(loaded, engine)
+    result = Result(loaded, engine, recorded=opts["recorded"])
     tz = loaded.plan.timezone
     step = timedelta(seconds=TICK_S)
     next_tick = start
@@ -177,7 +180,7 @@ def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
         clock.set(at)
         t = engine.tick()
         if t.alert:
-            result.log.append((at, f"{t.level.upper():<10} {t.alert['message']}"))
+            result.log.append((at, f"{WORDS[t.level]:<10} {t.alert['message']}"))
         if event or t.alert or (at - start).total_seconds() % 60 == 0:
             fc = t.forecast
             entry = {
@@ -241,7 +244,7 @@ def as_json(result: Result) -> dict[str, Any]:
     return {
         "runbook": plan.id,
         "title": plan.title,
-        "run": engine.run_id,
+        "run": engine.run_id if result.recorded else None,  # same seed, same output
         "timezone": tz,
         "announced_resume": iso(plan.announced, tz),
         "samples": engine.forecaster.samples,

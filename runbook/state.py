@@ -282,6 +282,8 @@ def check_action(state: RunState, kind: str, step: str | None = None,
         if state.resumed:
             return "service has already resumed; a contingency would come too late"
         return None
+    if kind == NOTE and step is not None and step not in state.steps:
+        return f"unknown step {step!r}"
     if kind == RUN_FINISHED:
         running = state.ids(RUNNING)
         if running:
