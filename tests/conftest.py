@@ -1,0 +1,55 @@
+"""Shared fixtures: build runbooks from Python data, drive a manual clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runbook.clock import ManualClock
+from runbook.loader import Loaded, load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNBOOKS = ROOT / "runbooks"
+START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 2026-11-25 00:00 in Asia/Seoul
+
+
+def make_runbook(steps: list[dict], *, announced: str = "2026-11-25T00:30",
+                 contingencies: list[dict] | None = None, policy: dict | None = None,
+                 hard_deadline: str | None = None, **extra) -> Loaded:
+    """A runbook starting 2026-11-25T00:00 Asia/Seoul from step dicts (estimate defaults 5m)."""
+    data: dict = {
+        "runbook": 1,
+        "id": extra.pop("id", "test"),
+        "title": "Test runbook",
+        "timezone": "Asia/Seoul",
+        "window": {"start": "2026-11-25T00:00", "announced_resume": announced},
+        "steps": [{"title": s["id"].upper(), "estimate": "5m", **s} for s in steps],
+    }
+    if hard_deadline:
+        data["window"]["hard_deadline"] = hard_deadline
+    if policy:
+        data["policy"] = policy
+    if contingencies:
+        data["contingencies"] = [
+            {**c, "steps": [{"title": s["id"].upper(), "estimate": "5m", **s} for s in c["steps"]]}
+            for c in contingencies
+        ]
+    data.update(extra)
+    return load_text(yaml.safe_dump(data, sort_keys=False), "test.yaml")
+
+
+def three(a: float, m: float, b: float) -> dict:
+    """A three-point estimate in minutes."""
+    return {"optimistic": f"{a}m", "likely": f"{m}m", "pessimistic": f"{b}m"}
+
+
+def at(minutes: float) -> datetime:
+    return START + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
