@@ -89,7 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # -- report, runs, calibrate (issue 5) ------------------------------------------------------------
 
 def _write_output(text: str, output: str | None) -> None:
-    """``text`` to FILE (atomically, exact bytes) or to stdout."""
+    """``text`` to FILE (atomically: a reader never sees half a file; exact bytes) or stdout."""
     import sys
 
     if not output or output == "-":
@@ -104,14 +104,23 @@ def _write_output(text: str, output: str | None) -> None:
 
     target = Path(output)
     if target.is_dir():
-        raise Unusable(f"{output} is a directory; give a file name for -o")
+        raise Unusable(f"{output} is a directory; give a file name")
+    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                                   prefix=f".{target.name}.")
+        if target.exists():
+            mode = target.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise Unusable(f"cannot write {output}: {e.strerror or e}") from None
 
 
@@ -156,7 +165,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from runbook.calibrate import calibrate, calibration_json, calibration_text, write_runbook
+    from runbook.calibrate import calibrate, calibration_json, calibration_text
     from runbook.cli import Unusable
     from runbook.loader import load_runbook
     from runbook.store import Store, StoreError
@@ -184,10 +193,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if not cal.runs:
             print(f"not writing {args.write}: no past runs to learn from", file=sys.stderr)
             return OK
-        try:
-            write_runbook(cal, args.write)
-        except OSError as e:
-            raise Unusable(f"cannot write {args.write}: {e.strerror or e}") from None
+        _write_output(cal.text, args.write)
         changed = sum(1 for c in cal.steps if c.changed and c.writable)
         print(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} updated; "
               f"check it with `runbook check {args.write}`", file=sys.stderr)

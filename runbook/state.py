@@ -183,8 +183,10 @@ def _apply(state: RunState, ev: EventLike) -> None:
         cur = state.steps[step]
         _set(state, step, status=RUNNING, started_at=cur.started_at or at, attempt_started_at=at,
              attempts=cur.attempts + 1, started_by=cur.started_by or ev.actor, finished_at=None)
+        _note(state, ev, step, ev.payload.get("note"))
     elif kind == STEP_COMPLETED and step:
         _set(state, step, status=COMPLETED, finished_at=at, finished_by=ev.actor)
+        _note(state, ev, step, ev.payload.get("note"))
         if state.resumed_at is None and state.plan.resume.get(state.path) == state.plan.by_id[step].index:
             state.resumed_at = at
     elif kind == STEP_FAILED and step:
@@ -211,6 +213,9 @@ def _apply(state: RunState, ev: EventLike) -> None:
         state.finished_at = at
         state.aborted = True
         state.abort_reason = ev.payload.get("reason")
+        for sid in state.ids(RUNNING, FAILED):
+            _set(state, sid, status=ABANDONED, finished_at=at)
+        _note(state, ev, None, ev.payload.get("reason"))
     elif kind == ALERT:
         state.alerts.append(Alert(at=at, level=ev.payload.get("level", ""),
                                   message=ev.payload.get("message", ""), payload=dict(ev.payload)))

@@ -1,0 +1,159 @@
+"""``runbook report --format md``: a timing log to paste into a change ticket.
+
+Text from the runbook and from operators is escaped so that it shows as typed: Markdown
+punctuation and ``<``/``>`` get a backslash (no raw HTML reaches a renderer), ``|`` cannot break
+a table and newlines inside a table cell become ``<br>``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runbook.plan import MAIN
+from runbook.report import text as t
+from runbook.report.model import Report, StepRow
+from runbook.report.timefmt import hhmm
+from runbook.risk import pct
+
+_SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+MAX_HISTORY_ROWS = 16
+
+
+def esc(text: str | None) -> str:
+    """Inline Markdown: shows exactly ``text`` (one line)."""
+    if not text:
+        return ""
+    out = _SPECIAL.sub(r"\\\1", str(text))
+    out = _UNDERSCORE.sub(r"\\_", out)
+    out = _ENTITY.sub(r"\\&", out)
+    out = " ".join(out.split())
+    return "\\" + out if out.startswith(("#", "+", "-", "=")) else out
+
+
+def cell(text: str | None) -> str:
+    """A table cell: escaped, line breaks kept as <br>."""
+    if not text:
+        return ""
+    return "<br>".join(esc(line) for line in str(text).splitlines() if line.strip())
+
+
+def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    marks = [("---:" if a == "r" else "---") for a in align.ljust(len(header), "l")]
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(marks) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _step_row(n: int, s: StepRow, tz: str, paths: bool) -> list[str]:
+    plan = f"{t.dur(s.planned_optimistic_s)} / {t.dur(s.planned_likely_s)} / " \
+           f"{t.dur(s.planned_pessimistic_s)}"
+    actual = t.dur(s.actual_s)
+    if s.elapsed_s is not None:
+        actual = f"{t.dur(s.elapsed_s)} so far"
+    status = s.status + (f" ({s.failures} failed)" if s.failures else "")
+    if s.over_pessimistic:
+        status += ", over pessimistic"
+    row = [str(n), f"`{s.id}` {cell(s.title)}"]
+    if paths:
+        row.append(s.path)
+    row += [status, hhmm(s.started_at, tz) if s.started_at else "",
+            hhmm(s.finished_at, tz) if s.finished_at else "", actual, plan,
+            t.signed(s.variance_s), esc(s.owner), esc(", ".join(s.operators))]
+    return row
+
+
+def _history_rows(r: Report) -> list[list[str]]:
+    pts = r.history.points
+    if not pts:
+        return []
+    keep = {0, len(pts) - 1}
+    stride = max(1, len(pts) // (MAX_HISTORY_ROWS - 2))
+    keep.update(range(0, len(pts), stride))
+    for i in range(1, len(pts)):  # every change of level, and the first dip below confidence
+        if pts[i].level != pts[i - 1].level or pts[i].at == r.summary.first_below_confidence_at:
+            keep.add(i)
+    tz = r.tz
+    return [[hhmm(p.at, tz), pct(p.p_on_time), hhmm(p.p50, tz), hhmm(p.p90, tz),
+             t.level_word(p.level)] for i, p in enumerate(pts) if i in sorted(keep)]
+
+
+def render_md(r: Report) -> str:
+    sm, tz, info, plan = r.summary, r.tz, r.info, r.plan
+    out = [f"# Timing log: {esc(plan.title)}", ""]
+    out.append(f"Runbook `{plan.id}` · run `{info.id}` · {info.label} · "
+               f"**{t.STATUS_WORDS.get(sm.status, sm.status)}** · times in {tz} "
+               f"(UTC{t.offset(sm.announced_resume, tz)})")
+    out.append("")
+    if r.in_progress:
+        out += [f"> **{t.in_progress_line(r)}**", ""]
+    if sm.outage_report_required:
+        out += [f"> **OUTAGE REPORT {t.outage_line(r)}**", ""]
+    rows = [
+        ["Window start", t.day_time(sm.window_start, tz)],
+        ["Announced resume", t.day_time(sm.announced_resume, tz)],
+        ["Service resumed", esc(t.resume_line(r))],
+        ["Overrun", f"{t.dur(sm.overrun_s)} ({int(round(sm.overrun_s))} s)"
+         + (" so far" if r.in_progress and sm.resumed_at is None else "")],
+        ["Outage report", esc(t.outage_line(r))],
+        ["Contingency", esc(t.contingency_line(r))],
+        ["First warning", esc(t.warning_line(r))],
+        [esc(f"First P(on time) < {pct(sm.confidence)}"), esc(t.below_line(r))],
+        ["Run started", t.day_time(sm.started_at, tz)],
+        ["Run finished", t.day_time(sm.finished_at, tz) if sm.finished_at else "not yet"],
+        ["Operators", esc(", ".join(r.operators)) or "-"],
+        ["Plan (likely)", esc(t.plan_line(r))],
+    ]
+    if sm.hard_deadline is not None:
+        rows.append(["Hard deadline", t.day_time(sm.hard_deadline, tz)])
+    if sm.abort_reason:
+        rows.append(["Abort reason", cell(sm.abort_reason)])
+    out += ["## Summary", ""] + _table(["", ""], rows) + [""]
+
+    out += ["## Alerts", ""]
+    if r.alerts:
+        out += _table(["Time", "Level", "Message"],
+                      [[hhmm(a.at, tz), t.level_word(a.level), cell(a.message)] for a in r.alerts])
+    else:
+        out.append("No alerts were raised.")
+    out.append("")
+
+    out += ["## Forecast history", "", f"P(on time) = chance of resuming by "
+            f"{hhmm(sm.announced_resume, tz)}; {esc(t.history_note(r))}.", ""]
+    hist = _history_rows(r)
+    if hist:
+        out += _table(["Time", "P(on time)", "P50", "P90", "Level shown"], hist, "lrrrl")
+    out.append("")
+
+    active = r.active_steps()
+    paths = any(s.path != MAIN for s in active)
+    out += ["## Steps", "", "Variance = actual - likely (positive: slower than planned). "
+            "Plan = optimistic / likely / pessimistic.", ""]
+    header = ["#", "Step"] + (["Path"] if paths else []) + [
+        "Status", "Start", "Finish", "Actual", "Plan", "Variance", "Owner", "Operator"]
+    align = "rl" + ("l" if paths else "") + "lrrrrrll"
+    out += _table(header, [_step_row(n, s, tz, paths) for n, s in enumerate(active, 1)], align)
+    for cid, count in r.untaken().items():
+        out.append("")
+        out.append(f"Contingency `{cid}` ({esc(plan.path_titles.get(cid, cid))}, {count} steps) "
+                   "was not triggered.")
+    out.append("")
+
+    if r.notes:
+        out += ["## Notes", ""]
+        for n in r.notes:
+            where = f" `{n.step}`" if n.step else ""
+            lines = [esc(x) for x in n.text.splitlines() if x.strip()] or [""]
+            out.append(f"- {hhmm(n.at, tz)}{where} {esc(n.actor)}: {lines[0]}")
+            out += [f"  {x}" for x in lines[1:]]
+        out.append("")
+    if r.hook_failures:
+        out += ["## Alert hooks that failed", ""]
+        for f in r.hook_failures:
+            out.append(f"- {hhmm(f['at'], tz)} {esc(str(f.get('hook')))}: "
+                       f"{esc(str(f.get('error')))}")
+        out.append("")
+    out.append(f"_Made by runbook from the run's event log (source {esc(info.source_name)}), "
+               f"as of {t.day_time(r.as_of, tz)}._")
+    return "\n".join(out) + "\n"

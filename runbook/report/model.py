@@ -1,0 +1,319 @@
+"""One report data structure from a recorded run: (RunInfo, events) -> :class:`Report`.
+
+Pure apart from arithmetic: no I/O, no clock. The plan comes from ``RunInfo.source_text`` (the
+runbook exactly as it was loaded when the run started), never from the file on disk, so a report
+always matches what the operators saw even after the runbook has been edited.
+
+Definitions used by every exporter:
+
+* ``actual_s``: first start to completion (or skip, or abandonment), retries included.
+* ``variance_s``: ``actual_s - planned_likely_s``; positive = slower than the likely estimate.
+* ``overrun_s``: how far service came back after ``announced_resume`` (0 when on time). While
+  service is still down it is the overrun so far, up to ``as_of``.
+* ``outage_report_required``: the overrun passed ``policy.outage_report_after``;
+  ``report_due_by`` is ``report_due_within`` after the moment it crossed that threshold.
+* ``as_of``: the moment the figures describe: the end of a finished run, else the time the report
+  was made (or the last event when no time is given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from runbook.loader import load_text
+from runbook.plan import MAIN, Plan
+from runbook.report.timefmt import utc
+from runbook.risk import outage_due
+from runbook.state import (
+    ALERT,
+    CONTINGENCY_TRIGGERED,
+    HOOK_FAILED,
+    NOTE,
+    RUN_ABORTED,
+    RUN_FINISHED,
+    RUNNING,
+    STEP_COMPLETED,
+    STEP_FAILED,
+    STEP_SKIPPED,
+    STEP_STARTED,
+    Alert,
+    RunState,
+    fold,
+)
+from runbook.store import Event, RunInfo
+
+IN_PROGRESS, FINISHED, ABORTED = "in_progress", "finished", "aborted"
+WARNING_LEVELS = frozenset({"at_risk", "decide_now", "late"})
+# where each event type keeps its free text (the fold keeps only some of these)
+NOTE_KEYS = {NOTE: "text", STEP_STARTED: "note", STEP_COMPLETED: "note", STEP_FAILED: "note",
+             STEP_SKIPPED: "reason", CONTINGENCY_TRIGGERED: "note", RUN_FINISHED: "note",
+             RUN_ABORTED: "reason"}
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    at: datetime
+    actor: str
+    text: str
+    step: str | None = None
+
+
+@dataclass
+class StepRow:
+    id: str
+    title: str
+    path: str
+    kind: str
+    owner: str | None
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    actual_s: float | None
+    planned_optimistic_s: float
+    planned_likely_s: float
+    planned_pessimistic_s: float
+    variance_s: float | None
+    attempts: int
+    failures: int
+    operators: list[str]
+    notes: list[NoteRow]
+    resumes_service: bool
+    single_estimate: bool  # one duration widened by policy.spread
+    elapsed_s: float | None  # a running step: time since its first start, as of the report
+    planned_start: datetime | None  # baseline schedule (likely times, from window start / trigger)
+
+    @property
+    def planned_finish(self) -> datetime | None:
+        if self.planned_start is None:
+            return None
+        return self.planned_start + timedelta(seconds=self.planned_likely_s)
+
+    @property
+    def over_pessimistic(self) -> bool:
+        return self.actual_s is not None and self.actual_s > self.planned_pessimistic_s
+
+
+@dataclass(frozen=True)
+class ContingencyInfo:
+    id: str
+    title: str
+    triggered_at: datetime
+    triggered_by: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    at: datetime
+    p_on_time: float
+    p50: datetime
+    p90: datetime
+    level: str  # the level the tool showed then (from the recorded alerts)
+    path: str
+
+
+@dataclass
+class History:
+    points: list[HistoryPoint]
+    interval_s: float
+    samples: int  # Monte Carlo samples used for the replay
+    run_samples: int  # samples the live tool used
+    seed: int
+    exact: bool  # same samples as the live tool: the very numbers it showed
+    first_below_at: datetime | None  # first point with P(on time) < confidence (before resume)
+
+
+@dataclass
+class Summary:
+    announced_resume: datetime
+    resumed_at: datetime | None
+    overrun_s: float
+    resume_delta_s: float | None  # resumed_at - announced_resume; negative = early
+    outage_report_required: bool
+    report_due_by: datetime | None
+    outage_report_after_s: float
+    report_due_within_s: float
+    window_start: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str
+    path: str
+    contingency: ContingencyInfo | None
+    first_warning: Alert | None  # first alert worse than on_track
+    first_below_confidence_at: datetime | None
+    planned_likely_resume: datetime | None  # the plan's likely times, from window start
+    hard_deadline: datetime | None
+    confidence: float
+    abort_reason: str | None
+
+    @property
+    def first_warning_at(self) -> datetime | None:
+        return self.first_warning.at if self.first_warning else None
+
+
+@dataclass
+class Report:
+    info: RunInfo
+    plan: Plan
+    state: RunState
+    as_of: datetime
+    steps: list[StepRow]
+    alerts: list[Alert]
+    notes: list[NoteRow]
+    hook_failures: list[dict[str, Any]]
+    operators: list[str]
+    summary: Summary
+    history: History
+
+    @property
+    def tz(self) -> str:
+        return self.plan.timezone
+
+    @property
+    def status(self) -> str:
+        return self.summary.status
+
+    @property
+    def started_at(self) -> datetime:
+        return self.summary.started_at or self.info.created_at
+
+    @property
+    def in_progress(self) -> bool:
+        return self.summary.status == IN_PROGRESS
+
+    def active_steps(self) -> list[StepRow]:
+        """Main steps and the steps of the contingency that ran (file order)."""
+        return [s for s in self.steps if s.path in (MAIN, self.summary.path)]
+
+    def untaken(self) -> dict[str, int]:
+        """Contingencies that did not run: id -> number of steps."""
+        out: dict[str, int] = {}
+        for s in self.steps:
+            if s.path not in (MAIN, self.summary.path):
+                out[s.path] = out.get(s.path, 0) + 1
+        return out
+
+
+def baseline(plan: Plan, start: datetime, path: str) -> dict[int, datetime]:
+    """Planned start of each step of ``path``: predecessors first, likely durations."""
+    finish: dict[int, datetime] = {}
+    starts: dict[int, datetime] = {}
+    start = utc(start)
+    members = set(plan.paths[path])
+    for i in plan.topo_order():
+        if i not in members:
+            continue
+        s = plan.steps[i]
+        begin = max((finish[p] for p in s.preds if p in finish), default=start)
+        starts[i] = begin
+        finish[i] = begin + timedelta(seconds=s.likely)
+    return starts
+
+
+def event_notes(events: list[Event]) -> list[NoteRow]:
+    """Every piece of free text in the log, in order: notes, and notes given with an action."""
+    out = []
+    for ev in events:
+        key = NOTE_KEYS.get(ev.type)
+        text = ev.payload.get(key) if key else None
+        if isinstance(text, str) and text.strip():
+            out.append(NoteRow(ev.at, ev.actor, text, ev.step))
+    return out
+
+
+def run_status(state: RunState) -> str:
+    if state.aborted:
+        return ABORTED
+    return FINISHED if state.finished else IN_PROGRESS
+
+
+def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
+          history: bool = True) -> Report:
+    """The report of ``info`` from its ``events``; ``now`` dates a run still in progress."""
+    from runbook.report.history import replay
+
+    loaded = load_text(info.source_text, info.source_name or "<stored runbook>",
+                       default_id=info.runbook_id)
+    plan = loaded.plan
+    state = fold(plan, events)
+    status = run_status(state)
+    last = state.last_at or info.created_at
+    if state.finished_at is not None:
+        as_of = state.finished_at
+    else:
+        as_of = max(last, now) if now is not None else last
+
+    planned: dict[int, datetime] = baseline(plan, plan.start, MAIN)
+    if state.path != MAIN and state.triggered_at is not None:
+        planned.update(baseline(plan, state.triggered_at, state.path))
+
+    notes = event_notes(events)
+    by_step: dict[str, list[NoteRow]] = {}
+    for n in notes:
+        if n.step is not None:
+            by_step.setdefault(n.step, []).append(n)
+    rows: list[StepRow] = []
+    for s in plan.steps:
+        st = state.steps[s.id]
+        actual = st.actual_s
+        who = [w for w in (st.started_by, st.finished_by) if w]
+        rows.append(StepRow(
+            id=s.id, title=s.title, path=s.path, kind=s.kind, owner=s.owner, status=st.status,
+            started_at=st.started_at, finished_at=st.finished_at, actual_s=actual,
+            planned_optimistic_s=s.optimistic, planned_likely_s=s.likely,
+            planned_pessimistic_s=s.pessimistic,
+            variance_s=None if actual is None else actual - s.likely,
+            attempts=st.attempts, failures=st.failures, operators=list(dict.fromkeys(who)),
+            notes=by_step.get(s.id, []),
+            resumes_service=s.resumes_service, single_estimate=s.single,
+            elapsed_s=st.elapsed_s(as_of) if st.status == RUNNING else None,
+            planned_start=planned.get(s.index),
+        ))
+
+    operators = list(state.operators)
+    for ev in events:
+        if ev.type not in (ALERT, HOOK_FAILED) and ev.actor and ev.actor not in operators:
+            operators.append(ev.actor)
+    hooks = [{"at": ev.at, "hook": ev.payload.get("hook"), "error": ev.payload.get("error"),
+              "level": ev.payload.get("level")} for ev in events if ev.type == HOOK_FAILED]
+
+    contingency = None
+    if state.path != MAIN and state.triggered_at is not None:
+        note = next((ev.payload.get("note") for ev in events
+                     if ev.type == CONTINGENCY_TRIGGERED and ev.payload.get("note")), None)
+        contingency = ContingencyInfo(state.path, plan.path_titles.get(state.path, state.path),
+                                      state.triggered_at, state.triggered_by, note)
+
+    policy = plan.policy
+    end = state.resumed_at or as_of
+    overrun = max(0.0, (end - utc(plan.announced)).total_seconds())
+    due = outage_due(plan, state.resumed_at, as_of)
+    due = utc(due) if due is not None else None
+    first_warning = next((a for a in state.alerts if a.level in WARNING_LEVELS), None)
+    resume_index = plan.resume.get(MAIN)
+    likely_resume = None
+    if resume_index is not None and resume_index in planned and plan.steps[resume_index].path == MAIN:
+        likely_resume = planned[resume_index] + timedelta(seconds=plan.steps[resume_index].likely)
+
+    hist = replay(plan, info, events, state, as_of) if history else None
+    if hist is None:
+        hist = History([], 60.0, 0, int((info.meta or {}).get("samples", 10_000)),
+                       int((info.meta or {}).get("seed", 0)), True, None)
+    summary = Summary(
+        announced_resume=utc(plan.announced), resumed_at=state.resumed_at, overrun_s=overrun,
+        resume_delta_s=(None if state.resumed_at is None
+                        else (state.resumed_at - utc(plan.announced)).total_seconds()),
+        outage_report_required=due is not None, report_due_by=due,
+        outage_report_after_s=policy.outage_report_after,
+        report_due_within_s=policy.report_due_within,
+        window_start=utc(plan.start), started_at=state.started_at, finished_at=state.finished_at,
+        status=status, path=state.path, contingency=contingency, first_warning=first_warning,
+        first_below_confidence_at=hist.first_below_at, planned_likely_resume=likely_resume,
+        hard_deadline=utc(plan.hard_deadline) if plan.hard_deadline else None,
+        confidence=policy.confidence, abort_reason=state.abort_reason,
+    )
+    return Report(info=info, plan=plan, state=state, as_of=as_of, steps=rows,
+                  alerts=list(state.alerts), notes=notes, hook_failures=hooks,
+                  operators=operators, summary=summary, history=hist)

@@ -1,0 +1,131 @@
+"""``runbook runs``: the runs in a store, newest first, one line each.
+
+Each run's plan comes from its stored runbook text (cached per text, so a hundred runs of one
+runbook load it once). A run whose stored text this version cannot read is still listed, with
+what the event log alone says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from runbook.durations import format_duration
+from runbook.loader import LoadError, load_text
+from runbook.plan import Plan
+from runbook.report.model import run_status
+from runbook.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
+from runbook.store import Event, RunInfo, Store
+from runbook.times import hhmm, iso, local
+
+
+@dataclass
+class RunRow:
+    id: str
+    runbook: str
+    title: str
+    label: str
+    operators: list[str]
+    started_at: datetime | None
+    announced_resume: datetime | None
+    resumed_at: datetime | None
+    finished_at: datetime | None
+    status: str
+    path: str
+    timezone: str
+    events: int
+
+    @property
+    def resume_delta_s(self) -> float | None:
+        if self.resumed_at is None or self.announced_resume is None:
+            return None
+        return (self.resumed_at - self.announced_resume).total_seconds()
+
+
+def _fallback(info: RunInfo, events: list[Event], tz: str) -> RunRow:
+    """What the log says without a plan (the stored runbook cannot be read by this version)."""
+    types = {e.type for e in events}
+    status = "aborted" if RUN_ABORTED in types else "finished" if RUN_FINISHED in types \
+        else "in_progress"
+    ops: list[str] = []
+    for e in events:
+        if e.type in (RUN_STARTED, OPERATOR_JOINED):
+            name = e.payload.get("operator") or e.actor
+            if name and name not in ops:
+                ops.append(name)
+    end = next((e.at for e in events if e.type in (RUN_FINISHED, RUN_ABORTED)), None)
+    return RunRow(info.id, info.runbook_id, info.title, info.label, ops,
+                  events[0].at if events else None, None, None, end, status + " (?)", "?", tz,
+                  len(events))
+
+
+def list_runs(store: Store) -> list[RunRow]:
+    """Every run in ``store``, newest first."""
+    plans: dict[str, Plan | None] = {}
+    rows = []
+    for info in store.runs():
+        events = store.events(info.id)
+        key = info.source_text
+        if key not in plans:
+            try:
+                plans[key] = load_text(info.source_text, info.source_name or "<stored runbook>",
+                                       default_id=info.runbook_id).plan
+            except LoadError:
+                plans[key] = None
+        plan = plans[key]
+        if plan is None:
+            rows.append(_fallback(info, events, str((info.meta or {}).get("timezone") or "UTC")))
+            continue
+        state = fold(plan, events)
+        rows.append(RunRow(info.id, info.runbook_id, info.title, info.label, state.operators,
+                           state.started_at or info.created_at, plan.announced, state.resumed_at,
+                           state.finished_at, run_status(state), state.path, plan.timezone,
+                           len(events)))
+    return rows
+
+
+def _resume(row: RunRow) -> str:
+    tz = row.timezone
+    announced = hhmm(row.announced_resume, tz) if row.announced_resume else "?"
+    if row.resumed_at is None:
+        return f"-- / {announced}"
+    delta = row.resume_delta_s or 0.0
+    if round(delta) == 0:
+        how = "on time"
+    elif delta > 0:
+        how = f"+{format_duration(delta)} late"
+    else:
+        how = f"{format_duration(-delta)} early"
+    return f"{hhmm(row.resumed_at, tz)} / {announced} ({how})"
+
+
+def runs_text(rows: list[RunRow], path: str) -> str:
+    if not rows:
+        return f"no runs in {path}"
+    table = [("RUN", "RUNBOOK", "LABEL", "OPERATORS", "STARTED", "RESUMED / ANNOUNCED", "STATUS")]
+    for r in rows:
+        started = local(r.started_at, r.timezone).strftime("%Y-%m-%d %H:%M") \
+            if r.started_at else "-"
+        status = r.status + (f" ({r.path})" if r.path not in ("main", "?") else "")
+        table.append((r.id, r.runbook, r.label, ", ".join(r.operators) or "-", started,
+                      _resume(r), status))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in table]
+    n = len(rows)
+    lines.append(f"{n} run{'s' if n != 1 else ''} in {path}; times local to each runbook; "
+                 "`runbook report RUN` for one in full")
+    return "\n".join(lines)
+
+
+def runs_json(rows: list[RunRow]) -> list[dict[str, Any]]:
+    return [{
+        "id": r.id, "runbook": r.runbook, "title": r.title, "label": r.label,
+        "operators": r.operators, "started_at": iso(r.started_at, r.timezone),
+        "announced_resume": iso(r.announced_resume, r.timezone),
+        "resumed_at": iso(r.resumed_at, r.timezone),
+        "resume_delta_s": None if r.resume_delta_s is None else round(r.resume_delta_s, 3),
+        "finished_at": iso(r.finished_at, r.timezone), "status": r.status, "path": r.path,
+        "timezone": r.timezone, "events": r.events,
+    } for r in rows]
