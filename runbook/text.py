@@ -30,9 +30,12 @@ def review_text(rv: Review, verbose: bool = False) -> str:
         fit = "fits" if c.fits else "does NOT fit"
         lines.append(f"  Fallback   {c.id}: needs {format_duration(c.need_s)} ({pct(conf)}), "
                      f"{fit} the window")
-    if fc.decision_deadline is not None:
+    if fc.decision_deadline is not None and fc.decision_deadline >= plan.start:
         lines.append(f"  Decide by  {hhmm(fc.decision_deadline, tz)} at the latest to switch to "
                      f"{fc.contingency} and still make {hhmm(plan.announced, tz)}")
+    elif fc.decision_deadline is not None:
+        lines.append(f"  Decide by  never: even started at {hhmm(plan.start, tz)}, {fc.contingency} "
+                     f"would not make {hhmm(plan.announced, tz)}")
     if rv.history:
         lines.append(f"  History    {rv.history}")
     lines.append(f"  Samples    {rv.samples:,} (seed {rv.seed})")
