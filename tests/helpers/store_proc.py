@@ -1,0 +1,111 @@
+"""Subprocess workers for tests/test_store_reliability.py (real processes on a real store).
+
+    store_proc.py append   DB RUN [COUNT]          append events forever (or COUNT), one per
+                                                   transaction; print "SEQ EVENT_ID" after each commit
+    store_proc.py writer   DB RUN NAME SECONDS LOG print "ready", read a line from stdin, then
+                                                   append for SECONDS; log "OK SEQ ID" / "ERR MSG"
+    store_proc.py follower DB RUN STOPFILE LOG     read-only follower; print "ready", poll until
+                                                   STOPFILE exists, then dump what it saw as JSON
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import socket
+import sys
+import time
+from datetime import UTC, datetime
+
+from runbook.store import Store, StoreError
+
+
+def digest(pid: int, n: int, bulk: str) -> str:
+    return hashlib.sha256(f"{pid}:{n}:{bulk}".encode()).hexdigest()
+
+
+def cmd_append(db: str, run_id: str, count: str | None = None) -> None:
+    rng, pid, host = random.Random(), os.getpid(), socket.gethostname()
+    limit = int(count) if count is not None else None
+    with Store(db) as store:
+        n = 0
+        while limit is None or n < limit:
+            bulk = rng.randbytes(rng.randint(0, 12_000)).hex()  # up to 24 kB: overflow pages
+            payload = {"pid": pid, "n": n, "bulk": bulk, "digest": digest(pid, n, bulk)}
+            ev = store.append(run_id, at=datetime.now(UTC), actor="worker", host=host,
+                              type="tick", payload=payload, event_id=f"{pid}-{n}")
+            sys.stdout.write(f"{ev.seq} {ev.event_id}\n")
+            sys.stdout.flush()
+            n += 1
+
+
+def cmd_writer(db: str, run_id: str, name: str, seconds: str, log: str) -> None:
+    rng = random.Random()
+    i = last = 0
+    with Store(db) as store, open(log, "w") as out:
+        print("ready", flush=True)
+        sys.stdin.readline()  # "go": both writers start together
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline:
+            try:
+                done = []
+                with store.writing(run_id) as w:
+                    tail = w.events_after(last)  # the latest state, seen inside the transaction
+                    seqs = [e.seq for e in tail]
+                    if seqs != list(range(last + 1, last + 1 + len(seqs))):
+                        raise AssertionError(f"events_after({last}) not contiguous: {seqs}")
+                    expect = seqs[-1] + 1 if seqs else last + 1
+                    for _ in range(rng.randint(1, 3)):
+                        ev = w.append(at=datetime.now(UTC), actor=name, host="h", type="tick",
+                                      payload={"writer": name, "i": i}, event_id=f"{name}-{i}")
+                        if ev.seq != expect:
+                            raise AssertionError(f"got seq {ev.seq}, expected {expect}")
+                        done.append(ev)
+                        expect, i = expect + 1, i + 1
+                last = done[-1].seq
+                out.writelines(f"OK {e.seq} {e.event_id}\n" for e in done)
+                time.sleep(rng.uniform(0, 0.003))  # pacing, so that the two writers interleave
+            except (StoreError, AssertionError) as e:
+                out.write(f"ERR {type(e).__name__}: {e}\n")
+                i += 3  # ids of a failed transaction are never reused
+
+
+def cmd_follower(db: str, run_id: str, stopfile: str, log: str) -> None:
+    store = Store(db, readonly=True)
+    print("ready", flush=True)
+    seen: list[tuple[int, str]] = []
+    errors: list[str] = []
+    batches = dv_changes = polls = 0
+    last_dv = None
+    while True:
+        stop = os.path.exists(stopfile)  # checked before reading: the last read is complete
+        polls += 1
+        try:
+            dv = store.data_version()
+            if dv != last_dv or stop:
+                dv_changes += last_dv is not None and dv != last_dv
+                last_dv = dv
+                last = seen[-1][0] if seen else 0
+                new = store.events(run_id, after_seq=last)
+                if [e.seq for e in new] != list(range(last + 1, last + 1 + len(new))):
+                    errors.append(f"after {last} got seqs {[e.seq for e in new][:10]}")
+                if new:
+                    batches += 1
+                    seen += [(e.seq, e.event_id) for e in new]
+                if store.last_seq(run_id) < (seen[-1][0] if seen else 0):
+                    errors.append("last_seq went backwards")
+        except StoreError as e:
+            errors.append(f"StoreError: {e}")
+        if stop:
+            break
+        time.sleep(0.003)  # poll interval of a follower, not a wait for an event
+    with open(log, "w") as out:
+        json.dump({"seen": seen, "batches": batches, "dv_changes": dv_changes, "polls": polls,
+                   "errors": errors}, out)
+
+
+if __name__ == "__main__":
+    commands = {"append": cmd_append, "writer": cmd_writer, "follower": cmd_follower}
+    commands[sys.argv[1]](*sys.argv[2:])
