@@ -118,8 +118,9 @@ def main() -> None:
         f = Forecaster(loaded.plan, samples=args.samples, seed=0)
         t_draw = time.perf_counter() - t0
         t0 = time.perf_counter()
-        f.longest_remaining()
+        f.longest_remaining(frozenset({0}))  # what a skip costs: every row redrawn
         t_lp = time.perf_counter() - t0
+        f.longest_remaining()
         t0 = time.perf_counter()
         f.criticality()
         t_crit = time.perf_counter() - t0
@@ -133,15 +134,21 @@ def main() -> None:
         for s in plan.steps[:half]:
             steps[s.id] = StepState(COMPLETED, start, start + timedelta(seconds=s.likely), attempts=1)
         state = fold(plan, [], RunState(plan=plan, steps=steps))
-        running = {sid: StepState(RUNNING, start, None, start, 1) for sid in state.ids(READY)[:6]}
-        state = fold(plan, [], RunState(plan=plan, steps={**state.steps, **running}))
         now = start + timedelta(hours=3)
-        f.forecast(state, now)  # first refresh of a new state digests it (once per event)
+        # Typical: the six running steps started 1-6 minutes ago. Worst: all stuck for hours.
+        frontier = state.ids(READY)[:6]
+        typical = {sid: StepState(RUNNING, now - timedelta(minutes=n + 1), None,
+                                  now - timedelta(minutes=n + 1), 1)
+                   for n, sid in enumerate(frontier)}
+        state = fold(plan, [], RunState(plan=plan, steps={**state.steps, **typical}))
         t0 = time.perf_counter()
-        digest_state = fold(plan, [], RunState(plan=plan, steps=dict(state.steps)))
-        f.forecast(digest_state, now)
+        f.forecast(state, now)  # the first refresh of a new state digests it (once per event)
         t_digest = time.perf_counter() - t0
-        refresh = median_time(lambda: f.forecast(digest_state, now), 500)
+        refresh = median_time(lambda: f.forecast(state, now), 500)
+        stuck = {sid: StepState(RUNNING, start, None, start, 1) for sid in frontier}
+        stuck_state = fold(plan, [], RunState(plan=plan, steps={**state.steps, **stuck}))
+        f.forecast(stuck_state, now)
+        refresh_stuck = median_time(lambda: f.forecast(stuck_state, now), 500)
 
     print(f"runbook forecast bench: {args.steps} steps x {args.samples} samples, "
           f"{len(state.ids(RUNNING))} running mid-run")
@@ -150,21 +157,27 @@ def main() -> None:
         ("reference numpy: one forward pass + quantiles", ref_pass),
         ("reference numpy: sampling + pass", ref_sample + ref_pass),
         ("reference: bare `python -c 'import numpy'` process", proc_ref),
+        ("reference as a process: bare numpy process + sampling + pass",
+         proc_ref + ref_sample + ref_pass),
         ("runbook: load + validate YAML (in process)", t_load),
-        ("runbook: draw samples (per-step seeded)", t_draw),
-        ("runbook: longest-remaining-path precompute", t_lp),
+        ("runbook: draw samples + longest-path precompute", t_draw),
+        ("runbook: the same again after a skip", t_lp),
         ("runbook: criticality (check only)", t_crit),
         ("runbook check --samples N --json (whole process)", check),
         ("runbook: first refresh after an event (digest)", t_digest),
-        ("runbook: frontier refresh (median of 500)", refresh),
+        ("runbook: frontier refresh, 6 running (median of 500)", refresh),
+        ("runbook: frontier refresh, 6 running all stuck for hours", refresh_stuck),
     ]
     for name, secs in rows:
         print(f"  {name:<52} {secs * 1000:10.2f} ms")
     budget = 2 * (ref_sample + ref_pass)
-    print(f"  check / (reference sampling + pass) = {check / (ref_sample + ref_pass):.2f}x "
-          f"(target <= 2x); check minus bare numpy process = {(check - proc_ref) * 1000:.0f} ms "
-          f"vs 2x reference {budget * 1000:.0f} ms")
-    print(f"  frontier refresh {refresh * 1000:.3f} ms (target well under 1 ms)")
+    whole = proc_ref + ref_sample + ref_pass
+    print(f"  check / (reference sampling + pass, in process) = {check / (ref_sample + ref_pass):.2f}x"
+          f"; check / (reference as a process) = {check / whole:.2f}x (target <= 2x); "
+          f"check minus bare numpy process = {(check - proc_ref) * 1000:.0f} ms vs 2x reference "
+          f"{budget * 1000:.0f} ms")
+    print(f"  frontier refresh {refresh * 1000:.3f} ms typical, {refresh_stuck * 1000:.3f} ms worst "
+          "(target well under 1 ms)")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ from runbook.plan import MAIN, Plan
 from runbook.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
 
 LOG_CLIP = math.log(4.0)
-TAIL_SHARE = 0.5  # a step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
+TAIL_SHARE = 0.5
+CRITICALITY_SAMPLES = 2_000  # criticality shares to about +-1%; the forecast uses every sample  # a step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,17 @@ def _tri_row(u: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
 
 
 def tri_cdf(x: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
+    """CDF of the triangular distribution at ``x`` (scalar a, m, b; a = m = b allowed)."""
     width = b - a
     if width <= 0:
         return (x >= b).astype(x.dtype)
-    lo = (x - a) ** 2 / (width * (m - a)) if m > a else np.zeros_like(x)
-    hi = 1 - (b - x) ** 2 / (width * (b - m)) if b > m else np.ones_like(x)
-    out = np.where(x <= m, lo, hi)
-    return np.clip(np.where(x <= a, 0.0, np.where(x >= b, 1.0, out)), 0.0, 1.0).astype(x.dtype)
+    lo = np.clip(x, a, m) - np.float32(a)
+    lo *= lo
+    lo *= np.float32(1 / (width * (m - a))) if m > a else np.float32(0)
+    hi = np.float32(b) - np.clip(x, m, b)
+    hi *= hi
+    hi *= np.float32(1 / (width * (b - m))) if b > m else np.float32(0)
+    return np.where(x <= m, lo, 1 - hi).astype(x.dtype, copy=False)
 
 
 def _utc(t: datetime) -> datetime:
@@ -135,11 +140,8 @@ class Forecaster:
         self.a = np.array([s.optimistic for s in plan.steps], dtype=np.float32)
         self.m = np.array([s.likely for s in plan.steps], dtype=np.float32)
         self.b = np.array([s.pessimistic for s in plan.steps], dtype=np.float32)
-        # D[i, s]: duration of step i in sample s (seconds, float32), drawn once, row by row.
-        self.D = np.empty((n, samples), dtype=np.float32)
-        self._u: dict[int, np.ndarray] = {}
-        for s in plan.steps:
-            self.D[s.index] = _tri_row(self.uniforms(s.index), s.optimistic, s.likely, s.pessimistic)
+        self._running: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._k_min = 1.0
         self.Z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
         self.order = plan.topo_order()
         # Steps that matter for each path's resume time: the resuming step and its ancestors.
@@ -157,32 +159,42 @@ class Forecaster:
         self._qs = [_quantile_index(q, samples) for q in (0.5, 0.8, 0.9, plan.policy.confidence)]
         self._announced = _utc(plan.announced)
         self._hard = _utc(plan.hard_deadline) if plan.hard_deadline else None
+        self.longest_remaining()  # draws every step's samples once: the only n x samples matrix
 
     # -- precomputation -------------------------------------------------------------------------
 
-    def uniforms(self, i: int) -> np.ndarray:
-        """The uniform draws behind step i's durations (its own seeded stream; cached when used)."""
-        u = self._u.get(i)
-        if u is None:
-            rng = np.random.default_rng([self.seed, zlib.crc32(self.plan.steps[i].id.encode())])
-            u = rng.random(self.samples, dtype=np.float32)
-        return u
+    def uniforms(self, i: int, n: int | None = None) -> np.ndarray:
+        """The first ``n`` uniform draws behind step i's durations: its own stream, keyed by
+        (seed, step id), so a step's samples never depend on the other steps."""
+        rng = np.random.Generator(np.random.Philox(
+            key=[self.seed & 0xFFFFFFFFFFFFFFFF, zlib.crc32(self.plan.steps[i].id.encode())]))
+        return rng.random(n or self.samples, dtype=np.float32)
+
+    def durations(self, i: int, n: int | None = None) -> np.ndarray:
+        """Step i's sampled durations (seconds, float32); the same numbers every time."""
+        s = self.plan.steps[i]
+        return _tri_row(self.uniforms(i, n), s.optimistic, s.likely, s.pessimistic)
 
     def longest_remaining(self, zero: frozenset[int] = frozenset()) -> np.ndarray:
-        """LP[i, s]: longest path from the start of step i through its path's resuming step."""
+        """LP[i, s]: longest path from the start of step i through its path's resuming step, with
+        the steps in ``zero`` (skipped ones) taking no time. Drawn row by row, successors first;
+        recomputed only when ``zero`` changes."""
         if self._lp is not None and self._lp_key == zero:
             return self._lp
-        lp = np.empty_like(self.D)
+        lp = self._lp if self._lp is not None else np.empty((len(self.plan.steps), self.samples),
+                                                            dtype=np.float32)
         for i in reversed(self.order):
-            d = self.D[i] if i not in zero else np.zeros(self.samples, np.float32)
+            if i in zero:
+                lp[i] = 0
+            else:
+                lp[i] = self.durations(i)
             succ = self.rel_succs[i] if self.relevant[i] else ()
             if len(succ) == 1:
-                np.add(d, lp[succ[0]], out=lp[i])
+                lp[i] += lp[succ[0]]
             elif succ:
-                np.add(d, lp[list(succ)].max(axis=0), out=lp[i])
-            else:
-                lp[i] = d
+                lp[i] += lp[list(succ)].max(axis=0)
         self._lp, self._lp_key = lp, zero
+        self._need_cache.clear()
         return lp
 
     def bias(self, state: RunState) -> tuple[np.ndarray, float, int]:
@@ -206,6 +218,7 @@ class Forecaster:
             mu = tau2 * (p.mu0 / p.tau0**2 + sum(ratios) / p.sigma**2)
             self._k = np.exp(mu + math.sqrt(tau2) * self.Z).astype(np.float32)
             self._k_key, self._mu_tau = key, (mu, math.sqrt(tau2))
+            self._k_min = float(self._k.min())
         k = self._k
         skipped = [plan.by_id[i].index for i in state.ids(SKIPPED)]
         done = [plan.by_id[i].index for i in state.ids(COMPLETED)] if skipped else []
@@ -246,17 +259,34 @@ class Forecaster:
 
     def _running_remaining(self, i: int, elapsed: float, k: np.ndarray) -> np.ndarray:
         a, m, b = float(self.a[i]), float(self.m[i]), float(self.b[i])
-        u = self._u.get(i)
-        if u is None:
-            u = self._u[i] = self.uniforms(i)
+        u, d, tail = self._running_draws(i)
+        if elapsed <= a * self._k_min:
+            # Not past the optimistic estimate in any sample: F(e/k) = 0, the sampled length holds.
+            return k * d - np.float32(elapsed)
         e = np.float32(elapsed)
         fx = tri_cdf(e / k, a, m, b)
-        finish = k * tri_ppf(fx + u * (1 - fx), a, m, b)
-        over = e - k * m
-        if elapsed > 0 and np.any(over > 0):
-            stuck = e + TAIL_SHARE * np.maximum(over, 0) * -np.log1p(-u)
-            finish = np.maximum(finish, stuck)
-        return np.maximum(finish - e, 0).astype(np.float32)
+        fx += u * (1 - fx)
+        finish = k * _tri_row(fx, a, m, b)
+        if elapsed > m * self._k_min:  # past its likely estimate in some samples: keep a tail
+            over = e - k * np.float32(m)
+            np.maximum(over, 0, out=over)
+            over *= tail
+            over += e
+            np.maximum(finish, over, out=finish)
+        finish -= e
+        return np.maximum(finish, 0, out=finish)
+
+    def _running_draws(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step i's uniforms, durations and tail draws TAIL_SHARE·Exp(1), kept while it runs."""
+        cached = self._running.get(i)
+        if cached is None:
+            if len(self._running) > 64:
+                self._running.clear()
+            u = self.uniforms(i)
+            s = self.plan.steps[i]
+            d = _tri_row(u, s.optimistic, s.likely, s.pessimistic)
+            cached = self._running[i] = (u, d, (TAIL_SHARE * -np.log1p(-u)).astype(np.float32))
+        return cached
 
     def contingency_need(self, contingency: str, state: RunState) -> tuple[np.ndarray, float]:
         """Duration of ``contingency`` if started now, per sample, and its confidence quantile."""
@@ -286,7 +316,7 @@ class Forecaster:
                             bias, learned)
         until_announced = (self._announced - now).total_seconds()
         qs = self._qs
-        part = np.partition(rem, qs)
+        part = np.partition(rem, sorted(set(qs)))  # the confidence quantile is often P80
         p50, p80, p90, pconf = (now + timedelta(seconds=float(part[i])) for i in qs)
         p_on_time = float(np.count_nonzero(rem <= until_announced)) / self.samples
         p_hard = None
@@ -314,12 +344,14 @@ class Forecaster:
         """Per-step share of samples on the longest path to the main resuming step."""
         plan = self.plan
         r = plan.resume[MAIN]
-        d = self.D
+        n = min(self.samples, CRITICALITY_SAMPLES)
         lp = self.longest_remaining(frozenset())
-        ef = np.empty_like(d)  # only rows on the main path to the resume step are used
         in_main = plan.ancestors(r)
         main = [i for i in self.order if i in in_main]
+        d = np.empty((len(plan.steps), n), dtype=np.float32)  # rows of the main path only
+        ef = np.empty_like(d)
         for i in main:
+            d[i] = self.durations(i, n)
             preds = plan.steps[i].preds
             if len(preds) == 1:
                 np.add(ef[preds[0]], d[i], out=ef[i])
@@ -333,14 +365,16 @@ class Forecaster:
         through = np.empty_like(total)
         for i in main:
             np.subtract(ef[i], d[i], out=through)
-            through += lp[i]
+            through += lp[i, :n]
             through -= total
             np.abs(through, out=through)
-            share[plan.steps[i].id] = float(np.count_nonzero(through <= tol)) / self.samples
+            share[plan.steps[i].id] = float(np.count_nonzero(through <= tol)) / n
         mean_ef = {i: float(ef[i].mean()) for i in main}
         path = [r]
         while plan.steps[path[-1]].preds:
             preds = plan.steps[path[-1]].preds
             path.append(max(preds, key=lambda p: (share[plan.steps[p].id], mean_ef[p])))
+        sources = [i for i in main if not plan.steps[i].preds]
+        whole = lp[sources].max(axis=0) if len(sources) > 1 else lp[sources[0]]
         return Criticality(share=share, path=[plan.steps[i].id for i in reversed(path)],
-                           mean_s=float(total.mean()))
+                           mean_s=float(whole.mean(dtype=np.float64)))
