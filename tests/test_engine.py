@@ -198,3 +198,19 @@ def test_time_since_start_is_measured_from_event_instants(engine):
     engine.clock.set(START + timedelta(seconds=125))
     engine.complete("notify")
     assert engine.state.steps["notify"].actual_s == 120
+
+
+def test_a_full_disk_refuses_the_action_and_the_state_does_not_pretend(tmp_path):
+    from runbook.store import StoreError
+
+    path = tmp_path / "full.db"
+    with Store(path) as s:
+        engine = new_run(s, runbook(), ManualClock(START), OPS, samples=500)
+        run_id = engine.run_id
+    with Store(path, _max_pages=1) as full:  # nothing more fits in the file
+        engine = Engine(full, full.run(run_id), ManualClock(at(1)), OPS)
+        with pytest.raises(StoreError, match="full"):
+            engine.note("x" * 100_000)
+        assert engine.state.notes == [] and engine.state.last_seq == 1
+    with Store(path, readonly=True) as s:
+        assert [e.type for e in s.events(run_id)] == ["run_started"]
