@@ -1,0 +1,286 @@
+"""The operator's desk: one session, one lock, the refresh and the actions. No Textual.
+
+Threads: the refresh (sync + director + tick + forecast + snapshot) runs in a worker thread;
+actions run on the UI thread. Both hold :attr:`Desk.lock`, because a session folds events into
+its state in place and its forecaster caches per state. The store's SQLite connection is opened
+with ``check_same_thread=False`` and serialises its own use, so either thread may read or write
+through it. The worker never waits for the UI thread while it holds the lock (it posts a message
+afterwards, never ``call_from_thread``), so the two cannot deadlock. The UI reads only immutable
+snapshots, whose state is a copy taken under the lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from runbook.durations import format_clock, format_duration
+from runbook.model import Level
+from runbook.run import ActionRefused, Engine, Session, Tick
+from runbook.state import (
+    CONTINGENCY_TRIGGERED,
+    DONE,
+    FAILED,
+    NOTE,
+    READY,
+    RUNNING,
+    STEP_COMPLETED,
+    STEP_FAILED,
+    STEP_SKIPPED,
+    STEP_STARTED,
+    RunState,
+    check_action,
+)
+from runbook.tui import view
+
+# Actions that change the run: bound to keys, refused in watch and demo mode.
+OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger")
+KINDS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
+         "skip": STEP_SKIPPED}
+
+
+class Director(Protocol):
+    """Something that operates the run between refreshes (the demo's script)."""
+
+    def step(self, engine: Engine) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action recorded, in words for the operator."""
+
+    message: str
+    seq: int
+
+
+class Desk:
+    """A session as the screen needs it: snapshots, availability with reasons, actions."""
+
+    def __init__(self, session: Session, *, mode: str = "run", resumed: bool = False,
+                 director: Director | None = None, readonly_reason: str | None = None) -> None:
+        if mode not in ("run", "watch", "demo"):
+            raise ValueError(f"unknown mode {mode!r}")
+        self.session = session
+        self.mode = mode
+        self.resumed = resumed
+        self.director = director
+        self.lock = threading.RLock()
+        self._critical: frozenset[str] | None = None
+        self._planned: tuple = ()
+        self._rows = view.RowCache()
+        self._tick: Tick | None = None
+        if readonly_reason is None and mode == "watch":
+            readonly_reason = ("read-only: you are watching this run; actions are recorded by the "
+                               "operator's `runbook run`")
+        if readonly_reason is None and mode == "demo":
+            readonly_reason = "demo: the script operates this run; just watch (p pauses, q quits)"
+        if readonly_reason is None and not isinstance(session, Engine):
+            readonly_reason = "read-only session"
+        self.readonly_reason = readonly_reason
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def plan(self):
+        return self.session.plan
+
+    @property
+    def engine(self) -> Engine:
+        assert isinstance(self.session, Engine)
+        return self.session
+
+    def prepare(self) -> None:
+        """The once-per-run work (critical path, planned schedule); done by the first refresh."""
+        with self.lock:
+            if self._critical is None:
+                crit = self.session.forecaster.criticality()
+                self._critical = frozenset(crit.path)
+                self._planned = view.planned_instants(
+                    self.plan, view.planned_schedule(self.plan, crit.path))
+
+    def refresh(self, now: datetime | None = None) -> view.Snapshot:
+        """Sync, let the director act (demo), tick (alerts, hooks), and build a snapshot."""
+        self.prepare()
+        with self.lock:
+            if self.director is not None and isinstance(self.session, Engine):
+                self.director.step(self.session)
+            if not isinstance(self.session, Engine):
+                self.session.sync()
+            self._tick = self.session.tick(now)
+            return self._build()
+
+    def view(self) -> view.Snapshot:
+        """A snapshot of the current state with the last forecast (no new forecast work)."""
+        with self.lock:
+            return self._build()
+
+    def _build(self) -> view.Snapshot:
+        s = self.session
+        tick = self._tick
+        now = s.now() if tick is None else max(tick.now, s.state.last_at or tick.now)
+        level = tick.level if tick is not None else Level(s.state.level or Level.on_track)
+        needs: dict[str, float] = {}
+        fc = tick.forecast if tick is not None else None
+        if fc is not None and fc.contingency and fc.contingency_need_s is not None:
+            needs[fc.contingency] = fc.contingency_need_s
+        return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
+                          run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
+                          planned=self._planned, needs=needs, rows=self._rows)
+
+    # -- availability ----------------------------------------------------------------------
+    def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,
+                contingency: str | None = None) -> str | None:
+        """Why ``action`` cannot be done now (one sentence), or None when it can."""
+        if action not in OPERATOR_ACTIONS:
+            return None
+        if self.readonly_reason:
+            return self.readonly_reason
+        if state is None:
+            with self.lock:
+                return self._why_not(action, step, self.session.state, contingency)
+        return self._why_not(action, step, state, contingency)
+
+    def _why_not(self, action: str, step: str | None, state: RunState,
+                 contingency: str | None) -> str | None:
+        if state.finished:
+            return "the run is finished; nothing more can be recorded"
+        if action == "advance":
+            plan = advance_plan(state, step)
+            return plan if isinstance(plan, str) else None
+        if action == "note":
+            return check_action(state, NOTE, step)
+        if action == "trigger":
+            if not self.plan.contingencies:
+                return "this runbook has no contingency path"
+            return check_action(state, CONTINGENCY_TRIGGERED, None,
+                                contingency or self.plan.contingencies[0])
+        if step is None:
+            return "select a step first (arrow keys)"
+        return check_action(state, KINDS[action], step)
+
+    # -- actions (UI thread; each returns after the event is committed) ----------------------
+    def _act(self, fn: Callable[[], str]) -> Outcome:
+        if self.readonly_reason:
+            raise ActionRefused(self.readonly_reason)
+        with self.lock:
+            text = fn()
+            return Outcome(text, self.session.state.last_seq)
+
+    def advance(self, selected: str | None = None) -> Outcome:
+        """space: complete the running step and start the next ready one (or start the first)."""
+        def go() -> str:
+            e = self.engine
+            plan = advance_plan(e.state, selected)
+            if isinstance(plan, str):
+                raise ActionRefused(plan)
+            kind, sid = plan
+            if kind == "start":
+                e.start(sid)
+                return self._started(sid)
+            e.complete(sid)
+            said = self._completed(sid)
+            nxt = next_after(e.state, sid)
+            if nxt is not None and not e.state.finished:
+                e.start(nxt)
+                said += f" · {self._started(nxt)}"
+            elif e.state.finished:
+                said += " · run finished"
+            return said
+        return self._act(go)
+
+    def start(self, step: str) -> Outcome:
+        def go() -> str:
+            retry = self.engine.state.steps[step].status == FAILED
+            self.engine.start(step)
+            return ("Retrying " if retry else "") + self._started(step)
+        return self._act(go)
+
+    def complete(self, step: str) -> Outcome:
+        def go() -> str:
+            self.engine.complete(step)
+            return self._completed(step)
+        return self._act(go)
+
+    def fail(self, step: str, note: str | None = None) -> Outcome:
+        def go() -> str:
+            self.engine.fail(step, note)
+            hint = "s retries it, k skips it, n adds a note"
+            if self.engine.state.path == "main" and self.plan.contingencies:
+                hint += ", c triggers the contingency"
+            return f"{step} marked FAILED: {hint}"
+        return self._act(go)
+
+    def skip(self, step: str, reason: str | None = None) -> Outcome:
+        def go() -> str:
+            self.engine.skip(step, reason or None)
+            return f"Skipped {step}" + (f" ({reason})" if reason else "")
+        return self._act(go)
+
+    def note(self, text: str, step: str | None = None) -> Outcome:
+        def go() -> str:
+            self.engine.note(text, step)
+            return f"Note recorded{' on ' + step if step else ''}"
+        return self._act(go)
+
+    def trigger(self, contingency: str, note: str | None = None) -> Outcome:
+        def go() -> str:
+            before = set(self.engine.state.ids(RUNNING, READY, FAILED, path="main"))
+            self.engine.trigger(contingency, note or None)
+            first = next(iter(self.engine.state.ids(READY, path=contingency)), None)
+            said = f"{contingency} triggered: {len(before)} main steps abandoned"
+            return said + (f"; next: {first} (space starts it)" if first else "")
+        return self._act(go)
+
+    def _started(self, sid: str) -> str:
+        s = self.plan.by_id[sid]
+        return (f"started {sid} (plan {format_duration(s.likely)}, at worst "
+                f"{format_duration(s.pessimistic)})").capitalize()
+
+    def _completed(self, sid: str) -> str:
+        s, st = self.plan.by_id[sid], self.session.state.steps[sid]
+        took = st.actual_s or 0.0
+        diff = took - s.likely
+        how = "as planned" if abs(diff) < 30 else (
+            f"{format_duration(round(abs(diff) / 60) * 60)} {'over' if diff > 0 else 'under'} plan")
+        return f"Completed {sid} in {format_clock(took)} ({how})"
+
+
+def advance_plan(state: RunState, selected: str | None) -> tuple[str, str] | str:
+    """What space does now: ("complete", id) or ("start", id), or why it cannot."""
+    path = state.path
+    running = state.ids(RUNNING, path=path)
+    if len(running) == 1:
+        return ("complete", running[0])
+    if running:
+        if selected in running:
+            return ("complete", selected)
+        return (f"{len(running)} steps are running ({', '.join(running[:3])}"
+                f"{'…' if len(running) > 3 else ''}): select the one that finished and press "
+                "space or d")
+    ready = state.ids(READY, path=path)
+    if ready:
+        return ("start", selected if selected in ready else ready[0])
+    failed = state.ids(FAILED, path=path)
+    if failed:
+        more = ", c triggers the contingency" if path == "main" and state.plan.contingencies else ""
+        return f"{failed[0]} failed: s retries it, k skips it{more}"
+    if all(state.steps[i].status in DONE for i in state.active_ids()):
+        return "every step is done"
+    return "no step is ready to start"
+
+
+def next_after(state: RunState, completed: str) -> str | None:
+    """The step space starts after completing ``completed``: a successor it made ready, else the
+    first ready step when nothing else is running."""
+    plan = state.plan
+    idx = plan.by_id[completed].index
+    for j in plan.succs[idx]:
+        sid = plan.steps[j].id
+        if state.steps[sid].status == READY:
+            return sid
+    if state.ids(RUNNING, path=state.path):
+        return None
+    ready = state.ids(READY, path=state.path)
+    return ready[0] if ready else None

@@ -1,0 +1,346 @@
+"""Widgets: each shows one part of a :class:`~runbook.tui.view.Snapshot`. Attributes down only."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.markup import escape
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from runbook.durations import format_duration
+from runbook.model import Level
+from runbook.risk import WORDS
+from runbook.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
+from runbook.times import hhmm
+from runbook.tui.view import Row, Snapshot, timeline_rows
+
+
+def level_class(level: Level | str) -> str:
+    return f"level-{Level(level).value}"
+
+
+LEVEL_CLASSES = [level_class(level) for level in Level]
+
+
+def set_level_class(widget: Widget, level: Level) -> None:
+    """Swap the level class only when it changes (each change restyles the widget)."""
+    want = level_class(level)
+    if not widget.has_class(want):
+        widget.remove_class(*LEVEL_CLASSES)
+        widget.add_class(want)
+
+
+def bar(p: float, width: int = 10) -> str:
+    """P(on time) as a bar of eighths: ``███████▌░░``."""
+    eighths = round(max(0.0, min(1.0, p)) * width * 8)
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if part else ""
+    text = "█" * full + partial
+    return (text + "░" * width)[:width]
+
+
+class RunHeader(Horizontal):
+    """Title, the time in the runbook's zone, elapsed, countdown, and the level as a word."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield Static(id="clock")
+        yield Static(" ON TRACK ", id="level", classes=level_class(Level.on_track))
+
+    def show(self, snap: Snapshot) -> None:
+        self.query_one("#title", Static).update(escape(snap.plan.title))
+        self.query_one("#clock", Static).update(
+            f"{snap.clock_text()}  {snap.elapsed_text()}  {snap.countdown_text()} ")
+        level = self.query_one("#level", Static)
+        word = snap.word
+        if snap.state.finished:
+            word = "ABORTED" if snap.state.aborted else f"{word} · FINISHED"
+        level.update(f" {word} ")
+        set_level_class(level, snap.level)
+
+
+class ModeLine(Static):
+    """Who is at the keys: the operator, a read-only watcher, or the demo script."""
+
+
+class AlertBanner(Static):
+    """The live alert message while the level is at risk or worse; esc hides it until the next
+    worsening."""
+
+    def show(self, snap: Snapshot, hidden_level: Level | None) -> None:
+        visible = snap.banner is not None and hidden_level != snap.level
+        self.display = visible
+        if not visible:
+            return
+        set_level_class(self, snap.level)
+        self.update(f"[b]⚠ {WORDS[snap.level]}[/b]  {escape(snap.banner or '')} [dim]esc hides[/dim]")
+
+
+class ForecastPanel(Static):
+    """P50/P90 resume, P(on time) as a number and a bar, the decision deadline, what to do."""
+
+    def show(self, snap: Snapshot, banner: bool = False) -> None:
+        """With the banner up, the banner says what to do; the panel keeps to the numbers."""
+        p = snap.p_on_time()
+        gauge = ""
+        if p is not None and snap.forecast is not None and not snap.forecast.resumed:
+            colour = {Level.on_track: "$success", Level.at_risk: "$warning"}.get(snap.level, "$error")
+            gauge = f"  [b {colour}]▕{bar(p)}▏[/]"
+        lines = [
+            escape(snap.resume_line()) + gauge,
+            escape(snap.contingency_line()),
+        ]
+        if not banner:
+            lines.append(f"[b]Do now:[/b] {escape(snap.do_now())}")
+        self.update("\n".join(lines))
+
+
+STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
+    PENDING: ("", "dim"),
+    READY: ("text-primary", "bold"),
+    RUNNING: ("text-accent", "bold"),
+    COMPLETED: ("text-success", ""),
+    FAILED: ("text-error", "bold"),
+    SKIPPED: ("", "dim italic"),
+    ABANDONED: ("", "dim"),
+}
+COLUMNS = (("status", "Status", 11), ("id", "Step", 20), ("title", "Title", 0),
+           ("owner", "Owner", 14), ("plan", "Plan", 7), ("taken", "Taken", 7),
+           ("var", "Var", 6))
+
+
+class StepsTable(DataTable):
+    """Every visible step; running ones tick live; ◆ marks the critical path."""
+
+    DEFAULT_CSS = """
+    StepsTable { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._ids: tuple[str, ...] = ()
+        self._cells: dict[str, tuple] = {}
+        self._widths: tuple[int, ...] = ()
+        self._snap: Snapshot | None = None
+
+    def _layout(self) -> tuple[int, ...]:
+        """Column widths for the current width: the title takes what is left; owner goes first
+        when there is no room."""
+        width = max(self.size.width - 2, 40)
+        fixed = {k: w for k, _, w in COLUMNS}
+        ids = [r.id for r in self._snap.rows] if self._snap else []
+        fixed["id"] = min(max([len(i) for i in ids] + [4]) + 2, 24)
+        padding = 2 * self.cell_padding
+        used = sum(w + padding for k, w in fixed.items() if k not in ("title", "owner"))
+        left = width - used
+        if left >= 14 + padding + 24 + padding:
+            fixed["owner"] = 14
+            fixed["title"] = left - 14 - 2 * padding
+        else:
+            fixed["owner"] = 0
+            fixed["title"] = left - padding if left - padding >= 12 else 0
+        return tuple(fixed[k] for k, _, _ in COLUMNS)
+
+    def _styles(self) -> dict[str, str]:
+        """Rich styles from the current theme's variables (cached per theme)."""
+        theme = self.app.theme
+        if getattr(self, "_theme", None) != theme:
+            variables = self.app.get_css_variables()
+            self._style_map = {status: f"{extra} {variables.get(var, '')}".strip()
+                               for status, (var, extra) in STATUS_STYLE.items()}
+            self._style_map["over"] = f"bold {variables.get('text-error', '')}"
+            self._theme = theme
+        return self._style_map
+
+    def _cells_for(self, row: Row, widths: tuple[int, ...], styles: dict[str, str]) -> tuple:
+        mark = "◆ " if row.critical else "  "
+        var_style = styles["over"] if row.over else ""
+        texts = (
+            Text(row.status, style=styles.get(row.st.status, "")),
+            Text(mark + row.id, style=styles.get(row.st.status, "") if row.st.status == RUNNING
+                 else ""),
+            Text(row.step.title),
+            Text(row.step.owner or "", style="dim"),
+            Text(row.planned, justify="right"),
+            Text(row.taken, justify="right"),
+            Text(row.variance, style=var_style, justify="right"),
+        )
+        out = []
+        for text, w in zip(texts, widths, strict=True):
+            if w:
+                text.truncate(w, overflow="ellipsis")
+            out.append(text)
+        return tuple(out)
+
+    def show(self, snap: Snapshot) -> None:
+        self._snap = snap
+        widths = self._layout()
+        ids = tuple(r.id for r in snap.rows)
+        styles = self._styles()
+        selected = self.selected
+        if widths != self._widths or ids != self._ids:
+            self._rebuild(snap, widths, styles, selected)
+            return
+        for r in snap.rows:
+            key = (r.st, r.critical, r.taken, r.variance, r.status)
+            if self._cells.get(r.id) == key:
+                continue
+            self._cells[r.id] = key
+            cells = self._cells_for(r, widths, styles)
+            for (col, _, _), w, cell in zip(COLUMNS, widths, cells, strict=True):
+                if w:
+                    self.update_cell(r.id, col, cell)
+
+    def _rebuild(self, snap: Snapshot, widths: tuple[int, ...], styles: dict[str, str],
+                 selected: str | None) -> None:
+        self.clear(columns=True)
+        for (key, label, _), w in zip(COLUMNS, widths, strict=True):
+            if w:
+                self.add_column(label, key=key, width=w)
+        for r in snap.rows:
+            cells = [c for c, w in zip(self._cells_for(r, widths, styles), widths, strict=True) if w]
+            self.add_row(*cells, key=r.id)
+            self._cells[r.id] = (r.st, r.critical, r.taken, r.variance, r.status)
+        self._widths, self._ids = widths, tuple(r.id for r in snap.rows)
+        self.select(selected if selected in self._ids else snap.focus)
+
+    def on_resize(self) -> None:
+        if self._snap is not None:
+            self.show(self._snap)
+
+    @property
+    def selected(self) -> str | None:
+        if not self.row_count or self.cursor_row < 0 or self.cursor_row >= len(self._ids):
+            return None
+        return self._ids[self.cursor_row]
+
+    def select(self, step_id: str | None) -> None:
+        if step_id in self._ids:
+            self.move_cursor(row=self._ids.index(step_id), animate=False)
+
+
+class StepDetail(VerticalScroll):
+    """The selected step: instructions, command (shown, copyable, never run), check, notes."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-text")
+
+    def show(self, snap: Snapshot, step_id: str | None) -> None:
+        row = snap.row(step_id)
+        text = self.query_one("#detail-text", Static)
+        if row is None:
+            text.update("No step selected.")
+            self.border_title = "Step"
+            return
+        s, st, tz = row.step, row.st, snap.tz
+        self.border_title = f"{s.id} · {row.status}"
+        crit = " · [b]◆ critical path[/b]" if row.critical else ""
+        lines = [f"[b]{escape(s.title)}[/b]",
+                 f"{s.kind} · owner {escape(s.owner or '-')}{crit} · path {s.path}"]
+        plan = (f"Plan {format_duration(s.optimistic)} / {format_duration(s.likely)} / "
+                f"{format_duration(s.pessimistic)} (best / likely / worst)")
+        if st.started_at is not None:
+            plan += f" · started {hhmm(st.started_at, tz)}"
+            if st.started_by:
+                plan += f" by {escape(st.started_by)}"
+            if st.finished_at is not None:
+                plan += f" · ended {hhmm(st.finished_at, tz)}"
+            plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED) else (
+                f" · {row.taken} so far")
+            if row.variance:
+                plan += f" ({row.variance} vs likely{'; past worst case' if row.over else ''})"
+        if st.attempts > 1 or st.failures:
+            plan += f" · attempts {st.attempts}, failures {st.failures}"
+        lines.append(plan)
+        if s.resumes_service:
+            lines.append("[b]Completing this step resumes service.[/b]")
+        if s.command:
+            lines.append("[b]Command[/b] [dim](y copies it; runbook never runs it)[/dim]")
+            lines.append(f"  [$accent]{escape(s.command)}[/]")
+        if s.check:
+            lines.append(f"[b]Check[/b]  {escape(s.check)}")
+        if s.notes:
+            lines.append(f"[b]Notes[/b]  {escape(s.notes)}")
+        for n in st.notes:
+            lines.append(f"[dim]{hhmm(n.at, tz)} {escape(n.actor)}:[/dim] {escape(n.text)}")
+        if st.status == READY:
+            lines.append("[dim]s starts this step; space starts the next one in order.[/dim]")
+        elif st.status == RUNNING:
+            lines.append("[dim]d marks it done, f failed; space completes it and starts the next.[/dim]")
+        elif st.status == FAILED:
+            lines.append("[dim]s retries it, k skips it, n adds a note.[/dim]")
+        text.update("\n".join(lines))
+
+
+class RunLog(VerticalScroll):
+    """Alert history and notes, newest first."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="log-text")
+
+    def show(self, snap: Snapshot) -> None:
+        tz = snap.tz
+        items: list[tuple] = []
+        for a in snap.alerts:
+            word = WORDS.get(Level(a.level), a.level.upper()) if a.level in Level.__members__ else a.level
+            items.append((a.at, 0, f"[b]{hhmm(a.at, tz)} {word}[/b]  {escape(a.message)}"))
+        for n in snap.notes:
+            where = f" [{escape(n.step)}]" if n.step else ""
+            items.append((n.at, 1, f"[dim]{hhmm(n.at, tz)}[/dim] {escape(n.actor)}{where}: "
+                                   f"{escape(n.text)}"))
+        items.sort(key=lambda x: (x[0], x[1]), reverse=True)
+        self.border_title = f"Alerts & notes ({len(snap.alerts)} alerts)"
+        text = "\n".join(i[2] for i in items) or "No alerts or notes yet."
+        self.query_one("#log-text", Static).update(text)
+
+
+TIMELINE_STYLE = {
+    "━": "$primary", "─": "$primary", "█": "$success", "▆": "$success", "▒": "$accent",
+    "░": "$text-muted", "·": "$text-muted", "│": "$error", "D": "bold $error", "▲": "bold",
+    "╌": "dim",
+}
+
+
+class TimelineStrip(Widget):
+    """Planned vs actual bars, the forecast to P50/P90, now, the decision deadline, the announced
+    resume."""
+
+    DEFAULT_CSS = """
+    TimelineStrip { height: 3; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._snap: Snapshot | None = None
+
+    def show(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self.refresh()
+
+    def render(self) -> Content:
+        if self._snap is None:
+            return Content("")
+        rows = timeline_rows(self._snap.timeline, self.size.width)
+        parts: list[str] = []
+        for line in rows:
+            for run in _runs(line):
+                style = TIMELINE_STYLE.get(run[0])
+                parts.append(f"[{style}]{escape(run)}[/]" if style else escape(run))
+            parts.append("\n")
+        return Content.from_markup("".join(parts[:-1]))
+
+
+def _runs(line: str) -> list[str]:
+    """``line`` cut into runs of one repeated character."""
+    out: list[str] = []
+    for ch in line:
+        if out and out[-1][0] == ch:
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+

@@ -1,0 +1,104 @@
+"""End to end in a real terminal (tmux): operator keys, a live watcher, kill -9, resume.
+
+Uses its own tmux server socket, so it never touches the user's sessions. Skipped without tmux.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from runbook.store import Store
+from tests.tui.conftest import small_runbook
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+RUNBOOK = str(Path(sys.executable).parent / "runbook")
+
+
+class Tmux:
+    def __init__(self, socket: str, cwd: Path) -> None:
+        self.socket, self.cwd = socket, cwd
+
+    def __call__(self, *args: str) -> str:
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                             cwd=self.cwd, timeout=20)
+        return out.stdout
+
+    def start(self, name: str, command: str) -> None:
+        env = "env -u NO_COLOR TERM=xterm-256color RUNBOOK_KEYMAP= "
+        self("new-session", "-d", "-s", name, "-x", "100", "-y", "30", env + command)
+        self("set-option", "-t", name, "remain-on-exit", "on")
+
+    def screen(self, name: str) -> str:
+        return self("capture-pane", "-p", "-t", name)
+
+    def wait_for(self, name: str, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen(name)
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} did not appear in {name}:\n{screen}")
+            time.sleep(0.1)
+
+    def keys(self, name: str, *keys: str) -> None:
+        self("send-keys", "-t", name, *keys)
+
+    def pid(self, name: str) -> int:
+        return int(self("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
+
+@pytest.fixture
+def tmux(tmp_path):
+    t = Tmux(f"runbook-test-{os.getpid()}-{tmp_path.name}", tmp_path)
+    (tmp_path / "night.yaml").write_text(small_runbook().text)
+    yield t
+    t("kill-server")
+
+
+def events(path: Path) -> list[tuple[str, str | None]]:
+    with Store(path, readonly=True) as s:
+        return [(e.type, e.step) for e in s.events(s.resolve(None).id)
+                if e.type not in ("alert", "operator_joined", "run_started")]
+
+
+def test_operator_and_watcher_in_real_terminals_and_kill_9_loses_nothing(tmux, tmp_path):
+    db = tmp_path / "runs.db"
+    run = f"{RUNBOOK} run night.yaml --db {db} --operator kim"
+    tmux.start("op", run)
+    tmux.wait_for("op", "OPERATOR kim@")
+    tmux.keys("op", "Space")
+    tmux.wait_for("op", "▶ RUNNING")
+    assert events(db) == [("step_started", "prep")]
+
+    tmux.start("watch", f"{RUNBOOK} watch --db {db}")
+    tmux.wait_for("watch", "WATCHING — read-only")
+    tmux.wait_for("watch", "▶ RUNNING")
+    tmux.keys("watch", "d")  # refused in the watcher: nothing recorded
+    tmux.wait_for("watch", "read-only")
+    assert events(db) == [("step_started", "prep")]
+
+    tmux.keys("op", "Space")  # complete prep, start cable
+    tmux.wait_for("op", "Completed prep")
+    started = time.monotonic()
+    tmux.wait_for("watch", "✓ done", timeout=5)
+    assert time.monotonic() - started < 3  # the watcher follows within its 1 s refresh
+
+    os.kill(tmux.pid("op"), signal.SIGKILL)  # no goodbye
+    assert events(db) == [("step_started", "prep"), ("step_completed", "prep"),
+                          ("step_started", "cable")]
+    tmux("kill-session", "-t", "op")
+    tmux.start("op2", run)
+    tmux.wait_for("op2", "RESUMED")
+    screen = tmux.wait_for("op2", "▶ RUNNING")  # the first refresh fills the table
+    assert "cable" in screen
+    tmux.keys("op2", "q")
+    tmux.wait_for("op2", "resumes it")  # the goodbye line says how to resume
