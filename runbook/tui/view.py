@@ -195,7 +195,8 @@ def do_now(snap: Snapshot) -> str:
     level = snap.level
     if level == Level.resumed:
         remaining = len([r for r in snap.rows if r.st.status not in (COMPLETED, SKIPPED, ABANDONED)])
-        return f"Service is back. Finish the remaining checks ({remaining} steps left)."
+        left = "1 step" if remaining == 1 else f"{remaining} steps"
+        return f"Service is back. Finish the remaining checks ({left} left)."
     if fc is None:
         return ACTIONS[level]
     c = fc.contingency
