@@ -39,6 +39,7 @@ from runbook.state import (
     STEP_SKIPPED,
     STEP_STARTED,
     Alert,
+    Note,
     RunState,
     fold,
 )
@@ -46,18 +47,10 @@ from runbook.store import Event, RunInfo
 
 IN_PROGRESS, FINISHED, ABORTED = "in_progress", "finished", "aborted"
 WARNING_LEVELS = frozenset({"at_risk", "decide_now", "late"})
-# where each event type keeps its free text (the fold keeps only some of these)
+# where each event type keeps its free text
 NOTE_KEYS = {NOTE: "text", STEP_STARTED: "note", STEP_COMPLETED: "note", STEP_FAILED: "note",
              STEP_SKIPPED: "reason", CONTINGENCY_TRIGGERED: "note", RUN_FINISHED: "note",
              RUN_ABORTED: "reason"}
-
-
-@dataclass(frozen=True)
-class NoteRow:
-    at: datetime
-    actor: str
-    text: str
-    step: str | None = None
 
 
 @dataclass
@@ -78,7 +71,7 @@ class StepRow:
     attempts: int
     failures: int
     operators: list[str]
-    notes: list[NoteRow]
+    notes: list[Note]
     resumes_service: bool
     single_estimate: bool  # one duration widened by policy.spread
     elapsed_s: float | None  # a running step: time since its first start, as of the report
@@ -161,7 +154,7 @@ class Report:
     as_of: datetime
     steps: list[StepRow]
     alerts: list[Alert]
-    notes: list[NoteRow]
+    notes: list[Note]
     hook_failures: list[dict[str, Any]]
     operators: list[str]
     summary: Summary
@@ -212,14 +205,14 @@ def baseline(plan: Plan, start: datetime, path: str) -> dict[int, datetime]:
     return starts
 
 
-def event_notes(events: list[Event]) -> list[NoteRow]:
+def event_notes(events: list[Event]) -> list[Note]:
     """Every piece of free text in the log, in order: notes, and notes given with an action."""
     out = []
     for ev in events:
         key = NOTE_KEYS.get(ev.type)
         text = ev.payload.get(key) if key else None
         if isinstance(text, str) and text.strip():
-            out.append(NoteRow(ev.at, ev.actor, text, ev.step))
+            out.append(Note(ev.at, ev.actor, text, ev.step))
     return out
 
 
@@ -250,7 +243,7 @@ def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
         planned.update(baseline(plan, state.triggered_at, state.path))
 
     notes = event_notes(events)
-    by_step: dict[str, list[NoteRow]] = {}
+    by_step: dict[str, list[Note]] = {}
     for n in notes:
         if n.step is not None:
             by_step.setdefault(n.step, []).append(n)
