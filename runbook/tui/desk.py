@@ -21,6 +21,7 @@ from runbook.durations import format_clock, format_duration
 from runbook.model import Level
 from runbook.run import ActionRefused, Engine, Session, Tick
 from runbook.state import (
+    ABANDONED,
     CONTINGENCY_TRIGGERED,
     DONE,
     FAILED,
@@ -226,8 +227,8 @@ class Desk:
 
     def trigger(self, contingency: str, note: str | None = None) -> Outcome:
         def go() -> str:
-            before = set(self.engine.state.ids(RUNNING, READY, FAILED, path="main"))
             self.engine.trigger(contingency, note or None)
+            before = self.engine.state.ids(ABANDONED, path="main")
             first = next(iter(self.engine.state.ids(READY, path=contingency)), None)
             said = f"{contingency} triggered: {len(before)} main steps abandoned"
             return said + (f"; next: {first} (space starts it)" if first else "")
