@@ -130,6 +130,9 @@ def _round(x: float) -> float:
     return math.floor(x / GRID_S + 0.5) * GRID_S
 
 
+TAIL_RUNS = 5
+
+
 def propose(a: float, m: float, b: float, xs: list[float]
             ) -> tuple[tuple[float, float, float], float]:
     """The blended three points for plan (a, m, b) and observations ``xs``, and the weight."""
@@ -139,7 +142,10 @@ def propose(a: float, m: float, b: float, xs: list[float]
     lo, med, hi = min(xs), statistics.median(xs), max(xs)
     m2 = _round((1 - w) * m + w * med)
     a2 = min(_floor((1 - w) * a + w * lo), m2)
-    b2 = max(_ceil(max((1 - w) * b + w * hi, hi)), m2)
+    # A few calm nights say little about the tail: the pessimistic estimate only comes down
+    # once TAIL_RUNS runs back it, and never below the worst one seen.
+    tail = (1 - w) * b + w * hi if len(xs) >= TAIL_RUNS else b
+    b2 = max(_ceil(max(tail, hi)), m2)
     return (a2, m2, b2), w
 
 
@@ -245,7 +251,8 @@ def calibration_text(cal: Calibration) -> str:
                      "runs with `runbook run` (or rehearsals with `runbook simulate --db`).")
         return "\n".join(lines)
     lines.append(f"Proposed = plan and observations blended, weight n/(n+{PLAN_WEIGHT:g}): "
-                 "the plan counts as 3 runs; pessimistic never below the worst observed.")
+                 "the plan counts as 3 runs; pessimistic never below the worst observed, "
+                 f"and lowered only on {TAIL_RUNS}+ runs.")
     lines.append("")
     table = [("STEP", "PLAN a/m/b", "N", "OBSERVED min/med/max", "PROPOSED a/m/b", "BACKED BY")]
     for c in cal.steps:
