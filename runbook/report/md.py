@@ -94,7 +94,8 @@ def render_md(r: Report) -> str:
         ["Window start", t.day_time(sm.window_start, tz)],
         ["Announced resume", t.day_time(sm.announced_resume, tz)],
         ["Service resumed", esc(t.resume_line(r))],
-        ["Overrun", f"{t.dur(sm.overrun_s)} ({int(round(sm.overrun_s))} s)"
+        ["Overrun", (f"{t.dur(sm.overrun_s)} ({int(round(sm.overrun_s))} s)" if sm.overrun_s > 0
+                     else "none")
          + (" so far" if r.in_progress and sm.resumed_at is None else "")],
         ["Outage report", esc(t.outage_line(r))],
         ["Contingency", esc(t.contingency_line(r))],
