@@ -28,14 +28,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     from runbook.clock import SystemClock
     from runbook.loader import load_runbook
     from runbook.notify import Notifier
-    from runbook.run import Actor, open_run
+    from runbook.run import Actor, open_run, unfinished_run
     from runbook.store import Store
 
     loaded = load_runbook(args.runbook)
     store = Store(db_path(args.db))
     try:
+        prior = None
+        if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
+            from runbook.calibrate import prior_from_store
+
+            prior, _ = prior_from_store(loaded.plan, store.path)  # as `runbook check --db` does
         engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
-                                   label="rehearsal" if args.rehearsal else "live",
+                                   label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
         from runbook.tui.launch import operator_app
 
