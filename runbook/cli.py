@@ -1,7 +1,7 @@
 """The ``runbook`` command: argument parsing, exit codes, wiring. Nothing else.
 
 Exit codes: 0 success; 1 the plan or run has errors; 2 unusable input (one message on stderr,
-never a traceback). Textual is imported only by the commands that open a screen.
+never a traceback); 70 a bug in runbook itself (one line; RUNBOOK_DEBUG=1 shows the traceback). Textual is imported only by the commands that open a screen.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-OK, FINDINGS, UNUSABLE = 0, 1, 2
+OK, FINDINGS, UNUSABLE, INTERNAL = 0, 1, 2, 70  # 70: EX_SOFTWARE, a bug in runbook
 
 
 class Unusable(Exception):
@@ -163,10 +163,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return OK
-    except Exception as e:  # store errors and the like: one line, no traceback
+    except Exception as e:  # store errors: one line; a bug: one line, the traceback on request
         from runbook.store import StoreError
 
         if isinstance(e, StoreError):
             print(f"runbook: {e}", file=sys.stderr)
             return UNUSABLE
-        raise
+        if os.environ.get("RUNBOOK_DEBUG"):
+            raise
+        print(f"runbook: internal error ({type(e).__name__}: {e}); this is a bug in runbook. "
+              "Nothing unrecorded was lost: actions are committed before they show. "
+              "RUNBOOK_DEBUG=1 shows the traceback.", file=sys.stderr)
+        return INTERNAL

@@ -162,3 +162,18 @@ def test_an_empty_script_file_is_refused(capsys, tmp_path):
     code, out, err = run_cli(capsys, "simulate", STORY, "--events", script, "--samples", "500",
                              "--json")
     assert code == 0 and json.loads(out)["resumed_at"] is None
+
+
+def test_a_bug_is_one_line_not_a_traceback(capsys, monkeypatch):
+    import runbook.cli
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(runbook.cli, "cmd_schema", broken)
+    monkeypatch.delenv("RUNBOOK_DEBUG", raising=False)
+    code, out, err = run_cli(capsys, "schema")
+    assert code == 70 and "internal error (ZeroDivisionError" in err and "Traceback" not in err
+    monkeypatch.setenv("RUNBOOK_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["schema"])
