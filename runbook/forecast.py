@@ -23,10 +23,11 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
+from runbook.clock import utc
 from runbook.plan import MAIN, Plan
 from runbook.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
 
@@ -117,11 +118,6 @@ def tri_cdf(x: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
     return np.where(x <= m, lo, 1 - hi).astype(x.dtype, copy=False)
 
 
-def _utc(t: datetime) -> datetime:
-    """A plain stdlib UTC datetime (fast arithmetic; callers localise for display)."""
-    return datetime.fromtimestamp(t.timestamp(), UTC)
-
-
 def _quantile_index(q: float, n: int) -> int:
     return min(n - 1, max(0, math.ceil(q * n) - 1))
 
@@ -157,8 +153,8 @@ class Forecaster:
         self._digested: _Digest | None = None
         self._need_cache: dict[tuple, tuple[np.ndarray, float]] = {}
         self._qs = [_quantile_index(q, samples) for q in (0.5, 0.8, 0.9, plan.policy.confidence)]
-        self._announced = _utc(plan.announced)
-        self._hard = _utc(plan.hard_deadline) if plan.hard_deadline else None
+        self._announced = utc(plan.announced)
+        self._hard = utc(plan.hard_deadline) if plan.hard_deadline else None
         self.longest_remaining()  # draws every step's samples once: the only n x samples matrix
 
     # -- precomputation -------------------------------------------------------------------------
@@ -306,11 +302,11 @@ class Forecaster:
     def forecast(self, state: RunState, now: datetime) -> Forecast:
         """The resume forecast for ``state`` at ``now``; all times aware UTC."""
         plan = self.plan
-        now = _utc(now)
+        now = utc(now)
         _, bias, learned = self.bias(state)
         rem = self.remaining(state, now)
         if rem is None:
-            t = _utc(state.resumed_at)
+            t = utc(state.resumed_at)
             on_time = 1.0 if t <= self._announced else 0.0
             return Forecast(now, state.path, t, t, t, t, t, on_time, None, None, None, None, None,
                             bias, learned)

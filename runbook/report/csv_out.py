@@ -13,7 +13,7 @@ import io
 
 from runbook.report.json_out import seconds
 from runbook.report.model import Report
-from runbook.report.timefmt import hhmm, iso
+from runbook.times import hhmm, iso
 
 COLUMNS = (
     "id", "title", "path", "status", "started_at", "finished_at", "actual_s",

@@ -13,8 +13,8 @@ from runbook.plan import MAIN
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
 from runbook.report.svg import LEVEL_COLOURS, esc, gantt, p_chart
-from runbook.report.timefmt import hhmm
 from runbook.risk import pct
+from runbook.times import hhmm
 
 CSS = """
 :root { --ink: #1f2937; --muted: #64748b; --line: #d7dde5; --bg-alt: #f5f7fa;

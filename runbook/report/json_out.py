@@ -7,7 +7,7 @@ from typing import Any
 
 from runbook import __version__
 from runbook.report.model import Report, StepRow
-from runbook.report.timefmt import iso
+from runbook.times import iso
 
 REPORT_VERSION = 1
 

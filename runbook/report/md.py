@@ -12,8 +12,8 @@ import re
 from runbook.plan import MAIN
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
-from runbook.report.timefmt import hhmm
 from runbook.risk import pct
+from runbook.times import hhmm
 
 _SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from runbook.clock import utc
 from runbook.loader import load_text
 from runbook.plan import MAIN, Plan
-from runbook.report.timefmt import utc
 from runbook.risk import outage_due
 from runbook.state import (
     ALERT,

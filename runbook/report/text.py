@@ -6,8 +6,8 @@ from datetime import datetime
 
 from runbook.durations import format_duration
 from runbook.report.model import ABORTED, IN_PROGRESS, Report
-from runbook.report.timefmt import hhmm, local
 from runbook.risk import WORDS, pct
+from runbook.times import hhmm, local
 
 STATUS_WORDS = {IN_PROGRESS: "IN PROGRESS", "finished": "FINISHED", ABORTED: "ABORTED"}
 
