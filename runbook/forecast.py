@@ -45,6 +45,20 @@ class Prior:
     sigma: float = 0.6
     runs: int = 0  # past runs it was learned from; 0 = the plan alone
 
+    def as_dict(self) -> dict[str, float]:
+        """The form a run records in its meta (see :meth:`from_dict`)."""
+        return {"mu0": self.mu0, "tau0": self.tau0, "sigma": self.sigma, "runs": self.runs}
+
+    @classmethod
+    def from_dict(cls, raw: object) -> Prior | None:
+        """A prior as recorded with a run; None when absent or unreadable (the plan alone)."""
+        if not isinstance(raw, dict):
+            return None
+        try:
+            return cls(**{k: raw[k] for k in ("mu0", "tau0", "sigma", "runs") if k in raw})
+        except TypeError:
+            return None
+
 
 @dataclass(frozen=True)
 class Forecast:

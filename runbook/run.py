@@ -88,7 +88,7 @@ class Session:
                                           default_id=info.runbook_id)
         self.plan = self.loaded.plan
         meta = info.meta or {}
-        prior = Prior(**meta["prior"]) if meta.get("prior") else None
+        prior = Prior.from_dict(meta.get("prior"))
         self.forecaster = forecaster or Forecaster(
             self.plan, samples=int(meta.get("samples", 10_000)), seed=int(meta.get("seed", 0)),
             prior=prior)
@@ -254,7 +254,7 @@ def new_run(store: Store, loaded: Loaded, clock: Clock, actor: Actor, *, label: 
     """Start a new run of ``loaded`` in ``store``."""
     meta: dict[str, Any] = {"samples": samples, "seed": seed, "timezone": loaded.plan.timezone}
     if prior is not None:
-        meta["prior"] = {"mu0": prior.mu0, "tau0": prior.tau0, "sigma": prior.sigma, "runs": prior.runs}
+        meta["prior"] = prior.as_dict()
     info = store.create_run(runbook_id=loaded.plan.id, title=loaded.plan.title, label=label,
                             source_text=loaded.text, source_name=loaded.name,
                             created_at=clock.now(), meta=meta)

@@ -53,16 +53,6 @@ def plan_sampling(steps: int, run_samples: int, span_s: float) -> tuple[int, flo
     return samples, 60.0 * minutes
 
 
-def _prior(meta: dict) -> Prior | None:
-    raw = meta.get("prior")
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return Prior(**{k: raw[k] for k in ("mu0", "tau0", "sigma", "runs") if k in raw})
-    except TypeError:
-        return None
-
-
 def replay(plan: Plan, info: RunInfo, events: list[Event], final: RunState,
            as_of: datetime) -> History:
     meta = info.meta or {}
@@ -74,7 +64,7 @@ def replay(plan: Plan, info: RunInfo, events: list[Event], final: RunState,
         return History([], 60.0, 0, run_samples, seed, True, None)
     span = (end - start).total_seconds()
     samples, interval = plan_sampling(len(plan.steps), max(100, run_samples), span)
-    forecaster = Forecaster(plan, samples=samples, seed=seed, prior=_prior(meta))
+    forecaster = Forecaster(plan, samples=samples, seed=seed, prior=Prior.from_dict(meta.get("prior")))
     confidence = plan.policy.confidence
 
     instants: list[datetime] = []
