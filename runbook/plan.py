@@ -112,6 +112,20 @@ class Plan:
                     stack.append(p)
         return seen
 
+    def likely_schedule(self, path: str = MAIN) -> dict[int, tuple[float, float]]:
+        """Early (start, finish) of each step of ``path`` in seconds from the path's start, every
+        step taking its likely time: the baseline that actuals are drawn against."""
+        finish: dict[int, float] = {}
+        out: dict[int, tuple[float, float]] = {}
+        members = set(self.paths[path])
+        for i in self.topo_order():
+            if i in members:
+                s = self.steps[i]
+                begin = max((finish[p] for p in s.preds), default=0.0)
+                finish[i] = begin + s.likely
+                out[i] = (begin, finish[i])
+        return out
+
     def topo_order(self) -> list[int]:
         """All steps, predecessors first (file order where the graph allows)."""
         indeg = [len(s.preds) for s in self.steps]

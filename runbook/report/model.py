@@ -191,18 +191,8 @@ class Report:
 
 def baseline(plan: Plan, start: datetime, path: str) -> dict[int, datetime]:
     """Planned start of each step of ``path``: predecessors first, likely durations."""
-    finish: dict[int, datetime] = {}
-    starts: dict[int, datetime] = {}
     start = utc(start)
-    members = set(plan.paths[path])
-    for i in plan.topo_order():
-        if i not in members:
-            continue
-        s = plan.steps[i]
-        begin = max((finish[p] for p in s.preds if p in finish), default=start)
-        starts[i] = begin
-        finish[i] = begin + timedelta(seconds=s.likely)
-    return starts
+    return {i: start + timedelta(seconds=a) for i, (a, _) in plan.likely_schedule(path).items()}
 
 
 def event_notes(events: list[Event]) -> list[Note]:

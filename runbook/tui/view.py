@@ -262,19 +262,9 @@ def focus_step(state: RunState, rows: tuple[Row, ...]) -> str | None:
 
 def planned_schedule(plan: Plan, path: list[str]) -> tuple[tuple[str, float, float], ...]:
     """Early start/finish (seconds from window start) with likely durations, for ``path``."""
-    finish: dict[int, float] = {}
-    for i in plan.topo_order():
-        s = plan.steps[i]
-        if s.path != MAIN:
-            continue
-        start = max((finish[p] for p in s.preds), default=0.0)
-        finish[i] = start + s.likely
-    out = []
-    for sid in path:
-        s = plan.by_id[sid]
-        if s.index in finish:
-            out.append((sid, finish[s.index] - s.likely, finish[s.index]))
-    return tuple(out)
+    schedule = plan.likely_schedule(MAIN)
+    return tuple((sid, *schedule[plan.by_id[sid].index]) for sid in path
+                 if plan.by_id[sid].index in schedule)
 
 
 def planned_instants(plan: Plan, schedule: tuple[tuple[str, float, float], ...]
