@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from runbook import risk
 from runbook.clock import utc
 from runbook.durations import format_clock, format_duration, format_minutes
 from runbook.forecast import Forecast
@@ -44,7 +45,7 @@ STATUS = {
     ABANDONED: ("–", "abandoned"),
 }
 BAD_LEVELS = (Level.at_risk, Level.decide_now, Level.late)
-RANK = {Level.on_track: 0, Level.resumed: 0, Level.at_risk: 1, Level.decide_now: 2, Level.late: 3}
+RANK = {**risk.RANK, Level.resumed: 0}  # for the bell and banner: resumed is not worse
 
 
 @dataclass(frozen=True)
