@@ -255,10 +255,11 @@ def new_run(store: Store, loaded: Loaded, clock: Clock, actor: Actor, *, label: 
     meta: dict[str, Any] = {"samples": samples, "seed": seed, "timezone": loaded.plan.timezone}
     if prior is not None:
         meta["prior"] = prior.as_dict()
+    now = clock.now()
     info = store.create_run(runbook_id=loaded.plan.id, title=loaded.plan.title, label=label,
                             source_text=loaded.text, source_name=loaded.name,
-                            created_at=clock.now(), meta=meta)
-    store.append(info.id, at=clock.now(), actor=actor.name, host=actor.host, type=RUN_STARTED,
+                            created_at=now, meta=meta)
+    store.append(info.id, at=now, actor=actor.name, host=actor.host, type=RUN_STARTED,
                  payload={"operator": actor.name, "label": label})
     return Engine(store, info, clock, actor, loaded=loaded, notifier=notifier)
 
