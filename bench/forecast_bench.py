@@ -95,9 +95,9 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=10_000)
     args = ap.parse_args()
 
-    from runbook.forecast import Forecaster
-    from runbook.loader import load_runbook
-    from runbook.state import COMPLETED, READY, RUNNING, RunState, StepState, fold
+    from runbook.engine.state import COMPLETED, READY, RUNNING, RunState, StepState, fold
+    from runbook.forecast.core import Forecaster
+    from runbook.format.loader import load_runbook
 
     data, preds = generate(args.steps)
     with tempfile.TemporaryDirectory() as tmp:

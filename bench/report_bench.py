@@ -30,11 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runbook.forecast import Forecaster  # noqa: E402
-from runbook.loader import Loaded, load_text  # noqa: E402
-from runbook.model import Level  # noqa: E402
-from runbook.risk import LevelTracker, level_for, message  # noqa: E402
-from runbook.state import (  # noqa: E402
+from runbook.engine.risk import LevelTracker, level_for, message  # noqa: E402
+from runbook.engine.state import (  # noqa: E402
     ALERT,
     RUN_FINISHED,
     RUN_STARTED,
@@ -42,8 +39,11 @@ from runbook.state import (  # noqa: E402
     STEP_STARTED,
     fold,
 )
+from runbook.forecast.core import Forecaster  # noqa: E402
+from runbook.format.loader import Loaded, load_text  # noqa: E402
+from runbook.format.model import Level  # noqa: E402
+from runbook.format.times import iso  # noqa: E402
 from runbook.store import Store  # noqa: E402
-from runbook.times import iso  # noqa: E402
 
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 2026-11-25 00:00 Asia/Seoul
 TRACKS = 20

@@ -75,9 +75,9 @@ if kind == "bare":
             self.call_after_refresh(lambda: (print("frame", time.time() - t0), self.exit()))
     Bare().run(headless=True, size=(120, 40))
 else:
-    from runbook.clock import SystemClock
-    from runbook.loader import load_runbook
-    from runbook.run import Actor, open_run
+    from runbook.engine.clock import SystemClock
+    from runbook.format.loader import load_runbook
+    from runbook.engine.run import Actor, open_run
     from runbook.store import Store
     from runbook.tui.launch import operator_app
     store = Store(sys.argv[4])
@@ -132,9 +132,9 @@ def cpu(runbook_text: str, tmp: Path, seconds: float) -> dict[str, float]:
     from textual.app import App
     from textual.widgets import Footer, Static
 
-    from runbook.clock import SystemClock
-    from runbook.loader import load_text
-    from runbook.run import Actor, new_run
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Actor, new_run
+    from runbook.format.loader import load_text
     from runbook.store import Store
     from runbook.tui.launch import operator_app
 
@@ -185,9 +185,9 @@ def rss_mb() -> float:
 
 
 async def watch_12h(runbook_text: str, tmp: Path, every_s: int):
-    from runbook.clock import ManualClock
-    from runbook.loader import load_text
-    from runbook.run import Actor, Session, new_run
+    from runbook.engine.clock import ManualClock
+    from runbook.engine.run import Actor, Session, new_run
+    from runbook.format.loader import load_text
     from runbook.store import Store
     from runbook.tui.launch import watch_app
 

@@ -110,20 +110,20 @@ def db_path(arg: str | None) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from runbook.loader import load_runbook
-    from runbook.review import as_json, review
+    from runbook.forecast.review import as_json, review
+    from runbook.format.loader import load_runbook
 
     loaded = load_runbook(args.runbook)
     prior, history = None, None
     if args.db or os.environ.get("RUNBOOK_DB"):
-        from runbook.calibrate import prior_from_store
+        from runbook.forecast.calibrate import prior_from_store
 
         prior, history = prior_from_store(loaded.plan, db_path(args.db))
     rv = review(loaded, samples=args.samples, seed=args.seed, prior=prior, history=history)
     if args.json:
         print(json.dumps(as_json(rv), indent=2, ensure_ascii=False))
     else:
-        from runbook.text import review_text
+        from runbook.forecast.review_text import review_text
 
         print(review_text(rv, verbose=args.verbose))
     if rv.errors or (args.strict and rv.warnings):
@@ -132,7 +132,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from runbook.model import json_schema
+    from runbook.format.model import json_schema
 
     print(json.dumps(json_schema(), indent=2))
     return OK
@@ -148,7 +148,7 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from runbook.loader import LoadError
+    from runbook.format.loader import LoadError
 
     try:
         return _command(args.command)(args)

@@ -9,8 +9,8 @@ from runbook.cli import OK, db_path
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from runbook import simulate
-    from runbook.loader import load_runbook
+    from runbook.engine import simulate
+    from runbook.format.loader import load_runbook
 
     loaded = load_runbook(args.runbook)
     db = db_path(args.db) if args.db else None
@@ -25,10 +25,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`runbook run`: the operator's screen; starts a new run or resumes the unfinished one."""
-    from runbook.clock import SystemClock
-    from runbook.loader import load_runbook
-    from runbook.notify import Notifier
-    from runbook.run import Actor, open_run, unfinished_run
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.notify import Notifier
+    from runbook.engine.run import Actor, open_run, unfinished_run
+    from runbook.format.loader import load_runbook
     from runbook.store import Store
 
     loaded = load_runbook(args.runbook)
@@ -36,7 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         prior = None
         if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
-            from runbook.calibrate import prior_from_store
+            from runbook.forecast.calibrate import prior_from_store
 
             prior, _ = prior_from_store(loaded.plan, store.path)  # as `runbook check --db` does
         engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
@@ -60,8 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """`runbook watch`: the same screen, read-only, following a run live."""
-    from runbook.clock import SystemClock
-    from runbook.run import Session
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Session
     from runbook.store import Store
 
     store = Store(db_path(args.db), readonly=True)
@@ -131,7 +131,7 @@ def _write_output(text: str, output: str | None) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
-    from runbook.clock import SystemClock
+    from runbook.engine.clock import SystemClock
     from runbook.report import build, render
     from runbook.store import Store
 
@@ -147,7 +147,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     """`runbook runs`: the runs in a store, newest first."""
     from pathlib import Path
 
-    from runbook.runs import list_runs, runs_json, runs_text
+    from runbook.report.runs import list_runs, runs_json, runs_text
     from runbook.store import Store
 
     path = db_path(args.db)
@@ -170,9 +170,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from runbook.calibrate import calibrate, calibration_json, calibration_text
     from runbook.cli import Unusable
-    from runbook.loader import load_runbook
+    from runbook.forecast.calibrate import calibrate, calibration_json, calibration_text
+    from runbook.format.loader import load_runbook
     from runbook.store import Store, StoreError
 
     loaded = load_runbook(args.runbook)

@@ -19,11 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runbook import store as store_module  # noqa: E402
-from runbook.clock import ManualClock  # noqa: E402
-from runbook.loader import load_runbook  # noqa: E402
-from runbook.run import Actor, Session, new_run  # noqa: E402
+from runbook.engine.clock import ManualClock  # noqa: E402
+from runbook.engine.run import Actor, Session, new_run  # noqa: E402
+from runbook.format.loader import load_runbook  # noqa: E402
 from runbook.store import Store  # noqa: E402
+from runbook.store import sqlite as store_module  # noqa: E402
 from runbook.tui import demo  # noqa: E402
 from runbook.tui.director import ScriptDirector  # noqa: E402
 from runbook.tui.launch import operator_app, watch_app  # noqa: E402

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runbook.clock import ManualClock
-from runbook.loader import Loaded, load_text
+from runbook.engine.clock import ManualClock
+from runbook.format.loader import Loaded, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOKS = ROOT / "runbooks"

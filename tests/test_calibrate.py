@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from test_report_support import DATA, record
 
-from runbook.calibrate import calibrate, prior_from_history, prior_from_store, propose
 from runbook.cli import main
-from runbook.loader import load_runbook
+from runbook.forecast.calibrate import calibrate, prior_from_history, prior_from_store, propose
+from runbook.format.loader import load_runbook
 from runbook.store import Store
 
 M = 60.0

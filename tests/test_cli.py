@@ -85,8 +85,8 @@ def test_check_does_not_import_textual():
     assert "TEXTUAL []" in out.stdout
 
 
-@pytest.mark.parametrize("module", ["runbook.model", "runbook.forecast", "runbook.store",
-                                    "runbook.run", "runbook.simulate", "runbook.cli"])
+@pytest.mark.parametrize("module", ["runbook.format.model", "runbook.forecast.core", "runbook.store",
+                                    "runbook.engine.run", "runbook.engine.simulate", "runbook.cli"])
 def test_domain_modules_do_not_import_textual(module):
     code = (f"import sys, {module}; "
             "print([m for m in sys.modules if m == 'textual' or m.startswith('textual.')])")

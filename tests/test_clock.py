@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pendulum
 import pytest
 
-from runbook import clock as clock_module
-from runbook.clock import ManualClock, SystemClock, utc
+from runbook.engine import clock as clock_module
+from runbook.engine.clock import ManualClock, SystemClock, utc
 
 
 def test_a_wall_clock_step_does_not_move_the_system_clock(monkeypatch):

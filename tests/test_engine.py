@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from runbook.clock import ManualClock
-from runbook.run import ActionRefused, Actor, Engine, Session, new_run, open_run
-from runbook.state import (
+from runbook.engine.clock import ManualClock
+from runbook.engine.run import ActionRefused, Actor, Engine, Session, new_run, open_run
+from runbook.engine.state import (
     ABANDONED,
     ALERT,
     COMPLETED,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runbook.forecast import Forecaster, Prior, tri_cdf, tri_ppf
-from runbook.state import COMPLETED, RUNNING, RunState, StepState, fold
+from runbook.engine.state import COMPLETED, RUNNING, RunState, StepState, fold
+from runbook.forecast.core import Forecaster, Prior, tri_cdf, tri_ppf
 from tests.conftest import START, at, make_runbook, three
 
 NO_BIAS = Prior(tau0=1e-9)  # switch off the shared bias factor: independent steps

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from runbook.cli import main
-from runbook.durations import parse_duration
-from runbook.loader import Loaded, load_runbook, load_text
-from runbook.plan import MAIN
+from runbook.format.durations import parse_duration
+from runbook.format.loader import Loaded, load_runbook, load_text
+from runbook.format.plan import MAIN
 
 ROOT = Path(__file__).resolve().parent.parent
 

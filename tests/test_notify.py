@@ -12,11 +12,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from runbook.clock import ManualClock
-from runbook.model import Notify
-from runbook.notify import Notifier
-from runbook.run import Actor, new_run
-from runbook.state import ALERT, HOOK_FAILED
+from runbook.engine.clock import ManualClock
+from runbook.engine.notify import Notifier
+from runbook.engine.run import Actor, new_run
+from runbook.engine.state import ALERT, HOOK_FAILED
+from runbook.format.model import Notify
 from runbook.store import Store
 from tests.conftest import START, make_runbook, three
 

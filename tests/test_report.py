@@ -11,10 +11,10 @@ import pytest
 from test_report_support import DATA, record, t
 
 from runbook.cli import main
+from runbook.engine.state import ALERT
 from runbook.report import build, render
 from runbook.report.history import plan_sampling
 from runbook.report.json_out import as_json
-from runbook.state import ALERT
 from runbook.store import SCHEMA_VERSION, Store
 
 

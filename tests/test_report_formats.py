@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_report_support import DATA, record
 
-from runbook.loader import load_runbook
+from runbook.format.loader import load_runbook
 from runbook.report import build, render
 from runbook.report.csv_out import COLUMNS
 from runbook.store import Store
@@ -132,7 +132,7 @@ def test_fast_time_formatting_matches_pendulum(tz: str) -> None:
 
     import pendulum
 
-    from runbook import times
+    from runbook.format import times
 
     start = datetime(2026, 3, 29, 0, 30, 15, 600_000, tzinfo=UTC)  # across the EU DST change
     for h in range(0, 240, 7):
@@ -148,7 +148,7 @@ def test_report_never_imports_textual() -> None:
     import sys
 
     code = ("import sys, runbook.report, runbook.report.html, runbook.report.md, "
-            "runbook.report.csv_out, runbook.report.json_out, runbook.calibrate, runbook.runs; "
+            "runbook.report.csv_out, runbook.report.json_out, runbook.forecast.calibrate, runbook.report.runs; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from runbook.forecast import Forecast
-from runbook.model import Level
-from runbook.risk import LevelTracker, level_for, message
-from runbook.state import RunState
+from runbook.engine.risk import LevelTracker, level_for, message
+from runbook.engine.state import RunState
+from runbook.forecast.core import Forecast
+from runbook.format.model import Level
 from tests.conftest import at, make_runbook
 
 PLAN = make_runbook([{"id": "a"}], contingencies=[{"id": "rollback", "title": "RB",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from runbook.loader import load_runbook
-from runbook.simulate import as_json, simulate
+from runbook.engine.simulate import as_json, simulate
+from runbook.format.loader import load_runbook
 from tests.conftest import RUNBOOKS, make_runbook, three
 
 

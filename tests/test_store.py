@@ -1,4 +1,4 @@
-"""Unit tests of the SQLite event store (runbook/store.py)."""
+"""Unit tests of the SQLite event store (runbook/store/sqlite.py)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 
+from runbook.format.times import hhmm, iso
 from runbook.report.json_out import seconds
 from runbook.report.model import Report
-from runbook.times import hhmm, iso
 
 COLUMNS = (
     "id", "title", "path", "status", "started_at", "finished_at", "actual_s",

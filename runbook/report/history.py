@@ -29,10 +29,10 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from runbook.forecast import Forecaster, Prior
-from runbook.plan import Plan
+from runbook.engine.state import ALERT, RunState, fold
+from runbook.forecast.core import Forecaster, Prior
+from runbook.format.plan import Plan
 from runbook.report.model import History, HistoryPoint
-from runbook.state import ALERT, RunState, fold
 from runbook.store import Event, RunInfo
 
 POINT_BUDGET = 60_000

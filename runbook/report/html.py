@@ -9,12 +9,12 @@ charts scale to the page width and table headers repeat on every printed page.
 from __future__ import annotations
 
 from runbook import __version__
-from runbook.plan import MAIN
+from runbook.engine.risk import pct
+from runbook.format.plan import MAIN
+from runbook.format.times import hhmm
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
 from runbook.report.svg import LEVEL_COLOURS, esc, gantt, p_chart
-from runbook.risk import pct
-from runbook.times import hhmm
 
 CSS = """
 :root { --ink: #1f2937; --muted: #64748b; --line: #d7dde5; --bg-alt: #f5f7fa;

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from runbook import __version__
+from runbook.format.times import iso
 from runbook.report.model import Report, StepRow
-from runbook.times import iso
 
 REPORT_VERSION = 1
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from runbook.plan import MAIN
+from runbook.engine.risk import pct
+from runbook.format.plan import MAIN
+from runbook.format.times import hhmm
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
-from runbook.risk import pct
-from runbook.times import hhmm
 
 _SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")

@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from runbook.clock import utc
-from runbook.loader import load_text
-from runbook.plan import MAIN, Plan
-from runbook.risk import outage_due
-from runbook.state import (
+from runbook.engine.clock import utc
+from runbook.engine.risk import outage_due
+from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
     HOOK_FAILED,
@@ -43,6 +41,8 @@ from runbook.state import (
     RunState,
     fold,
 )
+from runbook.format.loader import load_text
+from runbook.format.plan import MAIN, Plan
 from runbook.store import Event, RunInfo
 
 IN_PROGRESS, FINISHED, ABORTED = "in_progress", "finished", "aborted"

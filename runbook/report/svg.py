@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from html import escape
 
-from runbook.clock import utc
+from runbook.engine.clock import utc
+from runbook.engine.risk import pct
+from runbook.engine.state import ABANDONED, COMPLETED, FAILED, RUNNING, SKIPPED
+from runbook.format.times import hhmm, local
 from runbook.report.model import Report, StepRow
 from runbook.report.text import level_word, signed
-from runbook.risk import pct
-from runbook.state import ABANDONED, COMPLETED, FAILED, RUNNING, SKIPPED
-from runbook.times import hhmm, local
 
 WIDTH = 960
 LABEL_W = 250

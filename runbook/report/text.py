@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from runbook.durations import format_duration
+from runbook.engine.risk import WORDS, pct
+from runbook.format.durations import format_duration
+from runbook.format.times import hhmm, local
 from runbook.report.model import ABORTED, IN_PROGRESS, Report
-from runbook.risk import WORDS, pct
-from runbook.times import hhmm, local
 
 STATUS_WORDS = {IN_PROGRESS: "IN PROGRESS", "finished": "FINISHED", ABORTED: "ABORTED"}
 

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from runbook.run import ActionRefused
+from runbook.engine.run import ActionRefused
 from runbook.store import StoreError
 from runbook.tui.desk import OPERATOR_ACTIONS, Desk, Outcome
 from runbook.tui.screens import ConfirmScreen, HelpScreen, MainScreen, PickScreen

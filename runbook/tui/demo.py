@@ -13,12 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from runbook.clock import Clock, ManualClock, ScaledClock
-from runbook.loader import Loaded, load_runbook
-from runbook.run import Actor, new_run
-from runbook.simulate import load_script
+from runbook.engine.clock import Clock, ManualClock, ScaledClock
+from runbook.engine.run import Actor, new_run
+from runbook.engine.simulate import load_script
+from runbook.format.loader import Loaded, load_runbook
+from runbook.format.times import hhmm
 from runbook.store import Store
-from runbook.times import hhmm
 from runbook.tui.app import RunbookApp
 from runbook.tui.desk import Desk
 from runbook.tui.director import Cue, ScriptDirector

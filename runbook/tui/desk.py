@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from runbook.durations import format_clock, format_duration
-from runbook.model import Level
-from runbook.run import ActionRefused, Engine, Session, Tick
-from runbook.state import (
+from runbook.engine.run import ActionRefused, Engine, Session, Tick
+from runbook.engine.state import (
     ABANDONED,
     CONTINGENCY_TRIGGERED,
     DONE,
@@ -35,6 +33,8 @@ from runbook.state import (
     RunState,
     check_action,
 )
+from runbook.format.durations import format_clock, format_duration
+from runbook.format.model import Level
 from runbook.tui import view
 
 # Actions that change the run: bound to keys, refused in watch and demo mode.

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from runbook.clock import Clock, ManualClock
-from runbook.run import Engine
-from runbook.simulate import TICK_S
-from runbook.state import CONTINGENCY_TRIGGERED, NOTE, STEP_SKIPPED
-from runbook.times import hhmm
+from runbook.engine.clock import Clock, ManualClock
+from runbook.engine.run import Engine
+from runbook.engine.simulate import TICK_S
+from runbook.engine.state import CONTINGENCY_TRIGGERED, NOTE, STEP_SKIPPED
+from runbook.format.times import hhmm
 
 WORD = {"step_started": "start", "step_completed": "complete", "step_failed": "fail",
         "step_skipped": "skip", "contingency_triggered": "trigger", "run_finished": "finish",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from runbook.run import Engine, Session
-from runbook.times import hhmm
+from runbook.engine.run import Engine, Session
+from runbook.format.times import hhmm
 from runbook.tui.app import RunbookApp
 from runbook.tui.desk import Desk
 from runbook.tui.view import Snapshot

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from runbook.model import Level
-from runbook.risk import ACTIONS, WORDS
+from runbook.engine.risk import ACTIONS, WORDS
+from runbook.format.model import Level
 from runbook.tui.view import Snapshot
 from runbook.tui.widgets import (
     AlertBanner,

@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from runbook import risk
-from runbook.clock import utc
-from runbook.durations import format_clock, format_duration, format_minutes
-from runbook.forecast import Forecast
-from runbook.model import Level
-from runbook.plan import MAIN, Plan, PlanStep
-from runbook.risk import ACTIONS, WORDS, message, pct
-from runbook.state import (
+from runbook.engine import risk
+from runbook.engine.clock import utc
+from runbook.engine.risk import ACTIONS, WORDS, message, pct
+from runbook.engine.state import (
     ABANDONED,
     COMPLETED,
     FAILED,
@@ -32,7 +28,11 @@ from runbook.state import (
     RunState,
     StepState,
 )
-from runbook.times import hhmm, local
+from runbook.forecast.core import Forecast
+from runbook.format.durations import format_clock, format_duration, format_minutes
+from runbook.format.model import Level
+from runbook.format.plan import MAIN, Plan, PlanStep
+from runbook.format.times import hhmm, local
 
 # status -> (glyph, word): the word carries the meaning, the glyph helps the eye, colour is extra.
 STATUS = {

@@ -10,11 +10,11 @@ from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from runbook.durations import format_duration
-from runbook.model import Level
-from runbook.risk import WORDS
-from runbook.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
-from runbook.times import hhmm
+from runbook.engine.risk import WORDS
+from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
+from runbook.format.durations import format_duration
+from runbook.format.model import Level
+from runbook.format.times import hhmm
 from runbook.tui.view import Row, Snapshot, timeline_rows
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from runbook.clock import ManualClock
-from runbook.loader import Loaded
-from runbook.run import Actor, Engine, Session, open_run
+from runbook.engine.clock import ManualClock
+from runbook.engine.run import Actor, Engine, Session, open_run
+from runbook.format.loader import Loaded
 from runbook.store import Store
 from runbook.tui.app import RunbookApp
 from runbook.tui.launch import operator_app, watch_app
@@ -84,7 +84,7 @@ class Rig:
 
 @pytest.fixture
 def rig(tmp_path, monkeypatch) -> Rig:
-    monkeypatch.setattr("runbook.store.secrets.token_hex", lambda n: "abcd")  # stable run ids
+    monkeypatch.setattr("runbook.store.sqlite.secrets.token_hex", lambda n: "abcd")  # stable run ids
     monkeypatch.delenv("RUNBOOK_KEYMAP", raising=False)
     r = Rig(tmp_path / "runs.db", ManualClock(START), small_runbook(), [])
     yield r

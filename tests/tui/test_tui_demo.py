@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from runbook import simulate
-from runbook.clock import ManualClock
-from runbook.loader import load_runbook
-from runbook.model import Level
+from runbook.engine import simulate
+from runbook.engine.clock import ManualClock
+from runbook.format.loader import load_runbook
+from runbook.format.model import Level
 from runbook.tui import demo as demo_mod
 from tests.tui.conftest import notices
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from runbook.state import (
+from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
     NOTE,
     STEP_COMPLETED,

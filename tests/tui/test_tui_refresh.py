@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from runbook.model import Level
-from runbook.state import ALERT
+from runbook.engine.state import ALERT
+from runbook.format.model import Level
 from tests.tui.conftest import notices, quiet
 
 

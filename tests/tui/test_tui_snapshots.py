@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from runbook.clock import ManualClock
-from runbook.loader import load_runbook
-from runbook.run import Session, new_run
+from runbook.engine.clock import ManualClock
+from runbook.engine.run import Session, new_run
+from runbook.format.loader import load_runbook
 from runbook.store import Store
 from runbook.tui import demo as demo_mod
 from runbook.tui.director import ScriptDirector
@@ -27,7 +27,7 @@ CUES = demo_mod.load_cues(LOADED, demo_mod.find(demo_mod.SCRIPT))
 @pytest.fixture
 def played(tmp_path, monkeypatch):
     """played(minutes) -> an engine that has run the demo script up to that minute."""
-    monkeypatch.setattr("runbook.store.secrets.token_hex", lambda n: "abcd")
+    monkeypatch.setattr("runbook.store.sqlite.secrets.token_hex", lambda n: "abcd")
     stores: list[Store] = []
 
     def play(minutes: float):

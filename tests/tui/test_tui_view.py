@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from runbook.clock import ManualClock
-from runbook.run import new_run
+from runbook.engine.clock import ManualClock
+from runbook.engine.run import new_run
 from runbook.store import Store
 from runbook.tui import view
 from runbook.tui.desk import Desk, advance_plan, next_after

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from runbook.durations import format_duration
-from runbook.review import ERROR, INFO, WARNING, Review
-from runbook.risk import pct
-from runbook.times import hhmm, local
+from runbook.engine.risk import pct
+from runbook.forecast.review import ERROR, INFO, WARNING, Review
+from runbook.format.durations import format_duration
+from runbook.format.times import hhmm, local
 
 
 def review_text(rv: Review, verbose: bool = False) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pendulum
 
-from runbook.model import Estimate, Policy, Runbook, Step
+from runbook.format.model import Estimate, Policy, Runbook, Step
 
 MAIN = "main"
 MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong

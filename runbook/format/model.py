@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from runbook.durations import format_duration, parse_duration
+from runbook.format.durations import format_duration, parse_duration
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"

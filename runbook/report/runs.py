@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from runbook.durations import format_duration
-from runbook.loader import LoadError, load_text
-from runbook.plan import Plan
+from runbook.engine.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
+from runbook.format.durations import format_duration
+from runbook.format.loader import LoadError, load_text
+from runbook.format.plan import Plan
+from runbook.format.times import hhmm, iso, local
 from runbook.report.model import run_status
-from runbook.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
 from runbook.store import Event, RunInfo, Store
-from runbook.times import hhmm, iso, local
 
 
 @dataclass

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from runbook.durations import format_duration, format_minutes
-from runbook.forecast import Forecast
-from runbook.model import Level
-from runbook.plan import Plan
-from runbook.state import RunState
-from runbook.times import hhmm, local
+from runbook.engine.state import RunState
+from runbook.forecast.core import Forecast
+from runbook.format.durations import format_duration, format_minutes
+from runbook.format.model import Level
+from runbook.format.plan import Plan
+from runbook.format.times import hhmm, local
 
 RANK = {Level.on_track: 0, Level.at_risk: 1, Level.decide_now: 2, Level.late: 3}
 HOLD_S = 60.0  # a better level must hold this long before it is announced

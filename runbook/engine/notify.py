@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from runbook.model import Notify
+from runbook.format.model import Notify
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from runbook.plan import MAIN, Plan
+from runbook.format.plan import MAIN, Plan
 
 # Event types (the ``type`` column of the store).
 RUN_STARTED = "run_started"

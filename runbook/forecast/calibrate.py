@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runbook.durations import format_duration
-from runbook.forecast import LOG_CLIP, Forecaster, Prior
-from runbook.loader import Loaded, LoadError, load_text
-from runbook.plan import Plan
-from runbook.risk import pct
-from runbook.state import COMPLETED, RunState, fold
+from runbook.engine.risk import pct
+from runbook.engine.state import COMPLETED, RunState, fold
+from runbook.forecast.core import LOG_CLIP, Forecaster, Prior
+from runbook.format.durations import format_duration
+from runbook.format.loader import Loaded, LoadError, load_text
+from runbook.format.plan import Plan
+from runbook.format.times import hhmm, iso
 from runbook.store import RunInfo, Store
-from runbook.times import hhmm, iso
 
 PLAN_WEIGHT = 3.0
 GRID_S = 10.0

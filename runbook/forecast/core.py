@@ -27,9 +27,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from runbook.clock import utc
-from runbook.plan import MAIN, Plan
-from runbook.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
+from runbook.engine.clock import utc
+from runbook.engine.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
+from runbook.format.plan import MAIN, Plan
 
 LOG_CLIP = math.log(4.0)
 TAIL_SHARE = 0.5

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from runbook.durations import format_duration
-from runbook.forecast import Criticality, Forecast, Forecaster, Prior
-from runbook.loader import Loaded
-from runbook.plan import MAIN
-from runbook.risk import pct
-from runbook.state import RunState
-from runbook.times import hhmm, iso
+from runbook.engine.risk import pct
+from runbook.engine.state import RunState
+from runbook.forecast.core import Criticality, Forecast, Forecaster, Prior
+from runbook.format.durations import format_duration
+from runbook.format.loader import Loaded
+from runbook.format.plan import MAIN
+from runbook.format.times import hhmm, iso
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 

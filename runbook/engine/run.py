@@ -18,13 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from runbook.clock import Clock
-from runbook.forecast import Forecast, Forecaster, Prior
-from runbook.loader import Loaded, load_text
-from runbook.model import Level
-from runbook.notify import Notifier
-from runbook.risk import LevelTracker, level_for, message
-from runbook.state import (
+from runbook.engine.clock import Clock
+from runbook.engine.notify import Notifier
+from runbook.engine.risk import LevelTracker, level_for, message
+from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
     HOOK_FAILED,
@@ -40,8 +37,11 @@ from runbook.state import (
     check_action,
     fold,
 )
+from runbook.forecast.core import Forecast, Forecaster, Prior
+from runbook.format.loader import Loaded, load_text
+from runbook.format.model import Level
+from runbook.format.times import iso
 from runbook.store import Event, RunInfo, Store
-from runbook.times import iso
 
 ACTIONS = (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, NOTE, CONTINGENCY_TRIGGERED,
            RUN_FINISHED, RUN_ABORTED)

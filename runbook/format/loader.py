@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from runbook.model import Runbook, describe_value, explain_error
-from runbook.plan import Loc, Plan, PlanError, compile_plan, where
+from runbook.format.model import Runbook, describe_value, explain_error
+from runbook.format.plan import Loc, Plan, PlanError, compile_plan, where
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 200_000  # after alias expansion; a real 1,000-step runbook is ~15,000

@@ -16,15 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from runbook.clock import ManualClock
-from runbook.durations import parse_duration
-from runbook.forecast import Prior
-from runbook.loader import Loaded, LoadError, Located, parse_yaml, read_text
-from runbook.model import Instant, explain_error, localise
-from runbook.notify import Notifier
-from runbook.risk import WORDS, outage_due
-from runbook.run import ActionRefused, Actor, Engine, new_run
-from runbook.state import (
+from runbook.engine.clock import ManualClock
+from runbook.engine.notify import Notifier
+from runbook.engine.risk import WORDS, outage_due
+from runbook.engine.run import ActionRefused, Actor, Engine, new_run
+from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
     NOTE,
     RUN_FINISHED,
@@ -33,8 +29,12 @@ from runbook.state import (
     STEP_SKIPPED,
     STEP_STARTED,
 )
+from runbook.forecast.core import Prior
+from runbook.format.durations import parse_duration
+from runbook.format.loader import Loaded, LoadError, Located, parse_yaml, read_text
+from runbook.format.model import Instant, explain_error, localise
+from runbook.format.times import hhmm, iso
 from runbook.store import Store
-from runbook.times import hhmm, iso
 
 TICK_S = 10.0
 ACTION_KEYS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
