@@ -12,11 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-OK, FINDINGS, UNUSABLE, INTERNAL = 0, 1, 2, 70  # 70: EX_SOFTWARE, a bug in runbook
-
-
-class Unusable(Exception):
-    """Input the command cannot use; the message goes to stderr, exit code 2."""
+from runbook.errors import FINDINGS, INTERNAL, OK, UNUSABLE, Unusable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,12 +99,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def db_path(arg: str | None) -> str:
-    from runbook.store import default_path
-
-    return arg or str(default_path())
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from runbook.forecast.review import as_json, review
     from runbook.format.loader import load_runbook
@@ -117,8 +107,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     prior, history = None, None
     if args.db or os.environ.get("RUNBOOK_DB"):
         from runbook.forecast.calibrate import prior_from_store
+        from runbook.store import location
 
-        prior, history = prior_from_store(loaded.plan, db_path(args.db))
+        prior, history = prior_from_store(loaded.plan, location(args.db))
     rv = review(loaded, samples=args.samples, seed=args.seed, prior=prior, history=history)
     if args.json:
         print(json.dumps(as_json(rv), indent=2, ensure_ascii=False))

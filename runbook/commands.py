@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from runbook.cli import OK, db_path
+from runbook.errors import OK, Unusable
+from runbook.store import location
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -13,7 +14,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from runbook.format.loader import load_runbook
 
     loaded = load_runbook(args.runbook)
-    db = db_path(args.db) if args.db else None
+    db = location(args.db) if args.db else None
     result = simulate.simulate(loaded, args.events, db=db, samples=args.samples, seed=args.seed,
                                label=args.label, operator=args.operator, notify=args.notify)
     if args.json:
@@ -32,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from runbook.store import Store
 
     loaded = load_runbook(args.runbook)
-    store = Store(db_path(args.db))
+    store = Store(location(args.db))
     try:
         prior = None
         if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
@@ -64,7 +65,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from runbook.engine.run import Session
     from runbook.store import Store
 
-    store = Store(db_path(args.db), readonly=True)
+    store = Store(location(args.db), readonly=True)
     try:
         session = Session(store, store.resolve(args.run), SystemClock())
         from runbook.tui.launch import watch_app
@@ -77,7 +78,6 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """`runbook demo`: the bundled switch-port example, replayed in the TUI; nothing to set up."""
-    from runbook.cli import Unusable
 
     if args.speed is not None and args.speed <= 0:
         raise Unusable(f"--speed must be positive, got {args.speed:g}")
@@ -104,8 +104,6 @@ def _write_output(text: str, output: str | None) -> None:
     import os
     import tempfile
     from pathlib import Path
-
-    from runbook.cli import Unusable
 
     target = Path(output)
     if target.is_dir():
@@ -135,7 +133,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from runbook.report import build, render
     from runbook.store import Store
 
-    with Store(db_path(args.db), readonly=True) as store:
+    with Store(location(args.db), readonly=True) as store:
         info = store.resolve(args.run)
         events = store.events(info.id)
     report = build(info, events, now=SystemClock().now())
@@ -150,7 +148,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from runbook.report.runs import list_runs, runs_json, runs_text
     from runbook.store import Store
 
-    path = db_path(args.db)
+    path = location(args.db)
     if not Path(path).exists():
         from runbook.store import StoreError
 
@@ -170,13 +168,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from runbook.cli import Unusable
     from runbook.forecast.calibrate import calibrate, calibration_json, calibration_text
     from runbook.format.loader import load_runbook
     from runbook.store import Store, StoreError
 
     loaded = load_runbook(args.runbook)
-    path = db_path(args.db)
+    path = location(args.db)
     if not Path(path).exists():
         raise StoreError(f"no store at {path}; nothing to calibrate from (record runs with "
                          "`runbook run`, or rehearsals with `runbook simulate --db`)")

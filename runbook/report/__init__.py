@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from runbook.report.history import History, HistoryPoint
 from runbook.report.model import (
     ABORTED,
     FINISHED,
     IN_PROGRESS,
-    History,
-    HistoryPoint,
     Report,
     StepRow,
     Summary,

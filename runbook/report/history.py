@@ -27,12 +27,12 @@ shows them as recorded.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from runbook.engine.state import ALERT, RunState, fold
 from runbook.forecast.core import Forecaster, Prior
 from runbook.format.plan import Plan
-from runbook.report.model import History, HistoryPoint
 from runbook.store import Event, RunInfo
 
 POINT_BUDGET = 60_000
@@ -40,6 +40,26 @@ MIN_POINTS, MAX_POINTS = 30, 720
 SAMPLE_BUDGET = 1_000_000
 MIN_SAMPLES = 500
 
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    at: datetime
+    p_on_time: float
+    p50: datetime
+    p90: datetime
+    level: str  # the level the tool showed then (from the recorded alerts)
+    path: str
+
+
+@dataclass
+class History:
+    points: list[HistoryPoint]
+    interval_s: float
+    samples: int  # Monte Carlo samples used for the replay
+    run_samples: int  # samples the live tool used
+    seed: int
+    exact: bool  # same samples as the live tool: the very numbers it showed
+    first_below_at: datetime | None  # first point with P(on time) < confidence (before resume)
 
 def plan_sampling(steps: int, run_samples: int, span_s: float) -> tuple[int, float]:
     """(samples, interval_s) for a replay of ``span_s`` seconds of a ``steps``-step plan."""

@@ -43,6 +43,7 @@ from runbook.engine.state import (
 )
 from runbook.format.loader import load_text
 from runbook.format.plan import MAIN, Plan
+from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
 IN_PROGRESS, FINISHED, ABORTED = "in_progress", "finished", "aborted"
@@ -95,27 +96,6 @@ class ContingencyInfo:
     triggered_at: datetime
     triggered_by: str | None
     note: str | None
-
-
-@dataclass(frozen=True)
-class HistoryPoint:
-    at: datetime
-    p_on_time: float
-    p50: datetime
-    p90: datetime
-    level: str  # the level the tool showed then (from the recorded alerts)
-    path: str
-
-
-@dataclass
-class History:
-    points: list[HistoryPoint]
-    interval_s: float
-    samples: int  # Monte Carlo samples used for the replay
-    run_samples: int  # samples the live tool used
-    seed: int
-    exact: bool  # same samples as the live tool: the very numbers it showed
-    first_below_at: datetime | None  # first point with P(on time) < confidence (before resume)
 
 
 @dataclass
@@ -215,8 +195,6 @@ def run_status(state: RunState) -> str:
 def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
           history: bool = True) -> Report:
     """The report of ``info`` from its ``events``; ``now`` dates a run still in progress."""
-    from runbook.report.history import replay
-
     loaded = load_text(info.source_text, info.source_name or "<stored runbook>",
                        default_id=info.runbook_id)
     plan = loaded.plan

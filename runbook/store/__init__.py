@@ -15,4 +15,9 @@ from runbook.store.sqlite import (
 )
 
 __all__ = ["LABELS", "SCHEMA_VERSION", "Event", "RunInfo", "Store", "StoreError", "UnknownRun", "Writer", "default_path",
-           "from_us", "to_us"]
+           "from_us", "location", "to_us"]
+
+
+def location(arg: str | None) -> str:
+    """The store named by ``--db`` (``arg``), else ``$RUNBOOK_DB``, else the default path."""
+    return arg or str(default_path())
