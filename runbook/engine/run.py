@@ -95,6 +95,9 @@ class Session:
         self.state = fold(self.plan, store.events(info.id))
         self.tracker = LevelTracker(self.state.level or Level.on_track)
         self._version = store.data_version()
+        # What the screen must warn about (None = nothing known to be wrong):
+        self.clock_skew_s: float | None = None  # the store's clock minus this host's, seconds
+        self.store_down_since: datetime | None = None  # the store has been unreachable since
 
     @property
     def run_id(self) -> str:

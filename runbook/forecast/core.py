@@ -61,6 +61,16 @@ class Prior:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One contingency as it stands now: what it needs, its last safe start, and its outcome."""
+
+    contingency: str
+    need_s: float  # its confidence-quantile duration if started now
+    deadline: datetime  # announced_resume - need: the latest start that still makes it
+    p_on_time_if_triggered: float  # P(resume by announced_resume) if triggered now
+
+
+@dataclass(frozen=True)
 class Forecast:
     at: datetime
     path: str
@@ -77,6 +87,7 @@ class Forecast:
     p_on_time_if_triggered: float | None
     bias: float  # median multiplier learned so far (1.0 = as planned)
     learned_from: int  # completed steps that taught the bias
+    options: tuple[Option, ...] = ()  # every contingency (main path only), latest deadline first
 
     @property
     def resumed(self) -> bool:
@@ -334,18 +345,21 @@ class Forecaster:
             until_hard = (self._hard - now).total_seconds()
             p_hard = float(np.count_nonzero(rem <= until_hard)) / self.samples
         deadline = best = need_s = p_if = None
+        options: list[Option] = []
         if state.path == MAIN:
             for c in plan.contingencies:
                 need, q = self.contingency_need(c, state)
                 d = self._announced - timedelta(seconds=q)
+                p = float(np.count_nonzero(need <= until_announced)) / self.samples
+                options.append(Option(c, q, d, p))
                 if deadline is None or d > deadline:
-                    deadline, best, need_s = d, c, q
-                    p_if = float(np.count_nonzero(need <= until_announced)) / self.samples
+                    deadline, best, need_s, p_if = d, c, q, p
+            options.sort(key=lambda o: o.deadline, reverse=True)
         return Forecast(
             at=now, path=state.path, resumed_at=None, p50=p50, p80=p80, p90=p90, recommended=pconf,
             p_on_time=p_on_time, p_hard_deadline=p_hard, decision_deadline=deadline,
             contingency=best, contingency_need_s=need_s, p_on_time_if_triggered=p_if,
-            bias=bias, learned_from=learned,
+            bias=bias, learned_from=learned, options=tuple(options),
         )
 
     # -- plan review --------------------------------------------------------------------------------

@@ -31,3 +31,39 @@ def hhmm(instant: datetime | None, timezone: str, *, seconds: bool = False) -> s
     if instant is None:
         return "--:--"
     return local(instant, timezone).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def when(instant: datetime | None, timezone: str, ref: datetime, *, seconds: bool = False) -> str:
+    """A time as people read it on a screen or in a report, relative to the local day of ``ref``.
+
+    ``00:40`` on ref's local day; ``02:00 +1d`` / ``23:50 -1d`` on the day after or before;
+    ``12-01 04:40`` further away, ``2027-01-02 04:40`` in another year. So a P90 on the next day
+    never reads earlier than a P50, and a deadline after the resume reads after it. Where the wall
+    clock repeats (a DST fall-back) the zone's abbreviation or offset follows: ``02:30 CEST``,
+    ``02:30 CET``.
+    """
+    if instant is None:
+        return "--:--:--" if seconds else "--:--"
+    t = local(instant, timezone)
+    day, ref_day = t.date(), local(ref, timezone).date()
+    text = t.strftime("%H:%M:%S" if seconds else "%H:%M")
+    gap = (day - ref_day).days
+    if gap in (1, -1):
+        text += f" {gap:+d}d"
+    elif gap and day.year == ref_day.year:
+        text = f"{t.strftime('%m-%d')} {text}"
+    elif gap:
+        text = f"{t.strftime('%Y-%m-%d')} {text}"
+    if t.replace(fold=1 - t.fold).utcoffset() != t.utcoffset():  # this wall time happens twice
+        text += " " + _zone_name(t)
+    return text
+
+
+def _zone_name(t: datetime) -> str:
+    name = t.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = t.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
