@@ -404,3 +404,26 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert default_path() == tmp_path / "xdg" / "runbook" / "runs.db"
     monkeypatch.setenv("RUNBOOK_DB", str(tmp_path / "mine.db"))
     assert default_path() == tmp_path / "mine.db"
+
+
+def test_a_follower_wakes_when_another_connection_commits(tmp_path):
+    import threading
+    import time
+
+    path = tmp_path / "runs.db"
+    writer = Store(path)
+    info = writer.create_run(runbook_id="rb", title="t", label="live", source_text=SOURCE,
+                             source_name="rb.yaml", created_at=T0)
+    follower = Store(path, readonly=True)
+    since = follower.data_version()
+    assert follower.wait_for_change(since, 0.1) == since  # nothing committed: times out
+    timer = threading.Timer(0.2, lambda: writer.append(info.id, at=T0, actor="kim", host="h",
+                                                       type="note", payload={"text": "x"}))
+    timer.start()
+    began = time.monotonic()
+    assert follower.wait_for_change(since, 5.0) != since
+    assert time.monotonic() - began < 2.0
+    assert [e.payload["text"] for e in follower.events(info.id)] == ["x"]
+    timer.join()
+    follower.close()
+    writer.close()

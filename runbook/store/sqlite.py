@@ -411,6 +411,19 @@ class Store:
         """
         return self._query("PRAGMA data_version")[0][0] + self._dv_offset
 
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """Block until ``data_version()`` differs from ``since`` or ``timeout`` seconds pass;
+        returns the version then. A follower's wake-up: SQLite has no notifications, so this
+        polls the cheap ``PRAGMA data_version`` every 50 ms. Callers then read
+        ``events(run, after_seq=last_seen)``: the version says only that something changed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            version = self.data_version()
+            left = deadline - time.monotonic()
+            if version != since or left <= 0:
+                return version
+            time.sleep(min(0.05, left))
+
     @contextmanager
     def writing(self, run_id: str) -> Iterator[Writer]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT; ROLLBACK on any exception)."""
