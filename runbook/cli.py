@@ -85,6 +85,19 @@ def _parser() -> argparse.ArgumentParser:
     ca.add_argument("--write", metavar="FILE", help="write an updated runbook to FILE")
     ca.add_argument("--json", action="store_true")
 
+    im = sub.add_parser("import", help="a cutover plan spreadsheet (.xlsx or .csv) -> runbook YAML")
+    im.add_argument("source", metavar="FILE", help="plan.xlsx or plan.csv (one row per step)")
+    im.add_argument("-o", "--output", metavar="FILE", help="write the runbook to FILE (default stdout)")
+    im.add_argument("--sheet", metavar="NAME", help="the sheet with the steps (default: the first "
+                    "with a header row)")
+    im.add_argument("--map", metavar="FIELD=HEADING,...",
+                    help="name the column of a field, by heading or letter: 'title=작업명,estimate=C'")
+    im.add_argument("--unit", choices=["s", "min", "h"],
+                    help="unit of plain numbers in estimate columns whose heading names none")
+    for flag in ("title", "id", "timezone", "start", "announced-resume", "hard-deadline"):
+        im.add_argument(f"--{flag}", metavar="VALUE",
+                        help=f"the runbook's {flag.replace('-', ' ')} (wins over the sheet)")
+
     sub.add_parser("schema", help="print the JSON Schema of the runbook format")
     return p
 

@@ -200,3 +200,44 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} updated; "
               f"check it with `runbook check {args.write}`", file=sys.stderr)
     return OK
+
+
+# -- import (issue 13) ----------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """`runbook import`: a cutover sheet -> runbook YAML, validated before anything is written."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from runbook.sheets.build import Options, import_plan
+    from runbook.sheets.columns import parse_map
+    from runbook.sheets.emit import schema_for
+    from runbook.sheets.read import read_workbook
+
+    output = args.output if args.output and args.output != "-" else None
+    if output:
+        target, source = Path(output), Path(args.source)
+        if target.resolve() == source.resolve() or (
+                target.exists() and source.exists() and os.path.samefile(target, source)):
+            raise Unusable(f"-o {output} is the spreadsheet being imported; write the runbook to "
+                           "a new .yaml file")
+    try:
+        mapping = parse_map(args.map)
+    except ValueError as e:
+        raise Unusable(str(e)) from None
+    window = {k: getattr(args, k) for k in ("title", "id", "timezone", "start", "announced_resume",
+                                            "hard_deadline") if getattr(args, k)}
+    name = output or f"{Path(args.source).stem}.yaml"
+    opts = Options(sheet=args.sheet, mapping=mapping, unit={"min": "m"}.get(args.unit, args.unit),
+                   window=window, name=name, schema=schema_for(output))
+    result = import_plan(read_workbook(args.source), opts)
+    print(f"{args.source}:", *result.report, sep="\n", file=sys.stderr)
+    _write_output(result.text, output)
+    if output:
+        plan = result.loaded.plan
+        conts = len(plan.paths) - 1
+        print(f"wrote {output}: {len(plan.paths['main'])} steps"
+              + (f", {conts} contingenc{'y' if conts == 1 else 'ies'}" if conts else "")
+              + f"; review it with `runbook check {output}`", file=sys.stderr)
+    return OK
