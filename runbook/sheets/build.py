@@ -1,16 +1,8 @@
 """A cutover sheet -> runbook YAML, validated by the runbook loader before anyone writes it.
 
-One row per step below the header (see :mod:`runbook.sheets.columns`). Rows are read like this:
-
-* blank rows are skipped; a totals row (합계, 계, Total) is skipped;
-* a row with a single filled cell (a phase heading such as '사전 작업', usually merged across the
-  row) is a heading: it is skipped, unless it names a contingency ('원복 절차', '롤백',
-  'Rollback'), in which case the rows below it are that contingency's steps;
-* a sheet named like a contingency ('원복계획', 'Rollback') holds a contingency's steps too;
-* a cell merged down several rows applies to each of them (an owner over a group of steps),
-  except in the number or id column, where the rows are one step whose extra lines join its
-  notes, command and check; a duration merged over several steps is refused (whose is it?);
-* a row without a number, estimate or owner under a numbered step continues that step.
+One row per step below the header (columns: :mod:`runbook.sheets.columns`; which rows are
+steps, headings or continuations: :mod:`runbook.sheets.rows`; the window: :mod:`runbook.sheets.window`).
+A sheet named like a contingency ('원복계획', 'Rollback') holds a contingency's steps.
 
 Step ids come from the id column, else the number column (``3``, ``3.1``), else the row order;
 a contingency's numbered steps get its id in front (``rollback-1``). Depends-on cells name
@@ -30,12 +22,8 @@ from runbook.sheets import values as v
 from runbook.sheets.columns import DURATION_FIELDS, Columns, find_header, heading_key, match_columns
 from runbook.sheets.emit import SCHEMA_URL, Flow, FlowList, Origin, emit
 from runbook.sheets.read import Table, Workbook
+from runbook.sheets.rows import TEXT_FIELDS, Row, RowReader, is_contingency
 from runbook.sheets.window import Header, compose, from_option, is_info_sheet, missing, read_pairs
-
-CONTINGENCY_WORDS = ("원복", "롤백", "rollback", "contingency", "fallback", "backout", "비상",
-                     "복구절차", "복구계획")
-TOTAL_WORDS = {"합계", "계", "총계", "소계", "total", "totals", "sum", "총소요시간", "합"}
-TEXT_FIELDS = ("command", "check", "notes")
 
 
 @dataclass
@@ -55,29 +43,12 @@ class Imported:
     report: list[str]
 
 
-def is_contingency(text: Any) -> bool:
-    return isinstance(text, str) and heading_key(text).startswith(CONTINGENCY_WORDS)
-
-
-@dataclass
-class _Row:
-    row: int
-    cells: dict[str, tuple[Any, int]]  # field -> (value, column)
-    extra: list[int] = field(default_factory=list)  # continuation rows folded in
-
-
-class _Import:
+class _Import(RowReader):
     def __init__(self, book: Workbook, opts: Options) -> None:
         self.book, self.opts = book, opts
         self.problems: list[SheetProblem] = []
         self.report: list[str] = []
         self.formula_cells = 0
-
-    def fail(self, message: str, table: Table | None = None, row: int | None = None,
-             column: int | None = None, cols: Columns | None = None) -> None:
-        header = cols.heading(column) if cols is not None and column is not None else None
-        self.problems.append(SheetProblem(message, table.name if table else None, row, column,
-                                          header or None))
 
     # -- tables --------------------------------------------------------------------------------
 
@@ -98,6 +69,11 @@ class _Import:
             header = find_header(t, self.opts.mapping)
             if header is not None:
                 return t, header
+        seen = {heading_key(v.text_of(x)) for t in candidates for row in t.rows[:30] for x in row}
+        for name, heading in self.opts.mapping.items():
+            if heading_key(heading) not in seen and not re.fullmatch(r"[A-Za-z]{1,2}", heading):
+                self.fail(f"--map {name}={heading}: no cell in the first 30 rows reads "
+                          f"{heading!r}; give the heading as the sheet writes it, or a column letter")
         where = f"sheet {candidates[0].name!r}" if len(candidates) == 1 and candidates[0].name \
             else ("the file" if self.book.kind == "csv" else "no sheet")
         self.fail(f"{where} has no header row naming a title column and an estimate (e.g. "
@@ -150,91 +126,9 @@ class _Import:
             self.report.append(f"  not imported: {names} (use --map FIELD=HEADING for one that "
                                "belongs to a field)")
 
-    # -- rows ----------------------------------------------------------------------------------
-
-    def rows(self, table: Table, cols: Columns, path: str, sheet: str | None
-             ) -> list[tuple[str, str, Table, Columns, list[_Row]]]:
-        """[(path id, path title, table, columns, rows)] for the steps below the header."""
-        filled, spans = _fill_down(table)
-        id_col = cols.fields.get("id") or cols.fields.get("number")
-        # a lone cell in these columns continues the step above; elsewhere it is a heading
-        running = {cols.fields[f] for f in ("title", *TEXT_FIELDS) if f in cols.fields}
-        groups: list[tuple[str, str, Table, Columns, list[_Row]]] = [
-            (path, sheet or path, table, cols, [])]
-        skipped: list[str] = []
-        for r in range(cols.header_row + 1, len(table.rows) + 1):
-            raw = [(c, x) for c, x in enumerate(table.rows[r - 1], start=1) if x is not None]
-            cells = {name: (filled[r - 1][col - 1] if col - 1 < len(filled[r - 1]) else None, col)
-                     for name, col in cols.fields.items()}
-            cells = {k: x for k, x in cells.items() if x[0] is not None}
-            if not raw and not cells:
-                continue
-            steps = groups[-1][4]
-            inside = id_col is not None and spans.get((r, id_col), r) < r
-            bare = (id_col is not None and "id" not in cells and "number" not in cells
-                    and not any(f in cells for f in (*DURATION_FIELDS, "owner")))
-            if len(raw) == 1 and (_wide(table, r, raw[0][0]) or is_contingency(raw[0][1])
-                                  or raw[0][0] not in running or (bare and not steps)):
-                text = v.text_of(raw[0][1])
-                if is_contingency(text):
-                    groups.append((text, text, table, cols, []))
-                    self.report.append(f"  row {r}: {text!r} starts a contingency")
-                else:
-                    skipped.append(f"{r} ({text!r})")
-                continue
-            key = heading_key(v.text_of(cells.get("number", cells.get("title", (None, 0)))[0]))
-            if key in TOTAL_WORDS or heading_key(v.text_of(cells.get("title", (None, 0))[0])) in TOTAL_WORDS:
-                skipped.append(f"{r} (totals)")
-                continue
-            if steps and (inside or bare):
-                self.fold(steps[-1], cells, r, table, cols, spans)
-                continue
-            for name in DURATION_FIELDS:
-                if name in cells and spans.get((r, cells[name][1]), r) != r:
-                    self.fail("this duration is merged over several steps' rows; give each step "
-                              "its own estimate (or make them one step)", table, r, cells[name][1],
-                              cols)
-            steps.append(_Row(r, cells))
-        if skipped:
-            where = f"sheet {sheet!r} " if sheet else ""
-            self.report.append(f"  {where}rows skipped: {', '.join(skipped)}")
-        self.check_formulas(table, cols, groups)
-        return groups
-
-    def fold(self, step: _Row, cells: dict[str, tuple[Any, int]], r: int, table: Table,
-             cols: Columns, spans: dict[tuple[int, int], int]) -> None:
-        """A continuation row's cells into ``step``: text appended, a second estimate refused."""
-        step.extra.append(r)
-        for name, (value, col) in cells.items():
-            if spans.get((r, col), r) < r:
-                continue  # the merged cell's value, already in the first row
-            if name == "title":
-                name = "notes"
-            if name in TEXT_FIELDS:
-                old = step.cells.get(name)
-                text = v.text_of(value)
-                step.cells[name] = ((v.text_of(old[0]) + "\n" + text) if old else text,
-                                    old[1] if old else col)
-            elif name not in step.cells:
-                step.cells[name] = (value, col)
-            elif name in DURATION_FIELDS:
-                self.fail(f"row {r} continues the step of row {step.row} (same number) but gives a "
-                          "second estimate; give the step's estimate once", table, r, col, cols)
-
-    def check_formulas(self, table: Table, cols: Columns, groups: list) -> None:
-        used = set(cols.fields.values())
-        for (row, col), formula in sorted(table.formulas.items()):
-            if row <= cols.header_row or col not in used:
-                continue
-            self.formula_cells += 1
-            if table.value(row, col) is None:
-                self.fail(f"formula {formula[:60]} has no saved value (the file was last saved by "
-                          "a program that does not calculate); open and save it in Excel, or type "
-                          "the value — formulas are never evaluated here", table, row, col, cols)
-
     # -- steps ---------------------------------------------------------------------------------
 
-    def step(self, r: _Row, table: Table, cols: Columns, prefix: str, ordinal: int
+    def step(self, r: Row, table: Table, cols: Columns, prefix: str, ordinal: int
              ) -> tuple[dict[str, Any], str | None]:
         """(runbook step, its number) for one row; problems recorded."""
         out: dict[str, Any] = {}
@@ -294,7 +188,7 @@ class _Import:
         return out, number
 
     def finish(self, table: Table, fields: dict[str, Any], where: dict[str, str],
-               paths: list[tuple[str, str, Table, Columns, list[_Row]]]) -> Imported:
+               paths: list[tuple[str, str, Table, Columns, list[Row]]]) -> Imported:
         if not any(n in paths[0][3].fields for n in DURATION_FIELDS):
             self.fail("no estimate column (e.g. 소요시간(분), 예상시간, Estimate); name it with "
                       "--map estimate=HEADING", table, paths[0][3].header_row)
@@ -372,7 +266,8 @@ class _Import:
         for cid, ptitle, steps in built[1:]:
             self.report.append(f"  contingency {cid!r} ({ptitle}): {len(steps)} steps")
         if self.formula_cells:
-            self.report.append(f"  {self.formula_cells} formula cells: used the values Excel "
+            n = self.formula_cells
+            self.report.append(f"  {n} formula cell{'s' if n != 1 else ''}: used the values Excel "
                                "saved with them (formulas are never evaluated)")
         return Imported(out.text, loaded, self.report)
 
@@ -394,27 +289,6 @@ class _Import:
             return SheetProblem(f"{w.group(1).replace('_', ' ')} (from {where[w.group(1)]}): "
                                 f"{w.group(2)}")
         return SheetProblem(message)
-
-
-def _wide(table: Table, row: int, col: int) -> bool:
-    return any(r1 == row and c1 == col and c2 > c1 for r1, c1, r2, c2 in table.merged)
-
-
-def _fill_down(table: Table) -> tuple[list[list[Any]], dict[tuple[int, int], int]]:
-    """Rows with each vertically merged cell's value in every row it spans (first column of the
-    range), and (row, column) -> first row of the merge, for cells inside one."""
-    rows = [list(r) for r in table.rows]
-    spans: dict[tuple[int, int], int] = {}
-    for r1, c1, r2, _c2 in table.merged:
-        if r2 <= r1:
-            continue
-        value = table.value(r1, c1)
-        for r in range(r1, min(r2, len(rows)) + 1):
-            spans[(r, c1)] = r1
-            while len(rows[r - 1]) < c1:
-                rows[r - 1].append(None)
-            rows[r - 1][c1 - 1] = value
-    return rows, spans
 
 
 def _path_id(text: str, used: set[str]) -> str:
