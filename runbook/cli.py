@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="post-run timing log")
     rp.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: newest)")
     db(rp)
-    rp.add_argument("--format", choices=["md", "csv", "json", "html"], default="md")
+    rp.add_argument("--format", choices=["md", "csv", "json", "html", "xlsx"], default="md",
+                    help="xlsx needs -o FILE and the xlsx extra: pip install 'runbook[xlsx]'")
     rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     ru = sub.add_parser("runs", help="list the runs in a store")

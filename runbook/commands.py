@@ -93,11 +93,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -- report, runs, calibrate (issue 5) ------------------------------------------------------------
 
-def _write_output(text: str, output: str | None) -> None:
+def _write_output(text: str | bytes, output: str | None) -> None:
     """``text`` to FILE (atomically: a reader never sees half a file; exact bytes) or stdout."""
     import sys
 
     if not output or output == "-":
+        assert isinstance(text, str), "binary output goes to a file"
         sys.stdout.write(text)
         sys.stdout.flush()
         return
@@ -117,8 +118,9 @@ def _write_output(text: str, output: str | None) -> None:
             os.umask(umask)
             mode = 0o666 & ~umask
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as e:
@@ -130,14 +132,24 @@ def _write_output(text: str, output: str | None) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
     from runbook.engine.clock import SystemClock
-    from runbook.report import build, render
+    from runbook.report import BINARY_FORMATS, build, render, render_bytes
     from runbook.store import Store
 
+    if args.format in BINARY_FORMATS:
+        if not args.output or args.output == "-":
+            raise Unusable(f"--format {args.format} is a binary workbook, not text for a terminal; "
+                           f"give -o FILE (e.g. -o timing.{args.format})")
+        from runbook.sheets.read import need_openpyxl
+
+        need_openpyxl(f"--format {args.format}")  # before any work: say how to install it
     with Store(location(args.db), readonly=True) as store:
         info = store.resolve(args.run)
         events = store.events(info.id)
     report = build(info, events, now=SystemClock().now())
-    _write_output(render(report, args.format), args.output)
+    if args.format in BINARY_FORMATS:
+        _write_output(render_bytes(report, args.format), args.output)
+    else:
+        _write_output(render(report, args.format), args.output)
     return OK
 
 
