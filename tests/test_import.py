@@ -245,3 +245,15 @@ def test_parse_map_words() -> None:
         "title": "작업명", "estimate": "소요", "after": "선행"}
     with pytest.raises(ValueError, match="needs FIELD=HEADING"):
         parse_map("title")
+
+
+def test_csv_import_needs_neither_textual_nor_openpyxl(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from runbook.cli import main; "
+            f"rc = main(['import', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'x.yaml')!r}]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'openpyxl'})); "
+            "sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
