@@ -38,7 +38,7 @@ STEP_COLUMNS = (  # heading, width hint (None: from the content)
     ("#", 5), ("Step id", None), ("Title", 48), ("Path", None), ("Kind", None), ("Owner", None),
     ("Status", None), ("Planned start", 19), ("Started", 19), ("Finished", 19),
     ("Optimistic", 11), ("Likely", 11), ("Pessimistic", 11), ("Actual", 11),
-    ("Variance (min, actual - likely)", 14), ("Over pessimistic", 10), ("Attempts", 9),
+    ("Variance (min, actual - likely)", 14), ("Over pessimistic", 12), ("Attempts", 9),
     ("Failures", 9), ("Operators", None), ("Notes", 48),
 )
 HEADER_ROW = 4
@@ -108,6 +108,14 @@ def render_xlsx(r: Report) -> bytes:
     _summary(wb.create_sheet("Summary"), r, openpyxl)
     _alerts(wb.create_sheet("Alerts"), r, openpyxl)
     _notes(wb.create_sheet("Notes"), r, openpyxl)
+    for ws in wb.worksheets:
+        _fit_rows(ws)
+    for ws in wb.worksheets:  # printed: landscape, as wide as the page, header on every page
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -268,6 +276,27 @@ def _notes(ws: Any, r: Report, openpyxl: Any) -> None:
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:D{max(HEADER_ROW + len(r.notes), HEADER_ROW + 1)}"
     _widths(ws, [19, None, None, 100], HEADER_ROW)
+
+
+def _fit_rows(ws: Any) -> None:
+    """Row heights for wrapped text (neither Excel nor LibreOffice always fits them on opening)."""
+    from openpyxl.styles import Alignment
+
+    ws.row_dimensions[HEADER_ROW].height = 30
+    for row in ws.iter_rows(min_row=HEADER_ROW + 1):
+        lines = 1
+        for cell in row:
+            left = "left" if ws.title == "Summary" else None  # dates beside their labels
+            cell.alignment = Alignment(wrap_text=bool(cell.alignment and cell.alignment.wrap_text),
+                                       vertical="top", horizontal=left)
+            if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            width = ws.column_dimensions[cell.column_letter].width or 10
+            per_line = max(1, int(width) - 1)
+            lines = max(lines, sum(max(1, -(-_display_width(part) // per_line))
+                                   for part in cell.value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = min(15 * lines, 400)
 
 
 def _letter(column: int) -> str:
