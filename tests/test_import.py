@@ -257,3 +257,22 @@ def test_csv_import_needs_neither_textual_nor_openpyxl(tmp_path) -> None:
             "sys.exit(rc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_semicolons_totals_and_a_window_over_midnight(tmp_path, capsys) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text("시간대;Asia/Seoul\n작업일시;2026-11-25 23:00 ~ 01:00\n"
+                   "번호;작업명;소요시간(분);선행작업\n1;A;5;\n2;B, 그리고 C;10;1\n합계;;15;\n",
+                   encoding="utf-8")
+    code, stdout, err = run([str(src)], capsys)
+    assert code == 0, err
+    assert "title: B, 그리고 C" in stdout
+    assert "announced_resume: 2026-11-26T01:00" in stdout
+    assert "rows skipped: 6 (totals)" in err
+
+
+def test_a_number_used_twice(tmp_path, capsys) -> None:
+    rows = [*WINDOW, HEAD, ["1", "a", "x", "5", "", "", ""], ["1", "b", "x", "5", "", "", ""]]
+    code, _, err = run([str(write_csv(tmp_path / "p.csv", rows))], capsys)
+    assert code == 2
+    assert "row 6, column A (번호): error: step '1' appears twice (first in row 5)" in err

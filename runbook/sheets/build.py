@@ -198,6 +198,7 @@ class _Import(RowReader):
                 self.fail(missing(name), table if table.name else None)
         built: list[tuple[str, str, list[tuple[dict[str, Any], Origin]]]] = []
         used_ids: set[str] = set()
+        seen: dict[str, Origin] = {}
         for index, (pid, ptitle, t, cols, rows) in enumerate(paths):
             if index and not rows:
                 self.fail(f"contingency {ptitle!r} has no steps below it", t)
@@ -213,6 +214,13 @@ class _Import(RowReader):
                     numbers.setdefault(number, step["id"])
                 origin = Origin(t.name, r.row, dict(cols.fields), dict(cols.headings))
                 steps.append((step, origin))
+                first = seen.setdefault(step["id"], origin)
+                if first is not origin:
+                    where = f"sheet {first.sheet!r} row {first.row}" if first.sheet != t.name \
+                        else f"row {first.row}"
+                    col = cols.fields.get("id") or cols.fields.get("number")
+                    self.fail(f"step {step['id']!r} appears twice (first in {where}); give each "
+                              "step its own number or id", t, r.row, col, cols)
             self.resolve(steps, numbers, t, cols, prefix)
             built.append((cid, ptitle, steps))
         if self.problems:
