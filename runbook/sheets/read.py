@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 import warnings
 import zipfile
@@ -184,45 +185,71 @@ def _check_zip(path: Path, source: str) -> None:
 
 
 def _read_xlsx(path: Path, source: str) -> Workbook:
+    """Both views of the workbook are streamed (openpyxl's read-only mode): the values Excel saved
+    (``data_only``) and the formulas, so a sheet never costs more than its cells."""
     openpyxl = need_openpyxl(f"reading {source}")
     _check_zip(path, source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unsupported extensions (data validation, ...)
-            values = openpyxl.load_workbook(path, data_only=True, keep_links=False)
-            formulas = openpyxl.load_workbook(path, data_only=False, keep_links=False,
-                                              read_only=True)
+            values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            formulas = openpyxl.load_workbook(path, read_only=True, data_only=False,
+                                              keep_links=False)
+            try:
+                with zipfile.ZipFile(path) as z:
+                    tables = [_table(ws, formulas[ws.title], z, source) for ws in values.worksheets]
+            finally:
+                values.close()
+                formulas.close()
+    except SheetError:
+        raise
     except Exception as e:  # openpyxl raises many kinds for a malformed package
         raise _refuse(source, f"cannot read the workbook ({type(e).__name__}: {e}); open it in "
                       "Excel and save it again as .xlsx") from None
-    tables = []
-    try:
-        for ws in values.worksheets:
-            tables.append(_table(ws, formulas[ws.title], source))
-    finally:
-        formulas.close()
     if not tables:
         raise _refuse(source, "has no worksheets")
     return Workbook(source, "xlsx", tables)
 
 
-def _table(ws: Any, formula_ws: Any, source: str) -> Table:
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged(z: zipfile.ZipFile, part: str | None) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a sheet, from its XML (openpyxl's read-only mode does not read them)."""
+    if not part:
+        return []
+    from openpyxl.utils import column_index_from_string as col
+
+    data = z.read(part.lstrip("/"))
+    return [(int(r1), col(c1.decode()), int(r2), col(c2.decode()))
+            for c1, r1, c2, r2 in _MERGE.findall(data)]
+
+
+def _rows(ws: Any, name: str, source: str, values_only: bool) -> list[Any]:
+    rows: list[Any] = []
+    for n, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=values_only), start=1):
+        if n > MAX_ROWS:
+            if any((c if values_only else c.value) is not None for c in row):
+                raise SheetError(source, [SheetProblem(f"has more than {MAX_ROWS:,} rows; a "
+                                                       "cutover plan has fewer", sheet=name)])
+            continue
+        rows.append(row)
+    return rows
+
+
+def _table(ws: Any, formula_ws: Any, z: zipfile.ZipFile, source: str) -> Table:
     name = ws.title
-    if ws.max_row > MAX_ROWS and any(
-            any(v is not None for v in row)
-            for row in ws.iter_rows(min_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)):
-        raise SheetError(source, [SheetProblem(f"has more than {MAX_ROWS:,} rows; a cutover plan "
-                                               "has fewer", sheet=name)])
-    width = min(ws.max_column or 0, MAX_COLUMNS)
-    rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=min(ws.max_row, MAX_ROWS),
-                                          max_col=width, values_only=True)]
-    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+    rows = [[None if isinstance(v, str) and not v.strip() else v for v in r]
+            for r in _rows(ws, name, source, values_only=True)]
+    for r in rows:
+        while r and r[-1] is None:
+            r.pop()
+    while rows and not rows[-1]:
         rows.pop()
-    rows = [[None if isinstance(v, str) and not v.strip() else v for v in r] for r in rows]
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     formulas: dict[tuple[int, int], str] = {}
-    for row in formula_ws.iter_rows(max_row=len(rows), max_col=width):
+    for row in _rows(formula_ws, name, source, values_only=False)[:len(rows)]:
         for cell in row:
             if getattr(cell, "data_type", None) == "f":
-                formulas[(cell.row, cell.column)] = str(cell.value)
+                formulas[(cell.row, cell.column)] = str(getattr(cell.value, "text", cell.value))
+    merged = _merged(z, getattr(ws, "_worksheet_path", None))
     return Table(name, rows, merged, formulas, hidden=ws.sheet_state != "visible")
