@@ -93,11 +93,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -- report, runs, calibrate (issue 5) ------------------------------------------------------------
 
-def _write_output(text: str, output: str | None) -> None:
+def _write_output(text: str | bytes, output: str | None) -> None:
     """``text`` to FILE (atomically: a reader never sees half a file; exact bytes) or stdout."""
     import sys
 
     if not output or output == "-":
+        assert isinstance(text, str), "binary output goes to a file"
         sys.stdout.write(text)
         sys.stdout.flush()
         return
@@ -117,8 +118,9 @@ def _write_output(text: str, output: str | None) -> None:
             os.umask(umask)
             mode = 0o666 & ~umask
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as e:
@@ -130,14 +132,24 @@ def _write_output(text: str, output: str | None) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
     from runbook.engine.clock import SystemClock
-    from runbook.report import build, render
+    from runbook.report import BINARY_FORMATS, build, render, render_bytes
     from runbook.store import Store
 
+    if args.format in BINARY_FORMATS:
+        if not args.output or args.output == "-":
+            raise Unusable(f"--format {args.format} is a binary workbook, not text for a terminal; "
+                           f"give -o FILE (e.g. -o timing.{args.format})")
+        from runbook.sheets.read import need_openpyxl
+
+        need_openpyxl(f"--format {args.format}")  # before any work: say how to install it
     with Store(location(args.db), readonly=True) as store:
         info = store.resolve(args.run)
         events = store.events(info.id)
     report = build(info, events, now=SystemClock().now())
-    _write_output(render(report, args.format), args.output)
+    if args.format in BINARY_FORMATS:
+        _write_output(render_bytes(report, args.format), args.output)
+    else:
+        _write_output(render(report, args.format), args.output)
     return OK
 
 
@@ -199,4 +211,45 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         changed = sum(1 for c in cal.steps if c.changed and c.writable)
         print(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} updated; "
               f"check it with `runbook check {args.write}`", file=sys.stderr)
+    return OK
+
+
+# -- import (issue 13) ----------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """`runbook import`: a cutover sheet -> runbook YAML, validated before anything is written."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from runbook.sheets.build import Options, import_plan
+    from runbook.sheets.columns import parse_map
+    from runbook.sheets.emit import schema_for
+    from runbook.sheets.read import read_workbook
+
+    output = args.output if args.output and args.output != "-" else None
+    if output:
+        target, source = Path(output), Path(args.source)
+        if target.resolve() == source.resolve() or (
+                target.exists() and source.exists() and os.path.samefile(target, source)):
+            raise Unusable(f"-o {output} is the spreadsheet being imported; write the runbook to "
+                           "a new .yaml file")
+    try:
+        mapping = parse_map(args.map)
+    except ValueError as e:
+        raise Unusable(str(e)) from None
+    window = {k: getattr(args, k) for k in ("title", "id", "timezone", "start", "announced_resume",
+                                            "hard_deadline") if getattr(args, k)}
+    name = output or f"{Path(args.source).stem}.yaml"
+    opts = Options(sheet=args.sheet, mapping=mapping, unit={"min": "m"}.get(args.unit, args.unit),
+                   window=window, name=name, schema=schema_for(output))
+    result = import_plan(read_workbook(args.source), opts)
+    print(f"{args.source}:", *result.report, sep="\n", file=sys.stderr)
+    _write_output(result.text, output)
+    if output:
+        plan = result.loaded.plan
+        conts = len(plan.paths) - 1
+        print(f"wrote {output}: {len(plan.paths['main'])} steps"
+              + (f", {conts} contingenc{'y' if conts == 1 else 'ies'}" if conts else "")
+              + f"; review it with `runbook check {output}`", file=sys.stderr)
     return OK
