@@ -6,6 +6,14 @@
                                                    append for SECONDS; log "OK SEQ ID" / "ERR MSG"
     store_proc.py follower DB RUN STOPFILE LOG     read-only follower; print "ready", poll until
                                                    STOPFILE exists, then dump what it saw as JSON
+    store_proc.py open     DB RUNBOOK NAME         print "ready", read a line, then open_run (as
+                                                   `runbook run` does); print the run as JSON
+    store_proc.py operate  DB RUNBOOK NAME         open_run on the system clock, print the run as
+                                                   JSON, then act on stdin lines ("start STEP",
+                                                   "complete STEP", "note TEXT", "tick", "skew"),
+                                                   one JSON line per answer
+
+DB is any store location: a SQLite path or a postgresql:// URL.
 """
 
 from __future__ import annotations
@@ -106,6 +114,50 @@ def cmd_follower(db: str, run_id: str, stopfile: str, log: str) -> None:
                    "errors": errors}, out)
 
 
+def _opened(db: str, runbook: str, name: str):
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Actor, open_run
+    from runbook.format.loader import load_runbook
+
+    store = Store(db)
+    engine, resumed = open_run(store, load_runbook(runbook), SystemClock(),
+                               Actor(name, socket.gethostname()), samples=500)
+    print(json.dumps({"run": engine.run_id, "resumed": resumed, "skew": engine.clock_skew_s,
+                      "pid": os.getpid()}), flush=True)
+    return store, engine
+
+
+def cmd_open(db: str, runbook: str, name: str) -> None:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    store, _ = _opened(db, runbook, name)
+    store.close()
+
+
+def cmd_operate(db: str, runbook: str, name: str) -> None:
+    from runbook.engine.run import ActionRefused
+
+    store, engine = _opened(db, runbook, name)
+    for line in sys.stdin:
+        verb, _, arg = line.strip().partition(" ")
+        try:
+            if verb == "tick":
+                t = engine.tick()
+                answer = {"level": str(t.level), "down": engine.store_down_since is not None}
+            elif verb == "skew":
+                answer = {"skew": engine.measure_skew()}
+            else:
+                ev = getattr(engine, verb)(arg)
+                answer = {"seq": ev.seq, "at": ev.at.isoformat(), "event_id": ev.event_id}
+        except (ActionRefused, StoreError) as e:
+            answer = {"error": f"{type(e).__name__}: {e}",
+                      "down": engine.store_down_since is not None}
+        print(json.dumps(answer), flush=True)
+    engine.close()
+    store.close()
+
+
 if __name__ == "__main__":
-    commands = {"append": cmd_append, "writer": cmd_writer, "follower": cmd_follower}
+    commands = {"append": cmd_append, "writer": cmd_writer, "follower": cmd_follower,
+                "open": cmd_open, "operate": cmd_operate}
     commands[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,448 @@
+"""PostgreSQL event store: the same runs and events as the SQLite store, shared across hosts.
+
+``--db postgresql://user@host/dbname`` (or ``$RUNBOOK_DB``); needs ``pip install
+'runbook[postgres]'`` (psycopg 3). What it adds to the guarantees of runbook/store/base.py:
+
+* Append-only in the database: statement triggers refuse UPDATE, DELETE and TRUNCATE on runs and
+  events. Watchers connect with ``default_transaction_read_only`` on, so the server itself refuses
+  their writes.
+* Writers of one run are serialised by a transaction-scoped advisory lock on the run (seq is
+  max + 1 inside it); ``open_or_create`` takes an advisory lock on the runbook id, so operators on
+  different hosts starting together land in one run.
+* Every write transaction bumps ``changes.n`` and sends ``NOTIFY runbook_changes, 'n'`` (delivered
+  at commit). ``data_version()`` is ``changes.n``. ``wait_for_change`` LISTENs on a connection of
+  its own and also polls every second (a dropped listener is a known failure of LISTEN/NOTIFY);
+  it checks the listening connection with ``SELECT 1`` and reconnects it when it is dead. The
+  notification only wakes the follower: it catches up with ``events(run, after_seq=last_seen)``.
+* ``now()`` is the server's ``clock_timestamp()``: event instants come from one clock for every
+  host, and each client measures its offset from it.
+* A server that restarts or a network that drops: calls raise StoreUnavailable ("unreachable")
+  and the next call reconnects by itself. A write whose COMMIT was cut off has an unknown outcome;
+  retrying it with the same event id cannot record it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from runbook.store.base import (
+    Event,
+    First,
+    RunInfo,
+    Store,
+    StoreDamaged,
+    StoreError,
+    StoreUnavailable,
+    Writer,
+    check_label,
+    dump,
+    event_from_row,
+    from_us,
+    new_run_id,
+    run_from_row,
+    to_us,
+)
+from runbook.store.migrations import POSTGRES
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+except ImportError:  # pragma: no cover - exercised only without the extra
+    psycopg = None
+
+SCHEMA_VERSION = len(POSTGRES)
+CHANNEL = "runbook_changes"
+POLL_S = 1.0  # a follower polls at least this often, notification or not
+LIVENESS_S = 5.0  # how often an idle listening connection is checked
+_T = TypeVar("_T")
+_EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
+_RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
+_NEWEST = "ORDER BY created_at_us DESC, ord DESC"
+_NOW_US = "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PgStore(Store):
+    """The event store in the PostgreSQL database at ``url``."""
+
+    def __init__(self, url: str, *, readonly: bool = False, timeout: float = 10.0,
+                 connect_timeout: float = 5.0) -> None:
+        if psycopg is None:
+            raise StoreError(f"{redact(url)} is a PostgreSQL store, which needs psycopg: "
+                             "pip install 'runbook[postgres]'")
+        self.url = url
+        self.path = redact(url)
+        self.readonly = readonly
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._lock = threading.RLock()
+        self._conn: Any = None
+        self._listener: Any = None
+        self._checked = 0.0
+        self._closed = False
+        version = self._call(self._version, "open the store")
+        if readonly and version == 0:
+            raise StoreError(f"{self.path} is not initialised as a runbook store yet; run "
+                             f"`runbook store init --db {self.path}` or start a run first")
+        if not readonly and version < SCHEMA_VERSION:
+            self.migrate()
+
+    # -- connections -------------------------------------------------------------------------
+    def _connect(self, listen: bool = False) -> Any:
+        opts = {"autocommit": True, "connect_timeout": max(1, round(self.connect_timeout)),
+                "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                "keepalives_count": 3, "application_name": "runbook"}
+        if self.readonly and not listen:
+            opts["options"] = "-c default_transaction_read_only=on"
+        return psycopg.connect(self.url, **opts)
+
+    def _c(self) -> Any:
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed; open it again")
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with suppress(Exception):
+                conn.close()
+
+    def _error(self, e: Exception, doing: str, unknown: bool = False) -> StoreError:
+        p = self.path
+        if isinstance(e, StoreError):
+            return e
+        if isinstance(e, pg_errors.ReadOnlySqlTransaction):
+            return StoreError(f"{p} is open read-only (as a follower), so it cannot {doing}")
+        if isinstance(e, pg_errors.InsufficientPrivilege):
+            return StoreError(f"{p}: permission denied to {doing} ({_first_line(e)}); ask the "
+                              "database owner to grant it or run `runbook store init`")
+        if isinstance(e, pg_errors.LockNotAvailable | pg_errors.QueryCanceled):
+            return StoreError(f"{p} is busy: another runbook process holds the run for more "
+                              f"than {self.timeout:g}s; wait for it or stop it, then retry")
+        if isinstance(e, pg_errors.InvalidCatalogName):
+            return StoreError(f"{p}: {_first_line(e)}; create the database (createdb) and run "
+                              f"`runbook store init --db {p}`")
+        if isinstance(e, psycopg.OperationalError | psycopg.InterfaceError):
+            self._drop()
+            outcome = ("; the outcome is unknown, and asking again is safe (it cannot be "
+                       "recorded twice)" if unknown else "; nothing was recorded"
+                       if doing.startswith(("record", "create", "open or")) else "")
+            return StoreUnavailable(f"store {p} is unreachable, so it could not {doing} "
+                                    f"({_first_line(e)}){outcome}; it reconnects by itself "
+                                    "when the database is back")
+        return StoreError(f"store {p} failed to {doing} ({_first_line(e)})")
+
+    def _call(self, fn: Callable[[Any], _T], doing: str) -> _T:
+        """Run ``fn(conn)`` (reads: idempotent); one fresh connection is tried if the old one
+        died (a server restart closes it even when the server is back)."""
+        with self._lock:
+            for attempt in (1, 2):
+                fresh = self._conn is None
+                try:
+                    return fn(self._c())
+                except psycopg.OperationalError as e:
+                    if attempt == 1 and not fresh and (self._conn is None or self._conn.broken):
+                        self._drop()
+                        continue
+                    raise self._error(e, doing) from e
+                except psycopg.Error as e:
+                    raise self._error(e, doing) from e
+            raise AssertionError("unreachable")
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return self._call(lambda c: c.execute(sql, params).fetchall(), "read")
+
+    @contextmanager
+    def _transaction(self, doing: str, lock: str | None = None) -> Iterator[Any]:
+        if self.readonly:
+            raise StoreError(f"{self.path} is open read-only (as a follower), so it cannot "
+                             f"{doing}; open it without readonly to record events")
+        with self._lock:
+            def begin(conn: Any) -> Any:
+                tx = conn.transaction()
+                tx.__enter__()
+                try:
+                    conn.execute(f"SET LOCAL lock_timeout = '{int(self.timeout * 1000)}ms'")
+                    if lock is not None:
+                        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                     (lock,))
+                except BaseException as e:
+                    with suppress(Exception):
+                        tx.__exit__(type(e), e, e.__traceback__)
+                    raise
+                return tx
+
+            tx = self._call(begin, doing)  # nothing written yet: a stale connection is retried
+            conn = self._conn
+            try:
+                yield conn
+            except BaseException as e:
+                with suppress(Exception):
+                    tx.__exit__(type(e), e, e.__traceback__)
+                if isinstance(e, psycopg.Error):
+                    raise self._error(e, doing) from e
+                raise
+            try:
+                tx.__exit__(None, None, None)  # COMMIT
+            except psycopg.Error as e:
+                raise self._error(e, doing, unknown=True) from e
+
+    # -- schema ------------------------------------------------------------------------------
+    def _version(self, conn: Any) -> int:
+        if conn.execute("SELECT to_regclass('meta')").fetchone()[0] is None:
+            return 0
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if not (row and str(row[0]).isdigit()):
+            raise StoreDamaged(f"{self.path} has no valid schema version, so it is damaged or "
+                               "not a runbook store; choose another --db URL")
+        if (version := int(row[0])) > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer runbook (store schema "
+                             f"{version}, this version reads up to {SCHEMA_VERSION}); "
+                             "upgrade runbook to open it")
+        return version
+
+    def migrate(self) -> tuple[int, int]:
+        """Create the schema or bring it up to date, under an advisory lock: (from, to)."""
+        with self._transaction("create or migrate the store", lock="runbook:migrate") as conn:
+            before = self._version(conn)
+            for version in range(before + 1, SCHEMA_VERSION + 1):
+                for stmt in POSTGRES[version - 1]:
+                    conn.execute(stmt)
+            if before == 0:
+                conn.execute("CREATE TABLE changes (n bigint NOT NULL)")
+                conn.execute("INSERT INTO changes VALUES (0)")
+                conn.execute("INSERT INTO meta VALUES ('schema_version', %s)",
+                             (str(SCHEMA_VERSION),))
+            elif before < SCHEMA_VERSION:
+                conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
+                             (str(SCHEMA_VERSION),))
+        return before, SCHEMA_VERSION
+
+    # -- runs --------------------------------------------------------------------------------
+    def create_run(self, *, runbook_id: str, title: str, label: str, source_text: str,
+                   source_name: str, created_at: datetime, meta: dict | None = None,
+                   run_id: str | None = None, first: First | None = None) -> RunInfo:
+        check_label(label)
+        with self._transaction("create a run") as conn:
+            return self._insert_run(conn, runbook_id=runbook_id, title=title, label=label,
+                                    source_text=source_text, source_name=source_name,
+                                    created_at=created_at, meta=meta, run_id=run_id, first=first)
+
+    def open_or_create(self, *, finished: tuple[str, ...], first: First,
+                       **create: Any) -> tuple[RunInfo, bool]:
+        check_label(create["label"])
+        runbook_id = create["runbook_id"]
+        with self._transaction("open or create a run", lock=f"runbook:open:{runbook_id}") as conn:
+            row = conn.execute(
+                f"SELECT {_RUN_COLS} FROM runs AS r WHERE runbook_id = %s AND NOT EXISTS "
+                "(SELECT 1 FROM events AS e WHERE e.run_id = r.id AND e.type = ANY(%s)) "
+                f"{_NEWEST} LIMIT 1", (runbook_id, list(finished))).fetchone()
+            if row is not None:
+                return run_from_row(row, self.name), True
+            return self._insert_run(conn, first=first, **create), False
+
+    def _insert_run(self, conn: Any, *, runbook_id: str, title: str, label: str,
+                    source_text: str, source_name: str, created_at: datetime,
+                    meta: dict | None = None, run_id: str | None = None,
+                    first: First | None = None) -> RunInfo:
+        at_us, meta_json = to_us(created_at), dump(meta or {}, "run meta")
+        first_json = dump(first.payload, "event payload") if first else ""
+        rid = run_id or new_run_id(runbook_id, at_us, secrets.token_hex(2))
+        while conn.execute("SELECT 1 FROM runs WHERE id = %s", (rid,)).fetchone():
+            if run_id is not None:
+                raise StoreError(f"run {run_id!r} already exists in {self.path}; "
+                                 "choose another run id")
+            rid = new_run_id(runbook_id, at_us, secrets.token_hex(2))
+        conn.execute(f"INSERT INTO runs ({_RUN_COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                     (rid, runbook_id, title, label, at_us, source_name, source_text, meta_json))
+        if first is not None:
+            conn.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES "
+                         "(%s, 1, %s, %s, %s, %s, %s, NULL, %s)",
+                         (rid, uuid.uuid4().hex, at_us, first.actor, first.host, first.type,
+                          first_json))
+        _changed(conn)
+        return RunInfo(rid, runbook_id, title, label, from_us(at_us), source_name,
+                       source_text, json.loads(meta_json))
+
+    def _runs(self, where: str = "", params: tuple = (), limit: str = "") -> list[RunInfo]:
+        rows = self._rows(f"SELECT {_RUN_COLS} FROM runs {where} {_NEWEST} {limit}", params)
+        return [run_from_row(r, self.name) for r in rows]
+
+    def _exact(self, run_id: str) -> RunInfo | None:
+        return next(iter(self._runs("WHERE id = %s", (run_id,))), None)
+
+    def _newest(self) -> RunInfo | None:
+        return next(iter(self._runs(limit="LIMIT 1")), None)
+
+    def _run_ids(self) -> list[str]:
+        return [r[0] for r in self._rows(f"SELECT id FROM runs {_NEWEST}")]
+
+    def runs(self) -> list[RunInfo]:
+        return self._runs()
+
+    def runs_of(self, runbook_id: str) -> list[RunInfo]:
+        return self._runs("WHERE runbook_id = %s", (runbook_id,))
+
+    # -- events ------------------------------------------------------------------------------
+    def _require_run(self, run_id: str) -> None:
+        if not self._rows("SELECT 1 FROM runs WHERE id = %s", (run_id,)):
+            raise self._unknown(run_id)
+
+    def events(self, run_id: str, after_seq: int = 0) -> list[Event]:
+        rows = self._rows(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = %s AND seq > %s "
+                          "ORDER BY seq", (run_id, after_seq))
+        if not rows:
+            self._require_run(run_id)
+        return [event_from_row(r, self.name) for r in rows]
+
+    def last_seq(self, run_id: str) -> int:
+        seq = self._rows("SELECT max(seq) FROM events WHERE run_id = %s", (run_id,))[0][0]
+        if seq is None:
+            self._require_run(run_id)
+        return seq or 0
+
+    def data_version(self) -> int:
+        """The number of write transactions committed so far (``changes.n``)."""
+        return self._rows("SELECT n FROM changes")[0][0]
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """Block until ``data_version()`` differs from ``since`` or ``timeout`` passes: woken by
+        NOTIFY, polling every POLL_S seconds whatever happens to the listener."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._listening()  # LISTEN before reading the version: no wake-up falls between
+            version = self.data_version()
+            left = deadline - time.monotonic()
+            if version != since or left <= 0:
+                return version
+            self._await_notify(min(POLL_S, left))
+
+    def _listening(self) -> Any:
+        if self._listener is None or self._listener.closed:
+            try:
+                self._listener = self._connect(listen=True)
+                self._listener.execute(f"LISTEN {CHANNEL}")
+                self._checked = time.monotonic()
+            except psycopg.Error:
+                self._listener = None  # polling carries on; the next wait tries again
+        return self._listener
+
+    def _await_notify(self, seconds: float) -> None:
+        listener = self._listener
+        if listener is None:
+            time.sleep(seconds)
+            return
+        try:
+            for _ in listener.notifies(timeout=seconds, stop_after=1):
+                return
+            if time.monotonic() - self._checked >= LIVENESS_S:  # quiet: is it still alive?
+                listener.execute("SELECT 1")
+                self._checked = time.monotonic()
+        except psycopg.Error:
+            with suppress(Exception):
+                listener.close()
+            self._listener = None
+
+    @contextmanager
+    def writing(self, run_id: str) -> Iterator[PgWriter]:
+        with self._transaction("record an event", lock=f"runbook:run:{run_id}") as conn:
+            last = conn.execute("SELECT max(seq) FROM events WHERE run_id = %s",
+                                (run_id,)).fetchone()[0]
+            if last is None and not conn.execute("SELECT 1 FROM runs WHERE id = %s",
+                                                  (run_id,)).fetchone():
+                raise self._unknown(run_id)
+            writer = PgWriter(conn, run_id, last or 0, self.name)
+            try:
+                yield writer
+            finally:
+                writer._conn = None
+
+    def now(self) -> datetime:
+        """The database server's clock."""
+        return from_us(self._rows(_NOW_US)[0][0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._drop()
+            if self._listener is not None:
+                with suppress(Exception):
+                    self._listener.close()
+                self._listener = None
+
+
+def _changed(conn: Any) -> None:
+    """Bump the store's version and wake the followers (NOTIFY is delivered at commit)."""
+    n = conn.execute("UPDATE changes SET n = n + 1 RETURNING n").fetchone()[0]
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(n)))
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+class PgWriter(Writer):
+    def __init__(self, conn: Any, run_id: str, last: int, name: str) -> None:
+        self._conn = conn
+        self.run_id = run_id
+        self._last = last
+        self._name = name
+        self._bumped = False
+
+    def _live(self) -> Any:
+        if self._conn is None:
+            raise RuntimeError("Writer used outside its Store.writing() block")
+        return self._conn
+
+    def events_after(self, seq: int) -> list[Event]:
+        rows = self._live().execute(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = %s AND "
+                                    "seq > %s ORDER BY seq", (self.run_id, seq)).fetchall()
+        return [event_from_row(r, self._name) for r in rows]
+
+    def now(self) -> datetime:
+        return from_us(self._live().execute(_NOW_US).fetchone()[0])
+
+    def append(self, *, at: datetime, actor: str, host: str, type: str, step: str | None = None,
+               payload: dict | None = None, event_id: str | None = None) -> Event:
+        conn = self._live()
+        at_us, body = to_us(at), dump(payload or {}, "event payload")
+        if event_id is None:
+            event_id = uuid.uuid4().hex
+        else:
+            row = conn.execute(f"SELECT {_EVENT_COLS} FROM events WHERE event_id = %s",
+                               (event_id,)).fetchone()
+            if row is not None:
+                if row[0] != self.run_id:
+                    raise StoreError(f"event id {event_id!r} is already used by run {row[0]!r} "
+                                     f"in {self._name}; use a fresh event id")
+                return event_from_row(row, self._name)  # already recorded: a retry writes nothing
+        seq = self._last + 1
+        conn.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES "
+                     "(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                     (self.run_id, seq, event_id, at_us, actor, host, type, step, body))
+        if not self._bumped:
+            _changed(conn)
+            self._bumped = True
+        self._last = seq
+        return Event(self.run_id, seq, event_id, from_us(at_us), actor, host, type, step,
+                     json.loads(body))
