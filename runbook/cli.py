@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def db(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", metavar="PATH",
-                        help="event store (default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
+        sp.add_argument("--db", metavar="PATH|URL",
+                        help="event store: a SQLite file or postgresql://user@host/dbname "
+                        "(default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
 
     def sampling(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--samples", type=_positive, default=10_000, metavar="N",
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     ca.add_argument("--label", choices=["live", "rehearsal", "all"], default="all")
     ca.add_argument("--write", metavar="FILE", help="write an updated runbook to FILE")
     ca.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("store", help="create an event store or migrate its schema")
+    st.add_argument("action", choices=["init", "migrate"],
+                    help="init: create the store (a SQLite file or the tables in a PostgreSQL "
+                    "database); migrate: bring an existing store's schema up to date")
+    db(st)
 
     sub.add_parser("schema", help="print the JSON Schema of the runbook format")
     return p

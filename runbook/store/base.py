@@ -300,6 +300,15 @@ class Store:
             return w.append(at=at, actor=actor, host=host, type=type, step=step,
                             payload=payload, event_id=event_id)
 
+    # -- schema
+    def schema_version(self) -> int:
+        """The store's schema version; 0 when it is empty."""
+        raise NotImplementedError
+
+    def migrate(self) -> tuple[int, int]:
+        """Create the schema or bring it up to date: (version before, version after)."""
+        raise NotImplementedError
+
     # -- the store's clock, housekeeping
     def now(self) -> datetime:
         raise NotImplementedError

@@ -84,7 +84,7 @@ class PgStore(Store):
     """The event store in the PostgreSQL database at ``url``."""
 
     def __init__(self, url: str, *, readonly: bool = False, timeout: float = 10.0,
-                 connect_timeout: float = 5.0) -> None:
+                 connect_timeout: float = 5.0, migrate: bool = True) -> None:
         if psycopg is None:
             raise StoreError(f"{redact(url)} is a PostgreSQL store, which needs psycopg: "
                              "pip install 'runbook[postgres]'")
@@ -98,11 +98,12 @@ class PgStore(Store):
         self._listener: Any = None
         self._checked = 0.0
         self._closed = False
-        version = self._call(self._version, "open the store")
+        self._in_tx = False
+        version = self.schema_version()
         if readonly and version == 0:
             raise StoreError(f"{self.path} is not initialised as a runbook store yet; run "
                              f"`runbook store init --db {self.path}` or start a run first")
-        if not readonly and version < SCHEMA_VERSION:
+        if migrate and not readonly and version < SCHEMA_VERSION:
             self.migrate()
 
     # -- connections -------------------------------------------------------------------------
@@ -178,6 +179,9 @@ class PgStore(Store):
             raise StoreError(f"{self.path} is open read-only (as a follower), so it cannot "
                              f"{doing}; open it without readonly to record events")
         with self._lock:
+            if self._in_tx:
+                raise RuntimeError("Store.writing() blocks cannot be nested")
+
             def begin(conn: Any) -> Any:
                 tx = conn.transaction()
                 tx.__enter__()
@@ -194,20 +198,28 @@ class PgStore(Store):
 
             tx = self._call(begin, doing)  # nothing written yet: a stale connection is retried
             conn = self._conn
+            self._in_tx = True
             try:
-                yield conn
-            except BaseException as e:
-                with suppress(Exception):
-                    tx.__exit__(type(e), e, e.__traceback__)
-                if isinstance(e, psycopg.Error):
-                    raise self._error(e, doing) from e
-                raise
-            try:
-                tx.__exit__(None, None, None)  # COMMIT
-            except psycopg.Error as e:
-                raise self._error(e, doing, unknown=True) from e
+                try:
+                    yield conn
+                except BaseException as e:
+                    with suppress(Exception):
+                        tx.__exit__(type(e), e, e.__traceback__)
+                    if isinstance(e, psycopg.Error):
+                        raise self._error(e, doing) from e
+                    raise
+                try:
+                    tx.__exit__(None, None, None)  # COMMIT
+                except psycopg.Error as e:
+                    raise self._error(e, doing, unknown=True) from e
+            finally:
+                self._in_tx = False
 
     # -- schema ------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        """The store's schema version; 0 for an empty database."""
+        return self._call(self._version, "open the store")
+
     def _version(self, conn: Any) -> int:
         if conn.execute("SELECT to_regclass('meta')").fetchone()[0] is None:
             return 0

@@ -102,7 +102,7 @@ class SQLiteStore(Store):
     """
 
     def __init__(self, path: str | Path, *, readonly: bool = False, timeout: float = 10.0,
-                 _max_pages: int | None = None) -> None:
+                 migrate: bool = True, _max_pages: int | None = None) -> None:
         self.path = Path(os.path.abspath(Path(path).expanduser()))
         self.readonly = readonly
         self.timeout = timeout
@@ -118,7 +118,7 @@ class SQLiteStore(Store):
             if readonly:
                 self._open_readonly()
             else:
-                self._open_writer(_max_pages)
+                self._open_writer(_max_pages, migrate)
         except BaseException:
             self.close()
             raise
@@ -133,7 +133,7 @@ class SQLiteStore(Store):
         except sqlite3.Error as e:
             raise self._error(e, "open the store") from e
 
-    def _open_writer(self, max_pages: int | None) -> None:
+    def _open_writer(self, max_pages: int | None, migrate: bool) -> None:
         create_private(self.path)
         check_size(self.path)
         self._conn = self._connect(str(self.path), uri=False)
@@ -143,7 +143,7 @@ class SQLiteStore(Store):
             raise StoreError(f"cannot use {self.path}: SQLite refused WAL mode (got {mode!r}); "
                              "put the store on a local disk")
         self._c.execute("PRAGMA synchronous = FULL")
-        if self._retry(lambda: self._version(self._c), "open the store") < SCHEMA_VERSION:
+        if migrate and self.schema_version() < SCHEMA_VERSION:
             self.migrate()
         self._retry(self._verify, "check the store")
         if max_pages is not None:
@@ -183,8 +183,14 @@ class SQLiteStore(Store):
                              (str(SCHEMA_VERSION),))
         return before, SCHEMA_VERSION
 
+    def schema_version(self) -> int:
+        """The store's schema version; 0 for an empty file."""
+        return self._retry(lambda: self._version(self._c), "open the store")
+
     def _verify(self) -> None:
         """Before the first write: the pages are sound and every row has its types and JSON."""
+        if not self.schema_version():
+            return
         with self._lock:
             found = [r[0] for r in self._c.execute("PRAGMA quick_check(3)")]
             if found != ["ok"]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,13 +27,16 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A PostgreSQL cluster this test session controls (start, stop, restart)."""
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL cluster this test session controls (start, stop, restart).
+
+    Its directory is its own (not pytest's basetemp, which other pytest sessions of the same user
+    prune while this one runs); a unix socket path must also stay under ~100 characters."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
         _unavailable("psycopg is not installed (pip install -e '.[test]')")
-    cluster = Cluster(Path(tmp_path_factory.mktemp("pg")))
+    cluster = Cluster(Path(tempfile.mkdtemp(prefix="runbook-pg-")))
     try:
         cluster.start()
     except ClusterError as e:
