@@ -4,8 +4,9 @@
                                                    transaction; print "SEQ EVENT_ID" after each commit
     store_proc.py writer   DB RUN NAME SECONDS LOG print "ready", read a line from stdin, then
                                                    append for SECONDS; log "OK SEQ ID" / "ERR MSG"
-    store_proc.py follower DB RUN STOPFILE LOG     read-only follower; print "ready", poll until
-                                                   STOPFILE exists, then dump what it saw as JSON
+    store_proc.py follower DB RUN STOPFILE LOG [wait]  read-only follower; print "ready", poll
+                                                   (or wait_for_change) until STOPFILE exists,
+                                                   then dump what it saw as JSON
     store_proc.py open     DB RUNBOOK NAME         print "ready", read a line, then open_run (as
                                                    `runbook run` does); print the run as JSON
     store_proc.py operate  DB RUNBOOK NAME         open_run on the system clock, print the run as
@@ -18,6 +19,7 @@ DB is any store location: a SQLite path or a postgresql:// URL.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,7 +29,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from runbook.store import Store, StoreError
+from runbook.store import Store, StoreError, StoreUnavailable
 
 
 def digest(pid: int, n: int, bulk: str) -> str:
@@ -80,12 +82,13 @@ def cmd_writer(db: str, run_id: str, name: str, seconds: str, log: str) -> None:
                 i += 3  # ids of a failed transaction are never reused
 
 
-def cmd_follower(db: str, run_id: str, stopfile: str, log: str) -> None:
+def cmd_follower(db: str, run_id: str, stopfile: str, log: str, how: str = "poll") -> None:
+    wait = how == "wait"
     store = Store(db, readonly=True)
     print("ready", flush=True)
     seen: list[tuple[int, str]] = []
     errors: list[str] = []
-    batches = dv_changes = polls = 0
+    batches = dv_changes = polls = outages = 0
     last_dv = None
     while True:
         stop = os.path.exists(stopfile)  # checked before reading: the last read is complete
@@ -104,14 +107,22 @@ def cmd_follower(db: str, run_id: str, stopfile: str, log: str) -> None:
                     seen += [(e.seq, e.event_id) for e in new]
                 if store.last_seq(run_id) < (seen[-1][0] if seen else 0):
                     errors.append("last_seq went backwards")
+        except StoreUnavailable:
+            outages += 1  # a server restart: catch up by seq once it is back
+            time.sleep(0.05)
+            continue
         except StoreError as e:
             errors.append(f"StoreError: {e}")
         if stop:
             break
-        time.sleep(0.003)  # poll interval of a follower, not a wait for an event
+        if wait:  # the store's own wake-up (PostgreSQL: LISTEN/NOTIFY with a polling fallback)
+            with contextlib.suppress(StoreError):
+                store.wait_for_change(last_dv, 0.1)
+        else:
+            time.sleep(0.003)  # poll interval of a follower, not a wait for an event
     with open(log, "w") as out:
         json.dump({"seen": seen, "batches": batches, "dv_changes": dv_changes, "polls": polls,
-                   "errors": errors}, out)
+                   "errors": errors, "outages": outages}, out)
 
 
 def _opened(db: str, runbook: str, name: str):
