@@ -232,13 +232,14 @@ class Engine(Session):
         if event_id is None:
             uncertain = self._uncertain
             event_id = uncertain[1] if uncertain and uncertain[0] == key else uuid.uuid4().hex
+        event = None
         try:
             with self.store.writing(self.run_id) as w:
                 fresh = w.events_after(self.state.last_seq)
                 if fresh:
                     self._fold(fresh)
+                self._uncertain, self.store_down_since = None, None
                 if mine := next((e for e in fresh if e.event_id == event_id), None):
-                    self._uncertain = None
                     return mine  # an earlier attempt did commit
                 if only_if is not None and not only_if():
                     return None
@@ -249,11 +250,9 @@ class Engine(Session):
                 event = w.append(at=self._stamp(w), actor=self.actor.name, host=self.actor.host,
                                  type=kind, step=step, payload=payload, event_id=event_id)
         except StoreUnavailable:
-            self._uncertain = (key, event_id)
+            self._uncertain = (key, event_id) if event is not None else None
             self._went_down()
             raise
-        self._uncertain = None
-        self.store_down_since = None
         self._fold([event])
         self._version = self.store.data_version()
         if kind == STEP_COMPLETED:
