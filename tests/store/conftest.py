@@ -3,7 +3,8 @@
 ``backend`` is parametrised: ``sqlite`` (a file in tmp_path) and ``postgres`` (a fresh database
 in a PostgreSQL server). The server is ``$RUNBOOK_TEST_PG`` (an admin URL) when given, else a
 throw-away cluster this session starts (tests/helpers/pg_cluster.py). Without PostgreSQL the
-postgres cases skip with the reason, except in CI (``CI`` set), where they fail: CI must run them.
+postgres cases skip with the reason, except in CI (``CI`` or ``RUNBOOK_REQUIRE_PG`` set, as
+.ci/run does), where they fail: CI must run them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.helpers.pg_cluster import Cluster, ClusterError, admin_execute, with_
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
+    if os.environ.get("CI") or os.environ.get("RUNBOOK_REQUIRE_PG"):
         pytest.fail(f"PostgreSQL is required in CI: {reason}")
     pytest.skip(f"no PostgreSQL: {reason}")
 

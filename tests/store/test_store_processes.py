@@ -43,7 +43,7 @@ def faketime(offset: str | None) -> list[str]:
     if offset is None:
         return []
     if shutil.which("faketime") is None:
-        if os.environ.get("CI"):
+        if os.environ.get("CI") or os.environ.get("RUNBOOK_REQUIRE_PG"):
             pytest.fail("faketime is required in CI (apt-get install faketime)")
         pytest.skip("faketime is not installed (apt-get install faketime)")
     return ["faketime", "-f", offset]
