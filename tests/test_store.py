@@ -185,7 +185,7 @@ def test_readonly_store_refuses_writes(store: Store, db: Path) -> None:
         with pytest.raises(StoreError, match="read-only"), ro.writing(run.id):
             pass
         with pytest.raises(StoreError, match="cannot write"):  # even behind the API's back
-            ro._query("INSERT INTO meta VALUES ('x', 'y')")
+            ro._rows("INSERT INTO meta VALUES ('x', 'y')")
     with Store(db, readonly=True) as ro:
         assert len(ro.events(run.id)) == 1
 

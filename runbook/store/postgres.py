@@ -23,11 +23,8 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -35,23 +32,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from runbook.store.base import (
-    Event,
-    First,
-    RunInfo,
-    Store,
     StoreDamaged,
     StoreError,
     StoreUnavailable,
-    Writer,
-    check_label,
-    dump,
-    event_from_row,
     from_us,
-    new_run_id,
-    run_from_row,
-    to_us,
 )
 from runbook.store.migrations import POSTGRES
+from runbook.store.sql import SQLStore
 
 try:
     import psycopg
@@ -64,9 +51,6 @@ CHANNEL = "runbook_changes"
 POLL_S = 1.0  # a follower polls at least this often, notification or not
 LIVENESS_S = 5.0  # how often an idle listening connection is checked
 _T = TypeVar("_T")
-_EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
-_RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
-_NEWEST = "ORDER BY created_at_us DESC, ord DESC"
 _NOW_US = "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 
 
@@ -80,8 +64,10 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class PgStore(Store):
+class PgStore(SQLStore):
     """The event store in the PostgreSQL database at ``url``."""
+
+    newest = "ORDER BY created_at_us DESC, ord DESC"
 
     def __init__(self, url: str, *, readonly: bool = False, timeout: float = 10.0,
                  connect_timeout: float = 5.0, migrate: bool = True) -> None:
@@ -170,8 +156,19 @@ class PgStore(Store):
                     raise self._error(e, doing) from e
             raise AssertionError("unreachable")
 
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        return self._call(lambda c: c.execute(sql, params).fetchall(), "read")
+        return self._call(lambda c: c.execute(self._sql(sql), params).fetchall(), "read")
+
+    def _wrote(self, conn: Any) -> None:
+        """Bump the store's version and wake the followers (NOTIFY is delivered at commit)."""
+        n = conn.execute("UPDATE changes SET n = n + 1 RETURNING n").fetchone()[0]
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(n)))
+
+    def _writer_now(self, conn: Any) -> datetime:
+        return from_us(conn.execute(_NOW_US).fetchone()[0])
 
     @contextmanager
     def _transaction(self, doing: str, lock: str | None = None) -> Iterator[Any]:
@@ -250,89 +247,7 @@ class PgStore(Store):
                              (str(SCHEMA_VERSION),))
         return before, SCHEMA_VERSION
 
-    # -- runs --------------------------------------------------------------------------------
-    def create_run(self, *, runbook_id: str, title: str, label: str, source_text: str,
-                   source_name: str, created_at: datetime, meta: dict | None = None,
-                   run_id: str | None = None, first: First | None = None) -> RunInfo:
-        check_label(label)
-        with self._transaction("create a run") as conn:
-            return self._insert_run(conn, runbook_id=runbook_id, title=title, label=label,
-                                    source_text=source_text, source_name=source_name,
-                                    created_at=created_at, meta=meta, run_id=run_id, first=first)
-
-    def open_or_create(self, *, finished: tuple[str, ...], first: First,
-                       **create: Any) -> tuple[RunInfo, bool]:
-        check_label(create["label"])
-        runbook_id = create["runbook_id"]
-        with self._transaction("open or create a run", lock=f"runbook:open:{runbook_id}") as conn:
-            row = conn.execute(
-                f"SELECT {_RUN_COLS} FROM runs AS r WHERE runbook_id = %s AND NOT EXISTS "
-                "(SELECT 1 FROM events AS e WHERE e.run_id = r.id AND e.type = ANY(%s)) "
-                f"{_NEWEST} LIMIT 1", (runbook_id, list(finished))).fetchone()
-            if row is not None:
-                return run_from_row(row, self.name), True
-            return self._insert_run(conn, first=first, **create), False
-
-    def _insert_run(self, conn: Any, *, runbook_id: str, title: str, label: str,
-                    source_text: str, source_name: str, created_at: datetime,
-                    meta: dict | None = None, run_id: str | None = None,
-                    first: First | None = None) -> RunInfo:
-        at_us, meta_json = to_us(created_at), dump(meta or {}, "run meta")
-        first_json = dump(first.payload, "event payload") if first else ""
-        rid = run_id or new_run_id(runbook_id, at_us, secrets.token_hex(2))
-        while conn.execute("SELECT 1 FROM runs WHERE id = %s", (rid,)).fetchone():
-            if run_id is not None:
-                raise StoreError(f"run {run_id!r} already exists in {self.path}; "
-                                 "choose another run id")
-            rid = new_run_id(runbook_id, at_us, secrets.token_hex(2))
-        conn.execute(f"INSERT INTO runs ({_RUN_COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                     (rid, runbook_id, title, label, at_us, source_name, source_text, meta_json))
-        if first is not None:
-            conn.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES "
-                         "(%s, 1, %s, %s, %s, %s, %s, NULL, %s)",
-                         (rid, uuid.uuid4().hex, at_us, first.actor, first.host, first.type,
-                          first_json))
-        _changed(conn)
-        return RunInfo(rid, runbook_id, title, label, from_us(at_us), source_name,
-                       source_text, json.loads(meta_json))
-
-    def _runs(self, where: str = "", params: tuple = (), limit: str = "") -> list[RunInfo]:
-        rows = self._rows(f"SELECT {_RUN_COLS} FROM runs {where} {_NEWEST} {limit}", params)
-        return [run_from_row(r, self.name) for r in rows]
-
-    def _exact(self, run_id: str) -> RunInfo | None:
-        return next(iter(self._runs("WHERE id = %s", (run_id,))), None)
-
-    def _newest(self) -> RunInfo | None:
-        return next(iter(self._runs(limit="LIMIT 1")), None)
-
-    def _run_ids(self) -> list[str]:
-        return [r[0] for r in self._rows(f"SELECT id FROM runs {_NEWEST}")]
-
-    def runs(self) -> list[RunInfo]:
-        return self._runs()
-
-    def runs_of(self, runbook_id: str) -> list[RunInfo]:
-        return self._runs("WHERE runbook_id = %s", (runbook_id,))
-
     # -- events ------------------------------------------------------------------------------
-    def _require_run(self, run_id: str) -> None:
-        if not self._rows("SELECT 1 FROM runs WHERE id = %s", (run_id,)):
-            raise self._unknown(run_id)
-
-    def events(self, run_id: str, after_seq: int = 0) -> list[Event]:
-        rows = self._rows(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = %s AND seq > %s "
-                          "ORDER BY seq", (run_id, after_seq))
-        if not rows:
-            self._require_run(run_id)
-        return [event_from_row(r, self.name) for r in rows]
-
-    def last_seq(self, run_id: str) -> int:
-        seq = self._rows("SELECT max(seq) FROM events WHERE run_id = %s", (run_id,))[0][0]
-        if seq is None:
-            self._require_run(run_id)
-        return seq or 0
-
     def data_version(self) -> int:
         """The number of write transactions committed so far (``changes.n``)."""
         return self._rows("SELECT n FROM changes")[0][0]
@@ -375,20 +290,6 @@ class PgStore(Store):
                 listener.close()
             self._listener = None
 
-    @contextmanager
-    def writing(self, run_id: str) -> Iterator[PgWriter]:
-        with self._transaction("record an event", lock=f"runbook:run:{run_id}") as conn:
-            last = conn.execute("SELECT max(seq) FROM events WHERE run_id = %s",
-                                (run_id,)).fetchone()[0]
-            if last is None and not conn.execute("SELECT 1 FROM runs WHERE id = %s",
-                                                  (run_id,)).fetchone():
-                raise self._unknown(run_id)
-            writer = PgWriter(conn, run_id, last or 0, self.name)
-            try:
-                yield writer
-            finally:
-                writer._conn = None
-
     def now(self) -> datetime:
         """The database server's clock."""
         return from_us(self._rows(_NOW_US)[0][0])
@@ -403,58 +304,5 @@ class PgStore(Store):
                 self._listener = None
 
 
-def _changed(conn: Any) -> None:
-    """Bump the store's version and wake the followers (NOTIFY is delivered at commit)."""
-    n = conn.execute("UPDATE changes SET n = n + 1 RETURNING n").fetchone()[0]
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(n)))
-
-
 def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
-
-
-class PgWriter(Writer):
-    def __init__(self, conn: Any, run_id: str, last: int, name: str) -> None:
-        self._conn = conn
-        self.run_id = run_id
-        self._last = last
-        self._name = name
-        self._bumped = False
-
-    def _live(self) -> Any:
-        if self._conn is None:
-            raise RuntimeError("Writer used outside its Store.writing() block")
-        return self._conn
-
-    def events_after(self, seq: int) -> list[Event]:
-        rows = self._live().execute(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = %s AND "
-                                    "seq > %s ORDER BY seq", (self.run_id, seq)).fetchall()
-        return [event_from_row(r, self._name) for r in rows]
-
-    def now(self) -> datetime:
-        return from_us(self._live().execute(_NOW_US).fetchone()[0])
-
-    def append(self, *, at: datetime, actor: str, host: str, type: str, step: str | None = None,
-               payload: dict | None = None, event_id: str | None = None) -> Event:
-        conn = self._live()
-        at_us, body = to_us(at), dump(payload or {}, "event payload")
-        if event_id is None:
-            event_id = uuid.uuid4().hex
-        else:
-            row = conn.execute(f"SELECT {_EVENT_COLS} FROM events WHERE event_id = %s",
-                               (event_id,)).fetchone()
-            if row is not None:
-                if row[0] != self.run_id:
-                    raise StoreError(f"event id {event_id!r} is already used by run {row[0]!r} "
-                                     f"in {self._name}; use a fresh event id")
-                return event_from_row(row, self._name)  # already recorded: a retry writes nothing
-        seq = self._last + 1
-        conn.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES "
-                     "(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                     (self.run_id, seq, event_id, at_us, actor, host, type, step, body))
-        if not self._bumped:
-            _changed(conn)
-            self._bumped = True
-        self._last = seq
-        return Event(self.run_id, seq, event_id, from_us(at_us), actor, host, type, step,
-                     json.loads(body))

@@ -43,37 +43,22 @@ object) raise ValueError or TypeError.
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import secrets
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 from runbook.store.base import (
     DAMAGED_HINT,
-    Event,
-    First,
-    RunInfo,
-    Store,
     StoreDamaged,
     StoreError,
-    Writer,
-    check_label,
-    dump,
-    event_from_row,
-    from_us,
-    new_run_id,
-    run_from_row,
-    to_us,
 )
 from runbook.store.files import (
     READONLY_OR_CANTOPEN,
@@ -85,21 +70,21 @@ from runbook.store.files import (
     sqlite_error,
 )
 from runbook.store.migrations import SQLITE, SQLITE_BAD_ROWS
+from runbook.store.sql import SQLStore
 
 SCHEMA_VERSION = len(SQLITE)
 _T = TypeVar("_T")
 _BUSY, _LOCKED = 5, 6
-_EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
-_RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
-_NEWEST = "ORDER BY created_at_us DESC, rowid DESC"
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     """The event store in the SQLite file at ``path``.
 
     ``_max_pages`` is a testing hook: it sets ``PRAGMA max_page_count`` on the writer connection,
     so a test can make the database "full" (SQLITE_FULL) without filling a disk.
     """
+
+    newest = "ORDER BY created_at_us DESC, rowid DESC"
 
     def __init__(self, path: str | Path, *, readonly: bool = False, timeout: float = 10.0,
                  migrate: bool = True, _max_pages: int | None = None) -> None:
@@ -245,7 +230,7 @@ class SQLiteStore(Store):
                     continue
                 raise self._error(e, doing) from e
 
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             if self._snapshot and self._wal.exists():  # a writer started: follow it properly
                 self._c.close()
@@ -255,7 +240,8 @@ class SQLiteStore(Store):
             return self._retry(lambda: self._c.execute(sql, params).fetchall(), "read")
 
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, doing: str, lock: str | None = None) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: one writer at a time for the whole file (``lock`` unused)."""
         if self.readonly:
             raise StoreError(f"{self.path} is open read-only (as a follower), so it cannot "
                              f"{doing}; open it without readonly to record events")
@@ -275,97 +261,13 @@ class SQLiteStore(Store):
                     raise self._error(e, doing) from e
                 raise
 
-    # -- runs --------------------------------------------------------------------------------
-    def create_run(self, *, runbook_id: str, title: str, label: str, source_text: str,
-                   source_name: str, created_at: datetime, meta: dict | None = None,
-                   run_id: str | None = None, first: First | None = None) -> RunInfo:
-        check_label(label)
-        with self._transaction("create a run") as conn:
-            return self._insert_run(conn, runbook_id=runbook_id, title=title, label=label,
-                                    source_text=source_text, source_name=source_name,
-                                    created_at=created_at, meta=meta, run_id=run_id, first=first)
-
-    def open_or_create(self, *, finished: tuple[str, ...], first: First, **create: Any) -> tuple[RunInfo, bool]:
-        check_label(create["label"])
-        runbook_id = create["runbook_id"]
-        marks = ", ".join("?" * len(finished))
-        with self._transaction("open or create a run") as conn:  # BEGIN IMMEDIATE: one at a time
-            row = conn.execute(
-                f"SELECT {_RUN_COLS} FROM runs AS r WHERE runbook_id = ? AND NOT EXISTS "
-                f"(SELECT 1 FROM events AS e WHERE e.run_id = r.id AND e.type IN ({marks})) "
-                f"{_NEWEST} LIMIT 1", (runbook_id, *finished)).fetchone()
-            if row is not None:
-                return run_from_row(row, self.name), True
-            return self._insert_run(conn, first=first, **create), False
-
-    def _insert_run(self, conn: sqlite3.Connection, *, runbook_id: str, title: str, label: str,
-                    source_text: str, source_name: str, created_at: datetime,
-                    meta: dict | None = None, run_id: str | None = None,
-                    first: First | None = None) -> RunInfo:
-        at_us, meta_json = to_us(created_at), dump(meta or {}, "run meta")
-        first_json = dump(first.payload, "event payload") if first else ""
-        rid = run_id or new_run_id(runbook_id, at_us, secrets.token_hex(2))
-        while conn.execute("SELECT 1 FROM runs WHERE id = ?", (rid,)).fetchone():
-            if run_id is not None:
-                raise StoreError(f"run {run_id!r} already exists in {self.path}; "
-                                 "choose another run id")
-            rid = new_run_id(runbook_id, at_us, secrets.token_hex(2))
-        conn.execute(f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     (rid, runbook_id, title, label, at_us, source_name, source_text, meta_json))
-        if first is not None:
-            conn.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES (?, 1, ?, ?, ?, ?, ?, NULL, ?)",
-                         (rid, uuid.uuid4().hex, at_us, first.actor, first.host, first.type,
-                          first_json))
-        return RunInfo(rid, runbook_id, title, label, from_us(at_us), source_name,
-                       source_text, json.loads(meta_json))
-
-    def _runs(self, where: str = "", params: tuple = (), limit: str = "") -> list[RunInfo]:
-        rows = self._query(f"SELECT {_RUN_COLS} FROM runs {where} {_NEWEST} {limit}", params)
-        return [run_from_row(r, self.name) for r in rows]
-
-    def _exact(self, run_id: str) -> RunInfo | None:
-        return next(iter(self._runs("WHERE id = ?", (run_id,))), None)
-
-    def _newest(self) -> RunInfo | None:
-        return next(iter(self._runs(limit="LIMIT 1")), None)
-
-    def _run_ids(self) -> list[str]:
-        return [r[0] for r in self._query(f"SELECT id FROM runs {_NEWEST}")]
-
-    def runs(self) -> list[RunInfo]:
-        """All runs, newest first."""
-        return self._runs()
-
-    def runs_of(self, runbook_id: str) -> list[RunInfo]:
-        """The runs of one runbook, newest first."""
-        return self._runs("WHERE runbook_id = ?", (runbook_id,))
-
     # -- events ------------------------------------------------------------------------------
-    def _require_run(self, run_id: str) -> None:
-        if not self._query("SELECT 1 FROM runs WHERE id = ?", (run_id,)):
-            raise self._unknown(run_id)
-
-    def events(self, run_id: str, after_seq: int = 0) -> list[Event]:
-        """Events of the run (exact id) with seq > ``after_seq``, in seq order."""
-        rows = self._query(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = ? AND seq > ? "
-                           "ORDER BY seq", (run_id, after_seq))
-        if not rows:
-            self._require_run(run_id)
-        return [event_from_row(r, self.name) for r in rows]
-
-    def last_seq(self, run_id: str) -> int:
-        """The seq of the run's last event; 0 when it has none."""
-        seq = self._query("SELECT max(seq) FROM events WHERE run_id = ?", (run_id,))[0][0]
-        if seq is None:
-            self._require_run(run_id)
-        return seq or 0
-
     def data_version(self) -> int:
         """Changes whenever another connection commits (``PRAGMA data_version``).
 
         Cheap change detection for followers; compare only with earlier values of this Store.
         """
-        return self._query("PRAGMA data_version")[0][0] + self._dv_offset
+        return self._rows("PRAGMA data_version")[0][0] + self._dv_offset
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until ``data_version()`` differs from ``since`` or ``timeout`` seconds pass;
@@ -380,23 +282,11 @@ class SQLiteStore(Store):
                 return version
             time.sleep(min(0.05, left))
 
-    @contextmanager
-    def writing(self, run_id: str) -> Iterator[SQLiteWriter]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT; ROLLBACK on any exception)."""
-        with self._transaction("record an event") as conn:
-            last = conn.execute("SELECT max(seq) FROM events WHERE run_id = ?",
-                                (run_id,)).fetchone()[0]
-            if last is None and not conn.execute("SELECT 1 FROM runs WHERE id = ?",
-                                                  (run_id,)).fetchone():
-                raise self._unknown(run_id)
-            writer = SQLiteWriter(conn, run_id, last or 0, self.name)
-            try:
-                yield writer
-            finally:
-                writer._conn = None
-
     def now(self) -> datetime:
         """This host's kernel clock: every writer of a SQLite store shares it (files.py)."""
+        return kernel_now()
+
+    def _writer_now(self, conn: sqlite3.Connection) -> datetime:
         return kernel_now()
 
     def checkpoint(self) -> None:
@@ -415,48 +305,3 @@ class SQLiteStore(Store):
                 conn, self._conn = self._conn, None
                 with suppress(sqlite3.Error):
                     conn.close()
-
-
-class SQLiteWriter(Writer):
-    """Appends to one run inside :meth:`SQLiteStore.writing`; invalid once the block ends."""
-
-    def __init__(self, conn: sqlite3.Connection, run_id: str, last: int, name: str) -> None:
-        self._conn: sqlite3.Connection | None = conn
-        self.run_id = run_id
-        self._last = last
-        self._name = name
-
-    def _live(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError("Writer used outside its Store.writing() block")
-        return self._conn
-
-    def events_after(self, seq: int) -> list[Event]:
-        rows = self._live().execute(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = ? AND "
-                                    "seq > ? ORDER BY seq", (self.run_id, seq)).fetchall()
-        return [event_from_row(r, self._name) for r in rows]
-
-    def now(self) -> datetime:
-        self._live()
-        return kernel_now()
-
-    def append(self, *, at: datetime, actor: str, host: str, type: str, step: str | None = None,
-               payload: dict | None = None, event_id: str | None = None) -> Event:
-        conn = self._live()
-        at_us, body = to_us(at), dump(payload or {}, "event payload")
-        if event_id is None:
-            event_id = uuid.uuid4().hex
-        else:
-            row = conn.execute(f"SELECT {_EVENT_COLS} FROM events WHERE event_id = ?",
-                               (event_id,)).fetchone()
-            if row is not None:
-                if row[0] != self.run_id:
-                    raise StoreError(f"event id {event_id!r} is already used by run {row[0]!r} "
-                                     f"in {self._name}; use a fresh event id")
-                return event_from_row(row, self._name)  # already recorded: a retry writes nothing
-        seq = self._last + 1
-        conn.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (self.run_id, seq, event_id, at_us, actor, host, type, step, body))
-        self._last = seq
-        return Event(self.run_id, seq, event_id, from_us(at_us), actor, host, type, step,
-                     json.loads(body))
