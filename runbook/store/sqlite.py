@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets  # noqa: F401  (tests patch runbook.store.sqlite.secrets.token_hex: run ids)
 import sqlite3
 import threading
 import time
