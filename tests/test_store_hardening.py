@@ -254,3 +254,14 @@ def test_simulated_clocks_have_no_skew(tmp_path: Path) -> None:
         engine = new_run(store, runbook(), ManualClock(START), OPS, samples=500)
         assert engine.clock_skew_s is None and engine.now() == START
         assert engine.start("stop").at == START
+
+
+def test_the_location_comes_from_db_then_runbook_db_then_the_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("RUNBOOK_DB", "~/env.db")
+    assert location(None) == str(tmp_path / "env.db")
+    assert location("~/arg.db") == str(tmp_path / "arg.db")
+    url = "postgresql://kim@db.example:5433/runbook?sslmode=require"
+    monkeypatch.setenv("RUNBOOK_DB", url)
+    assert location(None) == url  # a URL is left as it is

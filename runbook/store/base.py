@@ -99,7 +99,8 @@ def default_path() -> Path:
 
 def location(arg: str | None) -> str:
     """The store named by ``--db`` (``arg``), else ``$RUNBOOK_DB``, else the default path."""
-    return arg or os.environ.get("RUNBOOK_DB") or str(default_path())
+    where = arg or os.environ.get("RUNBOOK_DB") or str(default_path())
+    return where if is_postgres(where) else str(Path(where).expanduser())
 
 
 def is_postgres(where: object) -> bool:
