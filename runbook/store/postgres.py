@@ -218,7 +218,10 @@ class PgStore(SQLStore):
         return self._call(self._version, "open the store")
 
     def _version(self, conn: Any) -> int:
-        if conn.execute("SELECT to_regclass('meta')").fetchone()[0] is None:
+        # pg_tables, not to_regclass: a catalog cache can miss a table another session created
+        # while this one waited for the migrate lock; a query on the catalog sees it
+        if not conn.execute("SELECT EXISTS (SELECT FROM pg_catalog.pg_tables WHERE schemaname = "
+                            "current_schema() AND tablename = 'meta')").fetchone()[0]:
             return 0
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if not (row and str(row[0]).isdigit()):

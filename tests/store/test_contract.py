@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -318,3 +319,37 @@ def test_store_init_and_migrate_commands(backend: str, capsys: pytest.CaptureFix
     assert f"schema version {latest}, up to date" in capsys.readouterr().out
     with Store(backend) as s:
         assert s.schema_version() == latest and s.runs() == []
+
+
+def test_many_writers_opening_an_empty_store_at_once_create_it_once(backend: str) -> None:
+    barrier = threading.Barrier(6)
+    errors: list[Exception] = []
+    opened: list[Store] = []
+
+    def go() -> None:
+        barrier.wait()
+        try:
+            opened.append(Store(backend))
+        except Exception as e:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(e)
+
+    for _ in range(3):  # the race is short: try it a few times on fresh stores
+        threads = [threading.Thread(target=go) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert {s.schema_version() for s in opened} == {opened[0].schema_version()} != {0}
+        for s in opened:
+            s.close()
+        opened.clear()
+        if is_postgres(backend):
+            raw_execute(backend, "DROP TABLE events, runs, meta, changes CASCADE")
+            raw_execute(backend, "DROP FUNCTION runbook_append_only")
+        else:
+            import os
+
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(backend + suffix)
