@@ -134,9 +134,11 @@ class PgStore(SQLStore):
             outcome = ("; the outcome is unknown, and asking again is safe (it cannot be "
                        "recorded twice)" if unknown else "; nothing was recorded"
                        if doing.startswith(("record", "create", "open or")) else "")
+            then = ("check the URL and that the database server runs, then retry"
+                    if doing == "open the store" else
+                    "it reconnects by itself when the database is back")
             return StoreUnavailable(f"store {p} is unreachable, so it could not {doing} "
-                                    f"({_first_line(e)}){outcome}; it reconnects by itself "
-                                    "when the database is back")
+                                    f"({_first_line(e)}){outcome}; {then}")
         return StoreError(f"store {p} failed to {doing} ({_first_line(e)})")
 
     def _call(self, fn: Callable[[Any], _T], doing: str) -> _T:
