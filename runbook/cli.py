@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def db(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", metavar="PATH",
-                        help="event store (default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
+        sp.add_argument("--db", metavar="PATH|URL",
+                        help="event store: a SQLite file or postgresql://user@host/dbname "
+                        "(default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
 
     def sampling(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--samples", type=_positive, default=10_000, metavar="N",
@@ -98,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     for flag in ("title", "id", "timezone", "start", "announced-resume", "hard-deadline"):
         im.add_argument(f"--{flag}", metavar="VALUE",
                         help=f"the runbook's {flag.replace('-', ' ')} (wins over the sheet)")
+
+    st = sub.add_parser("store", help="create an event store or migrate its schema")
+    st.add_argument("action", choices=["init", "migrate"],
+                    help="init: create the store (a SQLite file or the tables in a PostgreSQL "
+                    "database); migrate: bring an existing store's schema up to date")
+    db(st)
 
     sub.add_parser("schema", help="print the JSON Schema of the runbook format")
     return p

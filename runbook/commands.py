@@ -6,7 +6,7 @@ import argparse
 import json
 
 from runbook.errors import OK, Unusable
-from runbook.store import location
+from runbook.store import location, open_store
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -30,16 +30,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from runbook.engine.notify import Notifier
     from runbook.engine.run import Actor, open_run, unfinished_run
     from runbook.format.loader import load_runbook
-    from runbook.store import Store
-
     loaded = load_runbook(args.runbook)
-    store = Store(location(args.db))
+    store = open_store(args.db)
     try:
         prior = None
         if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
 
-            prior, _ = prior_from_store(loaded.plan, store.path)  # as `runbook check --db` does
+            prior, _ = prior_from_store(loaded.plan, location(args.db))  # as `runbook check --db` does
         engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
@@ -63,9 +61,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """`runbook watch`: the same screen, read-only, following a run live."""
     from runbook.engine.clock import SystemClock
     from runbook.engine.run import Session
-    from runbook.store import Store
 
-    store = Store(location(args.db), readonly=True)
+    store = open_store(args.db, readonly=True)
     try:
         session = Session(store, store.resolve(args.run), SystemClock())
         from runbook.tui.launch import watch_app
@@ -133,7 +130,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
     from runbook.engine.clock import SystemClock
     from runbook.report import BINARY_FORMATS, build, render, render_bytes
-    from runbook.store import Store
 
     if args.format in BINARY_FORMATS:
         if not args.output or args.output == "-":
@@ -142,7 +138,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         from runbook.sheets.read import need_openpyxl
 
         need_openpyxl(f"--format {args.format}")  # before any work: say how to install it
-    with Store(location(args.db), readonly=True) as store:
+    with open_store(args.db, readonly=True) as store:
         info = store.resolve(args.run)
         events = store.events(info.id)
     report = build(info, events, now=SystemClock().now())
@@ -155,19 +151,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """`runbook runs`: the runs in a store, newest first."""
-    from pathlib import Path
-
     from runbook.report.runs import list_runs, runs_json, runs_text
-    from runbook.store import Store
 
     path = location(args.db)
-    if not Path(path).exists():
-        from runbook.store import StoreError
-
-        raise StoreError(f"no store at {path}; check --db / RUNBOOK_DB (a store is created by "
-                         "`runbook run` or `runbook simulate --db`)")
-    with Store(path, readonly=True) as store:
+    with open_store(path, readonly=True) as store:
         rows = list_runs(store)
+        path = store.name
     if args.json:
         print(json.dumps(runs_json(rows), indent=2, ensure_ascii=False))
     else:
@@ -182,11 +171,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from runbook.forecast.calibrate import calibrate, calibration_json, calibration_text
     from runbook.format.loader import load_runbook
-    from runbook.store import Store, StoreError
+    from runbook.store import StoreError, is_postgres
 
     loaded = load_runbook(args.runbook)
     path = location(args.db)
-    if not Path(path).exists():
+    if not is_postgres(path) and not Path(path).exists():
         raise StoreError(f"no store at {path}; nothing to calibrate from (record runs with "
                          "`runbook run`, or rehearsals with `runbook simulate --db`)")
     if args.write:
@@ -195,7 +184,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if same or target.resolve() == Path(args.runbook).resolve():
             raise Unusable(f"--write {args.write} is the runbook being calibrated; write to a new "
                            "file, compare it (diff), then replace the original yourself")
-    with Store(path, readonly=True) as store:
+    with open_store(path, readonly=True) as store:
         cal = calibrate(loaded, store, args.label)
     if args.json:
         print(json.dumps(calibration_json(cal), indent=2, ensure_ascii=False))
@@ -252,4 +241,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"wrote {output}: {len(plan.paths['main'])} steps"
               + (f", {conts} contingenc{'y' if conts == 1 else 'ies'}" if conts else "")
               + f"; review it with `runbook check {output}`", file=sys.stderr)
+    return OK
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    """`runbook store init|migrate --db URL`: create a store, or bring its schema up to date."""
+    from pathlib import Path
+
+    from runbook.store import Store, StoreError, is_postgres
+
+    where = location(args.db)
+    if args.action == "migrate" and not is_postgres(where) and not Path(where).exists():
+        raise StoreError(f"no store at {where} to migrate; create one with "
+                         f"`runbook store init --db {where}`")
+    with Store(where, migrate=False) as store:
+        if args.action == "migrate" and store.schema_version() == 0:
+            raise StoreError(f"{store.name} is not a runbook store yet; create it with "
+                             f"`runbook store init --db {store.name}`")
+        before, after = store.migrate()
+    if before == after:
+        print(f"{store.name}: schema version {after}, up to date")
+    elif before == 0:
+        print(f"{store.name}: created (schema version {after})")
+    else:
+        print(f"{store.name}: migrated from schema version {before} to {after}")
     return OK
