@@ -25,7 +25,9 @@ from textual.worker import get_current_worker
 from runbook.engine.run import ActionRefused
 from runbook.store import StoreError
 from runbook.tui.desk import OPERATOR_ACTIONS, Desk, Outcome
-from runbook.tui.screens import ConfirmScreen, HelpScreen, MainScreen, PickScreen
+from runbook.tui.dialogs import ConfirmScreen, HelpScreen, PickScreen
+from runbook.tui.screens import MainScreen
+from runbook.tui.text import clean, markup
 from runbook.tui.view import RANK, Snapshot
 
 
@@ -126,6 +128,12 @@ class RunbookApp(App[None]):
         if self.interval:
             self.set_interval(self.interval, self.refresh_worker, name="refresh")
             self.refresh_worker()
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast is plain text (user text inside is never parsed as markup)."""
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout,
+                       markup=False)
 
     @property
     def clock(self):
@@ -387,7 +395,7 @@ class RunbookApp(App[None]):
                 continue
             title = self.DESCRIPTIONS.get(binding.action, binding.description)
             key = self._keymap.get(binding.id or "", binding.key_display or binding.key)
-            yield SystemCommand(title, f"{binding.tooltip} [{key}]",
+            yield SystemCommand(title, markup(f"{binding.tooltip} [{key}]"),
                                 partial(self.run_palette_action, binding.action))
         yield from super().get_system_commands(screen)
 

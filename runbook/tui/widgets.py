@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -15,6 +13,7 @@ from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, R
 from runbook.format.durations import format_duration
 from runbook.format.model import Level
 from runbook.format.times import hhmm
+from runbook.tui.text import cell, line, lines, plain
 from runbook.tui.view import Row, Snapshot, timeline_rows
 
 
@@ -51,19 +50,22 @@ class RunHeader(Horizontal):
         yield Static(" ON TRACK ", id="level", classes=level_class(Level.on_track))
 
     def show(self, snap: Snapshot) -> None:
-        self.query_one("#title", Static).update(escape(snap.plan.title))
+        self.query_one("#title", Static).update(plain(snap.plan.title, newlines=False))
         self.query_one("#clock", Static).update(
-            f"{snap.clock_text()}  {snap.elapsed_text()}  {snap.countdown_text()} ")
+            plain(f"{snap.clock_text()}  {snap.elapsed_text()}  {snap.countdown_text()} "))
         level = self.query_one("#level", Static)
         word = snap.word
         if snap.state.finished:
             word = "ABORTED" if snap.state.aborted else f"{word} · FINISHED"
-        level.update(f" {word} ")
+        level.update(plain(f" {word} "))
         set_level_class(level, snap.level)
 
 
 class ModeLine(Static):
     """Who is at the keys: the operator, a read-only watcher, or the demo script."""
+
+    def show(self, text: str) -> None:
+        self.update(plain(text, newlines=False))
 
 
 class AlertBanner(Static):
@@ -76,7 +78,8 @@ class AlertBanner(Static):
         if not visible:
             return
         set_level_class(self, snap.level)
-        self.update(f"[b]⚠ {WORDS[snap.level]}[/b]  {escape(snap.banner or '')} [dim]esc hides[/dim]")
+        self.update(line((f"⚠ {WORDS[snap.level]}", "bold"), "  ", snap.banner or "",
+                         ("  esc hides", "dim")))
 
 
 class ForecastPanel(Static):
@@ -85,17 +88,14 @@ class ForecastPanel(Static):
     def show(self, snap: Snapshot, banner: bool = False) -> None:
         """With the banner up, the banner says what to do; the panel keeps to the numbers."""
         p = snap.p_on_time()
-        gauge = ""
+        first = [snap.resume_line()]
         if p is not None and snap.forecast is not None and not snap.forecast.resumed:
             colour = {Level.on_track: "$success", Level.at_risk: "$warning"}.get(snap.level, "$error")
-            gauge = f"  [b {colour}]▕{bar(p)}▏[/]"
-        lines = [
-            escape(snap.resume_line()) + gauge,
-            escape(snap.contingency_line()),
-        ]
+            first.append((f"  ▕{bar(p)}▏", f"bold {colour}"))
+        rows = [line(*first), plain(snap.contingency_line())]
         if not banner:
-            lines.append(f"[b]Do now:[/b] {escape(snap.do_now())}")
-        self.update("\n".join(lines))
+            rows.append(line(("Do now:", "bold"), " ", snap.do_now()))
+        self.update(lines(rows))
 
 
 STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
@@ -159,14 +159,13 @@ class StepsTable(DataTable):
         mark = "◆ " if row.critical else "  "
         var_style = styles["over"] if row.over else ""
         texts = (
-            Text(row.status, style=styles.get(row.st.status, "")),
-            Text(mark + row.id, style=styles.get(row.st.status, "") if row.st.status == RUNNING
-                 else ""),
-            Text(row.step.title),
-            Text(row.step.owner or "", style="dim"),
-            Text(row.planned, justify="right"),
-            Text(row.taken, justify="right"),
-            Text(row.variance, style=var_style, justify="right"),
+            cell(row.status, styles.get(row.st.status, "")),
+            cell(mark + row.id, styles.get(row.st.status, "") if row.st.status == RUNNING else ""),
+            cell(row.step.title),
+            cell(row.step.owner or "", "dim"),
+            cell(row.planned, justify="right"),
+            cell(row.taken, justify="right"),
+            cell(row.variance, var_style, justify="right"),
         )
         out = []
         for text, w in zip(texts, widths, strict=True):
@@ -190,9 +189,9 @@ class StepsTable(DataTable):
                 continue
             self._cells[r.id] = key
             cells = self._cells_for(r, widths, styles)
-            for (col, _, _), w, cell in zip(COLUMNS, widths, cells, strict=True):
+            for (col, _, _), w, value in zip(COLUMNS, widths, cells, strict=True):
                 if w:
-                    self.update_cell(r.id, col, cell)
+                    self.update_cell(r.id, col, value)
 
     def _rebuild(self, snap: Snapshot, widths: tuple[int, ...], styles: dict[str, str],
                  selected: str | None) -> None:
@@ -229,50 +228,55 @@ class StepDetail(VerticalScroll):
         yield Static(id="detail-text")
 
     def show(self, snap: Snapshot, step_id: str | None) -> None:
-        row = snap.row(step_id)
-        text = self.query_one("#detail-text", Static)
-        if row is None:
-            text.update("No step selected.")
-            self.border_title = "Step"
-            return
-        s, st, tz = row.step, row.st, snap.tz
-        self.border_title = f"{s.id} · {row.status}"
-        crit = " · [b]◆ critical path[/b]" if row.critical else ""
-        lines = [f"[b]{escape(s.title)}[/b]",
-                 f"{s.kind} · owner {escape(s.owner or '-')}{crit} · path {s.path}"]
-        plan = (f"Plan {format_duration(s.optimistic)} / {format_duration(s.likely)} / "
-                f"{format_duration(s.pessimistic)} (best / likely / worst)")
-        if st.started_at is not None:
-            plan += f" · started {hhmm(st.started_at, tz)}"
-            if st.started_by:
-                plan += f" by {escape(st.started_by)}"
-            if st.finished_at is not None:
-                plan += f" · ended {hhmm(st.finished_at, tz)}"
-            plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED) else (
-                f" · {row.taken} so far")
-            if row.variance:
-                plan += f" ({row.variance} vs likely{'; past worst case' if row.over else ''})"
-        if st.attempts > 1 or st.failures:
-            plan += f" · attempts {st.attempts}, failures {st.failures}"
-        lines.append(plan)
-        if s.resumes_service:
-            lines.append("[b]Completing this step resumes service.[/b]")
-        if s.command:
-            lines.append("[b]Command[/b] [dim](y copies it; runbook never runs it)[/dim]")
-            lines.append(f"  [$accent]{escape(s.command)}[/]")
-        if s.check:
-            lines.append(f"[b]Check[/b]  {escape(s.check)}")
-        if s.notes:
-            lines.append(f"[b]Notes[/b]  {escape(s.notes)}")
-        for n in st.notes:
-            lines.append(f"[dim]{hhmm(n.at, tz)} {escape(n.actor)}:[/dim] {escape(n.text)}")
-        if st.status == READY:
-            lines.append("[dim]s starts this step; space starts the next one in order.[/dim]")
-        elif st.status == RUNNING:
-            lines.append("[dim]d marks it done, f failed; space completes it and starts the next.[/dim]")
-        elif st.status == FAILED:
-            lines.append("[dim]s retries it, k skips it, n adds a note.[/dim]")
-        text.update("\n".join(lines))
+        title, body = detail(snap, step_id)
+        self.border_title = title
+        self.query_one("#detail-text", Static).update(body)
+
+
+def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
+    """(border title, body) for the selected step; every user text through :mod:`text`."""
+    row = snap.row(step_id)
+    if row is None:
+        return plain("Step"), plain("No step selected.")
+    s, st, tz = row.step, row.st, snap.tz
+    rows: list[Content] = [plain(s.title, "bold")]
+    head: list = [f"{s.kind} · owner {s.owner or '-'}"]
+    if row.critical:
+        head += [" · ", ("◆ critical path", "bold")]
+    head.append(f" · path {s.path}")
+    rows.append(line(*head))
+    plan = (f"Plan {format_duration(s.optimistic)} / {format_duration(s.likely)} / "
+            f"{format_duration(s.pessimistic)} (best / likely / worst)")
+    if st.started_at is not None:
+        plan += f" · started {hhmm(st.started_at, tz)}"
+        if st.started_by:
+            plan += f" by {st.started_by}"
+        if st.finished_at is not None:
+            plan += f" · ended {hhmm(st.finished_at, tz)}"
+        plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED) else (
+            f" · {row.taken} so far")
+        if row.variance:
+            plan += f" ({row.variance} vs likely{'; past worst case' if row.over else ''})"
+    if st.attempts > 1 or st.failures:
+        plan += f" · attempts {st.attempts}, failures {st.failures}"
+    rows.append(plain(plan))
+    if s.resumes_service:
+        rows.append(plain("Completing this step resumes service.", "bold"))
+    if s.command:
+        rows.append(line(("Command", "bold"), ("  y copies it; runbook never runs it", "dim")))
+        rows.append(line("  ", (s.command, "$accent")))
+    if s.check:
+        rows.append(line(("Check", "bold"), "  ", s.check))
+    if s.notes:
+        rows.append(line(("Notes", "bold"), "  ", s.notes))
+    for n in st.notes:
+        rows.append(line((f"{hhmm(n.at, tz)} {n.actor}:", "dim"), " ", n.text))
+    hint = {READY: "s starts this step; space starts the next one in order.",
+            RUNNING: "d marks it done, f failed; space completes it and starts the next.",
+            FAILED: "s retries it, k skips it, n adds a note."}.get(st.status)
+    if hint:
+        rows.append(plain(hint, "dim"))
+    return plain(f"{s.id} · {row.status}", newlines=False), lines(rows)
 
 
 class RunLog(VerticalScroll):
@@ -286,14 +290,13 @@ class RunLog(VerticalScroll):
         items: list[tuple] = []
         for a in snap.alerts:
             word = WORDS.get(Level(a.level), a.level.upper()) if a.level in Level.__members__ else a.level
-            items.append((a.at, 0, f"[b]{hhmm(a.at, tz)} {word}[/b]  {escape(a.message)}"))
+            items.append((a.at, 0, line((f"{hhmm(a.at, tz)} {word}", "bold"), "  ", a.message)))
         for n in snap.notes:
-            where = f" [{escape(n.step)}]" if n.step else ""
-            items.append((n.at, 1, f"[dim]{hhmm(n.at, tz)}[/dim] {escape(n.actor)}{where}: "
-                                   f"{escape(n.text)}"))
+            where = f" [{n.step}]" if n.step else ""
+            items.append((n.at, 1, line((hhmm(n.at, tz), "dim"), f" {n.actor}{where}: {n.text}")))
         items.sort(key=lambda x: (x[0], x[1]), reverse=True)
-        self.border_title = f"Alerts & notes ({len(snap.alerts)} alerts)"
-        text = "\n".join(i[2] for i in items) or "No alerts or notes yet."
+        self.border_title = plain(f"Alerts & notes ({len(snap.alerts)} alerts)")
+        text = lines(i[2] for i in items) if items else plain("No alerts or notes yet.")
         self.query_one("#log-text", Static).update(text)
 
 
@@ -324,13 +327,8 @@ class TimelineStrip(Widget):
         if self._snap is None:
             return Content("")
         rows = timeline_rows(self._snap.timeline, self.size.width)
-        parts: list[str] = []
-        for line in rows:
-            for run in _runs(line):
-                style = TIMELINE_STYLE.get(run[0])
-                parts.append(f"[{style}]{escape(run)}[/]" if style else escape(run))
-            parts.append("\n")
-        return Content.from_markup("".join(parts[:-1]))
+        return lines(line(*[(run, TIMELINE_STYLE.get(run[0], "")) for run in _runs(text)])
+                     for text in rows)
 
 
 def _runs(line: str) -> list[str]:

@@ -12,7 +12,7 @@ from runbook.engine.state import (
     STEP_SKIPPED,
     STEP_STARTED,
 )
-from runbook.tui.screens import ConfirmScreen, HelpScreen, PickScreen
+from runbook.tui.dialogs import ConfirmScreen, HelpScreen, PickScreen
 from tests.tui.conftest import actions, notices, small_runbook, table_text
 
 
