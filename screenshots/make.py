@@ -44,7 +44,7 @@ async def draw(app, path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.refresh_now()
         await pilot.pause()
-        app.clear_notifications()
+        app.say("")
         await pilot.pause()
         path.write_text(app.export_screenshot(title=f"runbook — {path.stem}"))
 

@@ -399,13 +399,20 @@ def undo_target(state: RunState, actor: str, now: datetime,
                 grace_s: float = UNDO_GRACE_S) -> list[EventLike] | str:
     """The events one undo by ``actor`` at ``now`` reverts (the last action and what the same
     key press recorded with it), or why there is nothing to undo."""
-    actions = [e for e in state.log if e.type not in BOOKKEEPING and e.type != UNDONE
-               and e.seq not in state.undone and e.type != RUN_STARTED]
-    if not actions:
+    def is_action(e: EventLike) -> bool:
+        return (e.type not in BOOKKEEPING and e.type not in (UNDONE, RUN_STARTED)
+                and e.seq not in state.undone)
+
+    last = next((e for e in reversed(state.log) if is_action(e)), None)
+    if last is None:
         return "nothing to undo yet"
-    last = actions[-1]
     root = int(last.payload.get("chain") or last.seq)
-    group = [e for e in actions if e.seq == root or e.payload.get("chain") == root]
+    group: list[EventLike] = []
+    for e in reversed(state.log):  # the press's events are the newest actions: stop at its root
+        if e.seq < root:
+            break
+        if is_action(e) and (e.seq == root or e.payload.get("chain") == root):
+            group.insert(0, e)
     first = group[0]
     what = describe(first)
     if first.type == RUN_ABORTED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
@@ -14,6 +15,7 @@ from runbook.tui.view import Snapshot
 from runbook.tui.widgets import (
     AlertBanner,
     ForecastPanel,
+    MessageLine,
     ModeLine,
     RunHeader,
     RunLog,
@@ -24,7 +26,11 @@ from runbook.tui.widgets import (
 
 
 class MainScreen(Screen):
-    """Header, mode line, banner, forecast, steps + detail/log, timeline, footer."""
+    """Header, mode line, banner, forecast, steps + detail/log, message line, timeline, footer.
+
+    The selection follows the next actionable step while the operator leaves it there; once they
+    move it, it stays where they put it (new events, other operators, refreshes do not move it)
+    until their own action completes the step it is on."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
@@ -43,7 +49,8 @@ class MainScreen(Screen):
         self.hidden_level: Level | None = None  # the banner was hidden at this level
         self._last_seq = -1
         self._last_focus: str | None = None
-        self._statuses: dict[str, str] = {}
+        self.follow_next = False  # set by the app after the operator's own action
+        self.pending: tuple[str | Content, str] | None = None  # a message said before mounting
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="header")
@@ -57,6 +64,7 @@ class MainScreen(Screen):
             with Vertical(id="side"):
                 yield StepDetail(id="detail")
                 yield RunLog(id="log")
+        yield MessageLine(id="message")
         yield TimelineStrip(id="timeline")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -83,19 +91,30 @@ class MainScreen(Screen):
         table = self.table
         table.show(snap)
         if snap.seq != self._last_seq:
-            # follow the next actionable step, unless the operator moved to another step on
-            # purpose and that step did not change
             row = snap.row(previous)
-            moved_away = previous is not None and previous != self._last_focus
-            changed = self._statuses.get(previous or "") != (row.st.status if row else None)
-            if not moved_away or changed:
+            following = previous is None or previous == self._last_focus
+            acted_on = self.follow_next and (row is None or row.st.status not in (
+                "ready", "running", "failed"))
+            if following or acted_on:
                 table.select(snap.focus)
             self._last_focus = snap.focus
             self._last_seq = snap.seq
-        self._statuses = {r.id: r.st.status for r in snap.rows}
+            self.follow_next = False
         self.query_one(StepDetail).show(snap, self.selected)
         self.query_one(RunLog).show(snap)
         self.query_one(TimelineStrip).show(snap)
+
+    def on_mount(self) -> None:
+        if self.pending is not None:
+            self.say(*self.pending)
+            self.pending = None
+
+    def say(self, text: str | Content, kind: str = "information") -> None:
+        self.query_one(MessageLine).say(text, kind)
+
+    def show_clock(self, snap: Snapshot) -> None:
+        """Only the header's clock, countdown and elapsed time (while a refresh or save waits)."""
+        self.query_one(RunHeader).show(snap)
 
     def hide_banner(self) -> None:
         if self.snapshot is not None and self.snapshot.banner:

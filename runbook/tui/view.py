@@ -179,6 +179,13 @@ class Snapshot:
             if_now = f"  ·  if triggered now {pct(fc.p_on_time_if_triggered)} on time"
         return f"{name.capitalize()} needs {need}  ·  {when}{if_now}"
 
+    def deadline_text(self, deadline: datetime) -> str:
+        """``decide by 00:16 (in 3m12s)`` or ``deadline 00:16 PASSED``."""
+        left = (deadline - self.second).total_seconds()
+        at = hhmm(deadline, self.tz)
+        return f"decide by {at} (in {format_clock(left)})" if left >= 0 else (
+            f"deadline {at} PASSED")
+
     def do_now(self) -> str:
         return do_now(self)
 
@@ -405,3 +412,17 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         banner=banner, timeline=make_timeline(plan, state, now, forecast, planned),
         contingencies=tuple((c, plan.path_titles[c], needs.get(c)) for c in plan.contingencies),
     )
+
+
+def option_text(snap: Snapshot, contingency: str) -> str:
+    """A contingency as it stands now: its title, what it needs, its deadline, and the chance
+    of resuming on time if it were triggered now."""
+    title = snap.plan.path_titles.get(contingency, contingency)
+    fc = snap.forecast
+    opt = next((o for o in (fc.options if fc is not None else ()) if o.contingency == contingency),
+               None)
+    if opt is None:
+        return f"{contingency}: {title}"
+    return (f"{contingency}: {title}\n  needs {format_minutes(opt.need_s, up=True)} · "
+            f"{snap.deadline_text(opt.deadline)} · if triggered now "
+            f"{pct(opt.p_on_time_if_triggered)} on time")

@@ -68,6 +68,19 @@ class ModeLine(Static):
         self.update(plain(text, newlines=False))
 
 
+class MessageLine(Static):
+    """What the last action did, or why a key did nothing: one line above the timeline.
+
+    It replaces toasts, which covered the timeline, the step details or a dialog."""
+
+    KINDS = ("information", "done", "warning", "error", "saving")
+
+    def say(self, text: str | Content, kind: str = "information") -> None:
+        self.remove_class(*(f"-{k}" for k in self.KINDS))
+        self.add_class(f"-{kind}")
+        self.update(text if isinstance(text, Content) else plain(text, newlines=False))
+
+
 class AlertBanner(Static):
     """The live alert message while the level is at risk or worse; esc hides it until the next
     worsening."""

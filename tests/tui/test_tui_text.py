@@ -18,7 +18,7 @@ from runbook.tui.dialogs import ConfirmScreen
 from runbook.tui.text import line, markup, plain
 from runbook.tui.widgets import detail
 from tests.conftest import START, make_runbook, three
-from tests.tui.conftest import quiet
+from tests.tui.conftest import press, quiet
 
 NASTY = ["vendor case [INC-42", "Roll back to fabric B [SR 7-2026", "awk '$1 ~ /^[A-Z]/'",
          "[b]bold?[/b]", "trailing \\", "\\[not escaped", "[/]", "[$accent]x", "a [@click=quit]b",
@@ -89,9 +89,9 @@ async def test_brackets_everywhere_never_crash_the_operator_nor_a_watcher_and_th
     app = rig.operator()
     async with app.run_test(size=(120, 36)) as pilot:
         app.refresh_now()
-        await pilot.press("n")
+        await press(pilot, "n")
         app.screen.query_one("Input").value = "vendor case [INC-42 \\"
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await pilot.pause()
         app.refresh_now()
         await pilot.pause()
@@ -99,10 +99,10 @@ async def test_brackets_everywhere_never_crash_the_operator_nor_a_watcher_and_th
         assert "awk '$1 ~ /^[A-Z]/' /var/log/[x].log \\" in shown
         assert "vendor case [INC-42 \\" in shown
         assert "\x1b" not in app.export_screenshot()
-        await pilot.press("c")  # the contingency title in the confirm dialog
+        await press(pilot, "c")  # the contingency title in the confirm dialog
         assert isinstance(app.screen, ConfirmScreen)
         assert "Roll back to fabric B [SR 7-2026" in str(app.screen.query_one("#dialog-body").render())
-        await pilot.press("escape")
+        await press(pilot, "escape")
     watcher = rig.watcher()
     async with watcher.run_test(size=(100, 30)) as pilot:
         watcher.refresh_now()
@@ -137,7 +137,7 @@ async def test_enter_pressed_repeatedly_on_a_confirm_dialog_records_once_and_clo
     app = rig.operator()
     async with app.run_test(size=(100, 30)) as pilot:
         app.refresh_now()
-        await pilot.press("k")
+        await press(pilot, "k")
         enter_burst(app)
         await pilot.pause()
         skips = [e for e in rig.raw_events() if e.type == "step_skipped"]
@@ -167,7 +167,7 @@ async def test_enter_pressed_repeatedly_on_the_note_dialog_records_one_note(rig)
     app = rig.operator()
     async with app.run_test(size=(100, 30)) as pilot:
         app.refresh_now()
-        await pilot.press("n")
+        await press(pilot, "n")
         app.screen.query_one("Input").value = "bridge is noisy"
         enter_burst(app)
         await pilot.pause()

@@ -48,7 +48,7 @@ def test_space_after_a_failure_says_what_to_do(engine):
     engine.start("prep")
     engine.fail("prep", "bad")
     assert advance_plan(engine.state, None) == ("prep failed: s retries it, k skips it, "
-                                                "c triggers the contingency")
+                                                "or c triggers the contingency")
 
 
 def test_desk_reasons_come_from_the_domain_check(engine):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.tui.conftest import notices, table_text
+from tests.tui.conftest import notices, press, table_text
 
 
 def mode_line(app) -> str:
@@ -20,7 +20,7 @@ async def test_the_watcher_cannot_write_and_says_why(rig):
         assert mode_line(app).startswith("WATCHING — read-only")
         before = rig.raw_events()
         for key in ("space", "s", "d", "f", "k", "n", "c"):
-            await pilot.press(key)
+            await press(pilot, key)
         assert rig.raw_events() == before  # nothing recorded, not even a refused attempt
         assert "read-only: you are watching this run" in notices(app).lower()
         assert app.screen is app.main  # no dialog opened for k, n or c
