@@ -143,6 +143,7 @@ class RunbookApp(OperatorActions, App[None]):
         self._min_seq = 0
         self._welcome = welcome
         self._refreshing = False
+        self._warned = False
         self._bell_at = None
         self._warnings: list[str] = []
         if keymap is None:
@@ -233,8 +234,10 @@ class RunbookApp(OperatorActions, App[None]):
                 self.bell()  # worse levels seconds apart: one bell
                 self._bell_at = snapshot.now
         if self.main.is_mounted and self.screen_stack:
-            if callable(self.mode_text):
-                self.main.set_mode_text(self.mode_text(snapshot))
+            text = self.mode_text(snapshot) if callable(self.mode_text) else self.mode_text
+            if callable(self.mode_text) or snapshot.warnings or self._warned:
+                self.main.set_mode_text(text, snapshot.warnings)
+                self._warned = bool(snapshot.warnings)
             self.main.show(snapshot)
             self.sync_bindings()
 

@@ -36,7 +36,7 @@ from runbook.engine.state import (
 )
 from runbook.format.durations import format_clock, format_duration
 from runbook.format.model import Level
-from runbook.tui import view
+from runbook.tui import timeline, view
 
 # Actions that change the run: bound to keys, refused in watch and demo mode.
 OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger", "undo",
@@ -100,8 +100,8 @@ class Desk:
             if self._critical is None:
                 crit = self.session.forecaster.criticality()
                 self._critical = frozenset(crit.path)
-                self._planned = view.planned_instants(
-                    self.plan, view.planned_schedule(self.plan, crit.path))
+                self._planned = timeline.planned_instants(
+                    self.plan, timeline.planned_schedule(self.plan, crit.path))
 
     def refresh(self, now: datetime | None = None) -> view.Snapshot:
         """Sync, let the director act (demo), tick (alerts, hooks), and build a snapshot."""
@@ -128,9 +128,11 @@ class Desk:
         fc = tick.forecast if tick is not None else None
         if fc is not None and fc.contingency and fc.contingency_need_s is not None:
             needs[fc.contingency] = fc.contingency_need_s
+        warnings = view.store_warnings(getattr(s, "clock_skew_s", None),
+                                       getattr(s, "store_down_since", None), self.plan.timezone, now)
         return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
                           run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
-                          planned=self._planned, needs=needs, rows=self._rows)
+                          planned=self._planned, needs=needs, rows=self._rows, warnings=warnings)
 
     # -- availability ----------------------------------------------------------------------
     def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,

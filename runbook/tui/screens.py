@@ -76,9 +76,9 @@ class MainScreen(Screen):
     def selected(self) -> str | None:
         return self.table.selected
 
-    def set_mode_text(self, text: str) -> None:
+    def set_mode_text(self, text: str, warnings: tuple[str, ...] = ()) -> None:
         self.mode_text = text
-        self.query_one(ModeLine).show(text)
+        self.query_one(ModeLine).show(text, warnings)
 
     def show(self, snap: Snapshot) -> None:
         """Draw a snapshot; the selection follows the next actionable step when events arrive."""

@@ -12,21 +12,23 @@ from runbook.engine.risk import WORDS
 from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
 from runbook.format.durations import format_duration
 from runbook.format.model import Level
-from runbook.format.times import hhmm
+from runbook.tui import journal
 from runbook.tui.text import cell, line, lines, plain
-from runbook.tui.view import Row, Snapshot, timeline_rows
+from runbook.tui.timeline import timeline_rows
+from runbook.tui.view import Row, Snapshot, run_fact
 
 
 def level_class(level: Level | str) -> str:
     return f"level-{Level(level).value}"
 
 
-LEVEL_CLASSES = [level_class(level) for level in Level]
+LEVEL_CLASSES = [level_class(level) for level in Level] + ["level-aborted", "level-finished"]
 
 
-def set_level_class(widget: Widget, level: Level) -> None:
-    """Swap the level class only when it changes (each change restyles the widget)."""
-    want = level_class(level)
+def set_level_class(widget: Widget, level: Level, ended: str | None = None) -> None:
+    """Swap the level class only when it changes (each change restyles the widget); a run
+    that has ended takes ``level-aborted`` or ``level-finished`` instead."""
+    want = f"level-{ended}" if ended else level_class(level)
     if not widget.has_class(want):
         widget.remove_class(*LEVEL_CLASSES)
         widget.add_class(want)
@@ -51,21 +53,24 @@ class RunHeader(Horizontal):
 
     def show(self, snap: Snapshot) -> None:
         self.query_one("#title", Static).update(plain(snap.plan.title, newlines=False))
-        self.query_one("#clock", Static).update(
-            plain(f"{snap.clock_text()}  {snap.elapsed_text()}  {snap.countdown_text()} "))
+        width = self.size.width or self.app.size.width
+        self.query_one("#clock", Static).update(plain(snap.header_text(width)))
         level = self.query_one("#level", Static)
-        word = snap.word
-        if snap.state.finished:
-            word = "ABORTED" if snap.state.aborted else f"{word} · FINISHED"
-        level.update(plain(f" {word} "))
-        set_level_class(level, snap.level)
+        level.update(plain(f" {snap.word} "))
+        set_level_class(level, snap.level, ended="aborted" if snap.state.aborted else
+                        "finished" if snap.state.finished else None)
 
 
 class ModeLine(Static):
     """Who is at the keys: the operator, a read-only watcher, or the demo script."""
 
-    def show(self, text: str) -> None:
-        self.update(plain(text, newlines=False))
+    def show(self, text: str, warnings: tuple[str, ...] = ()) -> None:
+        """``warnings`` (clock skew, store unreachable) come first, so a narrow screen keeps
+        them."""
+        parts: list = []
+        for w in warnings:
+            parts += [(f"⚠ {w}", "bold $text-warning"), " · "]
+        self.update(line(*parts, plain(text, newlines=False)))
 
 
 class MessageLine(Static):
@@ -102,11 +107,12 @@ class ForecastPanel(Static):
         """With the banner up, the banner says what to do; the panel keeps to the numbers."""
         p = snap.p_on_time()
         first = [snap.resume_line()]
-        if p is not None and snap.forecast is not None and not snap.forecast.resumed:
+        if p is not None and snap.forecast is not None and not snap.forecast.resumed \
+                and not snap.state.finished:
             colour = {Level.on_track: "$success", Level.at_risk: "$warning"}.get(snap.level, "$error")
             first.append((f"  ▕{bar(p)}▏", f"bold {colour}"))
-        rows = [line(*first), plain(snap.contingency_line())]
-        if not banner:
+        rows = [line(*first), *(plain(t) for t in snap.contingency_lines())]
+        if not banner or run_fact(snap) is not None:
             rows.append(line(("Do now:", "bold"), " ", snap.do_now()))
         self.update(lines(rows))
 
@@ -122,7 +128,7 @@ STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
 }
 COLUMNS = (("status", "Status", 11), ("id", "Step", 20), ("title", "Title", 0),
            ("owner", "Owner", 14), ("plan", "Plan", 7), ("taken", "Taken", 7),
-           ("var", "Var", 6))
+           ("var", "Var", 7))  # var: "+12:34!"
 
 
 class StepsTable(DataTable):
@@ -140,15 +146,17 @@ class StepsTable(DataTable):
         self._snap: Snapshot | None = None
 
     def _layout(self) -> tuple[int, ...]:
-        """Column widths for the current width: the title takes what is left; owner goes first
-        when there is no room."""
+        """Column widths for the current width. Status, plan, taken and variance are never cut;
+        the step id gives way next (down to 8), then the owner, then the title."""
         width = max(self.size.width - 2, 40)
         fixed = {k: w for k, _, w in COLUMNS}
-        ids = [r.id for r in self._snap.rows] if self._snap else []
-        fixed["id"] = min(max([len(i) for i in ids] + [4]) + 2, 24)
+        rows = self._snap.rows if self._snap else ()
+        fixed["plan"] = max([len(r.planned) for r in rows] + [4])  # "1h30m/3h" as wide as it is
         padding = 2 * self.cell_padding
-        used = sum(w + padding for k, w in fixed.items() if k not in ("title", "owner"))
-        left = width - used
+        left = width - sum(fixed[k] + padding for k in ("status", "plan", "taken", "var"))
+        need_id = min(max([len(r.id) for r in rows] + [4]) + 2, 24)
+        fixed["id"] = max(8, min(need_id, left - padding))
+        left -= fixed["id"] + padding
         if left >= 14 + padding + 24 + padding:
             fixed["owner"] = 14
             fixed["title"] = left - 14 - 2 * padding
@@ -251,7 +259,7 @@ def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     row = snap.row(step_id)
     if row is None:
         return plain("Step"), plain("No step selected.")
-    s, st, tz = row.step, row.st, snap.tz
+    s, st = row.step, row.st
     rows: list[Content] = [plain(s.title, "bold")]
     head: list = [f"{s.kind} · owner {s.owner or '-'}"]
     if row.critical:
@@ -261,13 +269,15 @@ def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     plan = (f"Plan {format_duration(s.optimistic)} / {format_duration(s.likely)} / "
             f"{format_duration(s.pessimistic)} (best / likely / worst)")
     if st.started_at is not None:
-        plan += f" · started {hhmm(st.started_at, tz)}"
+        plan += f" · started {snap.at(st.started_at)}"
         if st.started_by:
             plan += f" by {st.started_by}"
         if st.finished_at is not None:
-            plan += f" · ended {hhmm(st.finished_at, tz)}"
-        plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED) else (
-            f" · {row.taken} so far")
+            plan += f" · ended {snap.at(st.finished_at)}"
+        elif st.status == FAILED and st.failed_at is not None:
+            plan += f" · failed {snap.at(st.failed_at)}"
+        plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED, FAILED) \
+            else f" · {row.taken} so far"
         if row.variance:
             plan += f" ({row.variance} vs likely{'; past worst case' if row.over else ''})"
     if st.attempts > 1 or st.failures:
@@ -283,34 +293,36 @@ def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     if s.notes:
         rows.append(line(("Notes", "bold"), "  ", s.notes))
     for n in st.notes:
-        rows.append(line((f"{hhmm(n.at, tz)} {n.actor}:", "dim"), " ", n.text))
+        rows.append(line((f"{snap.at(n.at)} {n.actor}:", "dim"), " ", n.text))
     hint = {READY: "s starts this step; space starts the next one in order.",
             RUNNING: "d marks it done, f failed; space completes it and starts the next.",
-            FAILED: "s retries it, k skips it, n adds a note."}.get(st.status)
+            FAILED: "s retries it, k skips it, c triggers a contingency, n adds a note."
+            }.get(st.status)
     if hint:
         rows.append(plain(hint, "dim"))
     return plain(f"{s.id} · {row.status}", newlines=False), lines(rows)
 
 
 class RunLog(VerticalScroll):
-    """Alert history and notes, newest first."""
+    """The run's journal (``l``): every event with who did it from where, newest first."""
+
+    KIND_STYLE = {"alert": "bold", "step_failed": "bold $text-error",
+                  "run_aborted": "bold $text-error", "contingency_triggered": "bold $text-warning",
+                  "action_undone": "italic"}
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-text")
 
     def show(self, snap: Snapshot) -> None:
-        tz = snap.tz
-        items: list[tuple] = []
-        for a in snap.alerts:
-            word = WORDS.get(Level(a.level), a.level.upper()) if a.level in Level.__members__ else a.level
-            items.append((a.at, 0, line((f"{hhmm(a.at, tz)} {word}", "bold"), "  ", a.message)))
-        for n in snap.notes:
-            where = f" [{n.step}]" if n.step else ""
-            items.append((n.at, 1, line((hhmm(n.at, tz), "dim"), f" {n.actor}{where}: {n.text}")))
-        items.sort(key=lambda x: (x[0], x[1]), reverse=True)
-        self.border_title = plain(f"Alerts & notes ({len(snap.alerts)} alerts)")
-        text = lines(i[2] for i in items) if items else plain("No alerts or notes yet.")
-        self.query_one("#log-text", Static).update(text)
+        items = journal.entries(snap.state, snap.tz, snap.now)
+        rows = []
+        for e in reversed(items):
+            style = "dim strike" if e.undone else self.KIND_STYLE.get(e.kind, "")
+            rows.append(line((e.time, "dim"), " ", (f"{e.who} " if e.who else "", "dim"),
+                             (e.text + (" (undone)" if e.undone else ""), style)))
+        self.border_title = plain(f"Timeline, newest first ({len(items)} events) · l hides",
+                                  newlines=False)
+        self.query_one("#log-text", Static).update(lines(rows) if rows else plain("Nothing yet."))
 
 
 TIMELINE_STYLE = {

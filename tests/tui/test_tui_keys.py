@@ -213,8 +213,8 @@ async def test_q_quits_at_once_and_the_run_resumes_where_it_stopped(rig):
     async with again.run_test(size=(100, 30)) as pilot:
         again.refresh_now()
         await pilot.pause()
-        assert str(again.main.query_one("#mode").render()).startswith("RESUMED")
-        assert "Resumed the unfinished run" in notices(again)
+        assert str(again.main.query_one("#mode").render()).startswith("REATTACHED")  # not RESUMED
+        assert "Reattached to the unfinished run" in notices(again)
         assert "▶ RUNNING ◆ prep" in table_text(again)
         await press(pilot, "space")
         assert actions(rig.events())[-2:] == [(STEP_COMPLETED, "prep"), (STEP_STARTED, "cable")]

@@ -97,7 +97,7 @@ def test_operator_and_watcher_in_real_terminals_and_kill_9_loses_nothing(tmux, t
                           ("step_started", "cable")]
     tmux("kill-session", "-t", "op")
     tmux.start("op2", run)
-    tmux.wait_for("op2", "RESUMED")
+    tmux.wait_for("op2", "REATTACHED")
     screen = tmux.wait_for("op2", "▶ RUNNING")  # the first refresh fills the table
     assert "cable" in screen
     tmux.keys("op2", "q")

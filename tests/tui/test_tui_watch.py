@@ -58,3 +58,14 @@ async def test_many_watchers_at_once(rig):
             app.refresh_now()
             await pilot.pause()
             assert "✓ done" in table_text(app) and app.snapshot.seq == engine.state.last_seq
+
+
+async def test_the_watcher_sees_who_acted_last_and_when(rig):
+    engine, _ = rig.engine()
+    engine.start("prep")
+    rig.clock.advance(4 * 60 + 10)
+    app = rig.watcher()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.refresh_now()
+        await pilot.pause()
+        assert "last action by kim 4m ago (start prep)" in mode_line(app)
