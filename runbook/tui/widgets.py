@@ -152,6 +152,8 @@ class StepsTable(DataTable):
         fixed = {k: w for k, _, w in COLUMNS}
         rows = self._snap.rows if self._snap else ()
         fixed["plan"] = max([len(r.planned) for r in rows] + [4])  # "1h30m/3h" as wide as it is
+        fixed["taken"] = max([len(r.taken) for r in rows] + [fixed["taken"]])  # "10:30:00"
+        fixed["var"] = max([len(r.variance) for r in rows] + [fixed["var"]])  # "+1:30:00!"
         padding = 2 * self.cell_padding
         left = width - sum(fixed[k] + padding for k in ("status", "plan", "taken", "var"))
         need_id = min(max([len(r.id) for r in rows] + [4]) + 2, 24)
