@@ -79,3 +79,26 @@ def test_undo_past_the_grace_period_is_a_script_error_naming_the_event(tmp_path)
 def test_undo_takes_no_note(tmp_path):
     with pytest.raises(LoadError, match="an undo records no text"):
         play(tmp_path, "  - {at: 0m, undo: true, note: oops}\n")
+
+
+def test_a_whole_night_with_a_mis_press_and_a_rollback_reads_unambiguously(tmp_path):
+    """The story night (overrun, rollback at 00:37) with a mis-pressed completion at 00:14 that
+    the operator undoes five seconds later: every format shows the undo, the real completion and
+    the rollback; durations are the real ones."""
+    night = (RUNBOOKS / "san-port-swap.overrun.events.yaml").read_text().splitlines()
+    lines = [ln for ln in night if ln.startswith("  - ")]
+    at = lines.index("  - {at: 12m, start: stop-db}") + 1
+    lines[at:at] = ["  - {at: 14m, complete: stop-db}", "  - {at: 14m5s, undo: true}"]
+    result, report = play(tmp_path, "\n".join(lines) + "\n")
+    state = result.engine.state
+    assert state.path == "rollback" and state.resumed_at is not None
+    stop_db = next(s for s in report.steps if s.id == "stop-db")
+    assert stop_db.actual_s == 8 * 60  # 00:12 to 00:20, not to the mis-press at 00:14
+    assert report.summary.contingency.id == "rollback"
+    for fmt in ("md", "html", "csv", "json"):
+        out = render(report, fmt)
+        assert "undid complete stop-db of 00:14:00" in out, fmt
+        assert "rollback" in out, fmt
+    data = json.loads(render(report, "json"))
+    row = next(s for s in data["steps"] if s["id"] == "stop-db")
+    assert row["actual_s"] == 480 and row["status"] == "completed"
