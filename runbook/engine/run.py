@@ -36,10 +36,9 @@ from runbook.engine.state import (
     STEP_STARTED,
     UNDONE,
     check_action,
-    describe,
     fold,
-    undo_target,
 )
+from runbook.engine.undo import describe, undo_target
 from runbook.forecast.core import Forecast, Forecaster, Prior
 from runbook.format.loader import Loaded, load_text
 from runbook.format.model import Level

@@ -32,8 +32,8 @@ from runbook.engine.state import (
     STEP_STARTED,
     RunState,
     check_action,
-    undo_target,
 )
+from runbook.engine.undo import undo_target
 from runbook.format.durations import format_clock, format_duration
 from runbook.format.model import Level
 from runbook.tui import timeline, view

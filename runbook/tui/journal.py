@@ -28,8 +28,8 @@ from runbook.engine.state import (
     EventLike,
     RunState,
     ago,
-    describe,
 )
+from runbook.engine.undo import describe
 from runbook.format.durations import format_clock
 from runbook.format.model import Level
 from runbook.format.times import when

@@ -119,7 +119,8 @@ def test_bar_draws_eighths():
 
 
 def test_the_headless_modules_do_not_import_textual():
-    code = ("import sys, runbook.tui.view, runbook.tui.desk, runbook.tui.director; "
+    code = ("import sys, runbook.tui.view, runbook.tui.desk, runbook.tui.director, "
+            "runbook.tui.journal, runbook.tui.rows, runbook.tui.timeline; "
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
