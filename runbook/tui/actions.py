@@ -98,7 +98,6 @@ class OperatorActions:
             return False
         now = self.monotonic()
         last = self._last_press
-        self._last_press = (action, now)
         if last is not None and last[0] == action and now - last[1] < REPEAT_S:
             self.say(f"Ignored a repeated {action} ({now - last[1]:.2f}s after the first): "
                      "press it again to do it again.", "warning")
@@ -107,6 +106,7 @@ class OperatorActions:
         if reason:
             self.refuse(reason)
             return False
+        self._last_press = (action, now)  # only a press that acted can bounce
         return True
 
     # -- actions ----------------------------------------------------------------------------
