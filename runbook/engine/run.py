@@ -43,9 +43,11 @@ from runbook.engine.state import (
     STEP_FAILED,
     STEP_SKIPPED,
     STEP_STARTED,
+    UNDONE,
     check_action,
     fold,
 )
+from runbook.engine.undo import describe, undo_target
 from runbook.forecast.core import Forecast, Forecaster, Prior
 from runbook.format.loader import Loaded, load_text
 from runbook.format.model import Level
@@ -55,7 +57,7 @@ from runbook.store import Event, First, RunInfo, Store, StoreUnavailable, clock_
 SKEW_EVERY_S = 30.0  # how often a session re-measures its clock against the store's
 FINISHED = (RUN_FINISHED, RUN_ABORTED)
 ACTIONS = (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, NOTE, CONTINGENCY_TRIGGERED,
-           RUN_FINISHED, RUN_ABORTED)
+           RUN_FINISHED, RUN_ABORTED, UNDONE)
 
 
 class ActionRefused(Exception):
@@ -262,17 +264,30 @@ class Engine(Session):
     # -- actions (the one code path for TUI, simulate and tests) ---------------------------------
 
     def act(self, kind: str, step: str | None = None, **payload: Any) -> Event:
+        """Record one action. ``chain=SEQ`` marks it as part of the key press that recorded
+        event SEQ (space completes one step and starts the next): one undo reverts both."""
         if kind not in ACTIONS:
             raise ActionRefused(f"unknown action {kind!r}")
+        if kind == UNDONE:
+            return self.undo()
         payload = {k: v for k, v in payload.items() if v is not None}
-        event = self.record(kind, step, payload)
+        try:
+            event = self.record(kind, step, payload)
+        except ActionRefused:
+            # the state now holds what another operator did meanwhile: say who, and when
+            why = check_action(self.state, kind, step, payload.get("contingency"),
+                               now=self.clock.now(), actor=self.actor.name)
+            if why:
+                raise ActionRefused(why) from None
+            raise
         if (self.auto_finish and kind in (STEP_COMPLETED, STEP_SKIPPED)
                 and self.state.all_done() and not self.state.finished):
-            self.record(RUN_FINISHED, None, {"auto": True})
+            self.record(RUN_FINISHED, None,
+                        {"auto": True, "chain": int(payload.get("chain") or event.seq)})
         return event
 
-    def start(self, step: str) -> Event:
-        return self.act(STEP_STARTED, step)
+    def start(self, step: str, chain: int | None = None) -> Event:
+        return self.act(STEP_STARTED, step, chain=chain)
 
     def complete(self, step: str, note: str | None = None) -> Event:
         return self.act(STEP_COMPLETED, step, note=note)
@@ -295,7 +310,31 @@ class Engine(Session):
         return self.act(RUN_FINISHED)
 
     def abort(self, reason: str | None = None) -> Event:
+        """NO-GO: end the run as aborted, with the reason (cannot be undone)."""
         return self.act(RUN_ABORTED, None, reason=reason)
+
+    def undo(self) -> Event:
+        """Revert this operator's last action (see :func:`runbook.engine.state.undo_target`):
+        append an ``action_undone`` event naming it. Nothing is deleted.
+
+        Validated against the latest state inside the write transaction, like every action
+        (another operator's action in between makes it no longer the last)."""
+        with self.store.writing(self.run_id) as w:
+            fresh = w.events_after(self.state.last_seq)
+            if fresh:
+                self._fold(fresh)
+            now = self._stamp()
+            group = undo_target(self.state, self.actor.name, now)
+            if isinstance(group, str):
+                raise ActionRefused(group)
+            first = group[0]
+            payload = {"undoes": [e.seq for e in group], "what": describe(first),
+                       "undone_at": first.at.isoformat()}
+            event = w.append(at=now, actor=self.actor.name, host=self.actor.host, type=UNDONE,
+                             step=first.step, payload=payload)
+        self._fold([event])
+        self._version = self.store.data_version()
+        return event
 
     # -- refresh ------------------------------------------------------------------------------------
 
