@@ -317,23 +317,28 @@ class Engine(Session):
         """Revert this operator's last action (see :func:`runbook.engine.state.undo_target`):
         append an ``action_undone`` event naming it. Nothing is deleted.
 
-        Validated against the latest state inside the write transaction, like every action
-        (another operator's action in between makes it no longer the last)."""
-        with self.store.writing(self.run_id) as w:
-            fresh = w.events_after(self.state.last_seq)
-            if fresh:
-                self._fold(fresh)
-            now = self._stamp()
-            group = undo_target(self.state, self.actor.name, now)
-            if isinstance(group, str):
-                raise ActionRefused(group)
-            first = group[0]
-            payload = {"undoes": [e.seq for e in group], "what": describe(first),
-                       "undone_at": first.at.isoformat()}
-            event = w.append(at=now, actor=self.actor.name, host=self.actor.host, type=UNDONE,
-                             step=first.step, payload=payload)
-        self._fold([event])
-        self._version = self.store.data_version()
+        Recorded through :meth:`record` like every action; inside its write transaction, after
+        what other operators wrote is folded in, the target must still be this operator's last
+        action (another action in between makes it no longer the last)."""
+        self.sync(force=True)  # the newest events, even those this connection wrote
+        group = undo_target(self.state, self.actor.name, self.now())
+        if isinstance(group, str):
+            raise ActionRefused(group)
+        seqs = [e.seq for e in group]
+
+        def still_last() -> bool:
+            again = undo_target(self.state, self.actor.name, self.now())
+            if isinstance(again, str):
+                raise ActionRefused(again)
+            if [e.seq for e in again] != seqs:
+                raise ActionRefused("another action was recorded meanwhile; nothing undone "
+                                    "(undo again to revert the newest)")
+            return True
+
+        first = group[0]
+        payload = {"undoes": seqs, "what": describe(first), "undone_at": first.at.isoformat()}
+        event = self.record(UNDONE, first.step, payload, validate=False, only_if=still_last)
+        assert event is not None  # still_last() never answers False
         return event
 
     # -- refresh ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from runbook.engine.run import Actor, Engine, new_run
 from runbook.engine.state import fold
 from runbook.forecast.core import Option
 from runbook.format.model import Level
-from runbook.store import Store
+from runbook.store import Store, StoreUnavailable
 from runbook.tui import journal, view
 from runbook.tui.desk import Desk
 from runbook.tui.rows import signed_clock
@@ -232,19 +232,29 @@ async def test_the_selection_stays_where_the_operator_put_it_when_they_act_there
         assert app.main.selected == "cable"
 
 
-async def test_clock_skew_and_an_unreachable_store_are_on_screen(rig):
+async def test_clock_skew_and_an_unreachable_store_are_on_screen(rig, monkeypatch):
     app = rig.operator()
     async with app.run_test(size=(120, 30)) as pilot:
         session = app.desk.session
-        session.clock_skew_s = 20.0
-        session.store_down_since = START + timedelta(minutes=21, seconds=14)
+        reachable = session.store.data_version, session.store.writing
+
+        def unreachable(*args, **kwargs):
+            raise StoreUnavailable("the store is down (test)")
+
+        monkeypatch.setattr(session.store, "data_version", unreachable)  # reads and writes fail
+        monkeypatch.setattr(session.store, "writing", unreachable)
+        rig.clock.set(START + timedelta(minutes=21, seconds=14))
+        app.refresh_now()  # the sync finds the store gone: since now
+        session.clock_skew_s = 20.0  # as measured before it went away
         rig.clock.set(START + timedelta(minutes=22))
         app.refresh_now()
         await pilot.pause()
         mode = str(app.main.query_one("#mode").render())
         assert "this host's clock is 20s behind the store's" in mode
         assert "store unreachable since 00:21:14" in mode
-        session.clock_skew_s, session.store_down_since = 3.0, None
+        monkeypatch.setattr(session.store, "data_version", reachable[0])  # it is back
+        monkeypatch.setattr(session.store, "writing", reachable[1])
+        session.clock_skew_s = 3.0
         app.refresh_now()
         await pilot.pause()
         assert "⚠" not in str(app.main.query_one("#mode").render())
