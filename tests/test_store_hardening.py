@@ -99,6 +99,31 @@ def test_a_malformed_row_is_damaged_for_readers_and_writers(tmp_path: Path, colu
     assert sha(db) == before
 
 
+def test_opening_the_store_twice_in_one_process_keeps_the_writers_locks(tmp_path: Path) -> None:
+    """`runbook run` opens the store as the writer and again read-only (the prior from history).
+    If opening ever open()ed and close()d the database file itself, that close would drop the
+    writer's POSIX locks: another process's connection would then believe it was the last one,
+    checkpoint and delete the -wal under the live writer, and the writer's next commits would go
+    to the deleted file and be lost."""
+    path = tmp_path / "runs.db"
+    writer = Store(path)
+    info = writer.create_run(runbook_id="rb", title="t", label="live", source_text="runbook: 1\n",
+                             source_name="rb.yaml", created_at=START)
+    writer.append(info.id, at=START, actor="kim", host="h", type="note", payload={"text": "one"})
+    Store(path, readonly=True).close()  # the same process opens and closes a follower
+    other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); " \
+            "c.execute('SELECT count(*) FROM events').fetchall(); c.close()"
+    subprocess.run([sys.executable, "-c", other, str(path)], check=True)  # another process comes and goes
+    assert (tmp_path / "runs.db-wal").exists(), "the -wal of a live writer was deleted"
+    writer.append(info.id, at=START, actor="kim", host="h", type="note", payload={"text": "two"})
+    read = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(" \
+           "'SELECT count(*) FROM events').fetchone()[0])"
+    seen = subprocess.run([sys.executable, "-c", read, str(path)], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert seen == "2"
+    writer.close()
+
+
 def test_each_step_completion_reaches_the_main_file(tmp_path: Path) -> None:
     """Deleting the -wal file mid-run must not lose the run: a copy of runs.db alone holds every
     completed step, while the operator still has the store open."""

@@ -28,8 +28,6 @@ from pathlib import Path
 
 from runbook.store.base import DAMAGED_HINT, StoreDamaged, StoreError, from_us
 
-_HEADER = b"SQLite format 3\x00"
-
 
 def refuse_foreign_link(path: Path) -> Path:
     """``path``, or the file its symlink points to when that is ours; StoreError otherwise."""
@@ -84,18 +82,25 @@ def create_private(path: Path) -> None:
     os.close(fd)
 
 
-def check_size(path: Path) -> None:
-    """StoreDamaged when a SQLite file's size is not a whole number of its pages."""
+def check_size(path: Path, conn: sqlite3.Connection) -> None:
+    """StoreDamaged when a SQLite file's size is not a whole number of its pages.
+
+    The page size comes from SQLite (``conn``) and the file size from ``os.stat``: this process
+    must never open() and close() the database file itself. Closing any descriptor of a file
+    drops every POSIX lock the process holds on it, SQLite's included; another process then
+    believes no connection is left, checkpoints and deletes the -wal file under a live writer,
+    whose next commits go to the deleted file and are lost (sqlite.org/howtocorrupt.html §2.2).
+    """
     try:
-        with open(path, "rb") as f:
-            header = f.read(100)
-            size = os.fstat(f.fileno()).st_size
+        size = os.stat(path).st_size
     except OSError:
         return  # SQLite reports it (missing, unreadable)
-    if len(header) < 100 or not header.startswith(_HEADER):
-        return  # empty, or not a SQLite file: SQLite's own message says so
-    page = int.from_bytes(header[16:18], "big")
-    page = 65536 if page == 1 else page
+    if size == 0:
+        return
+    try:
+        page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    except sqlite3.Error:
+        return  # not a SQLite file, or unreadable: SQLite's own message says so on first use
     if page < 512 or page & (page - 1) or size % page:
         raise StoreDamaged(f"{path} is damaged (its size, {size} bytes, is not a whole number "
                            f"of {page}-byte pages: the file was cut short or overwritten); "

@@ -121,8 +121,8 @@ class SQLiteStore(SQLStore):
 
     def _open_writer(self, max_pages: int | None, migrate: bool) -> None:
         create_private(self.path)
-        check_size(self.path)
         self._conn = self._connect(str(self.path), uri=False)
+        check_size(self.path, self._c)
         mode = self._retry(lambda: self._c.execute("PRAGMA journal_mode = WAL").fetchone()[0],
                            "open the store")
         if str(mode).lower() != "wal":
@@ -139,9 +139,9 @@ class SQLiteStore(SQLStore):
         if not self.path.exists():
             raise StoreError(f"no store at {self.path}; check --db / RUNBOOK_DB, or start a run "
                              "with `runbook run` to create it")
-        check_size(self.path)
         uri = f"file:{quote(self.path.as_posix())}?mode=ro"
         self._conn = self._connect(uri, uri=True)
+        check_size(self.path, self._c)
         try:
             self._c.execute("SELECT count(*) FROM sqlite_master").fetchall()
         except sqlite3.Error as e:
