@@ -1,0 +1,144 @@
+"""`runbook serve` in a real headless Chromium: the status page, its live updates, the token, /tui.
+
+The operator is another process (tests/web/writer.py: the real Engine on the wall clock) writing
+to the same SQLite store the server follows read-only.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.web.conftest import TOKEN, Served
+
+# Records, in the page, the wall-clock time (ms) at which an element's text first changes.
+WATCH_TEXT = """
+const [id, key] = arguments;
+const el = document.getElementById(id);
+window[key] = null;
+new MutationObserver(() => { if (window[key] === null) window[key] = Date.now(); })
+  .observe(el, {childList: true, characterData: true, subtree: true});
+"""
+
+# Installed before any page script: keeps what every websocket receives, as text.
+CAPTURE_WEBSOCKETS = """
+window.__received = "";
+const Native = window.WebSocket;
+window.WebSocket = function (...args) {
+  const ws = new Native(...args);
+  const decoder = new TextDecoder();
+  ws.addEventListener("message", (e) => {
+    window.__received += typeof e.data === "string" ? e.data : decoder.decode(e.data, {stream: true});
+  });
+  return ws;
+};
+window.WebSocket.prototype = Native.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+"""
+
+
+def wait_for(condition, timeout: float = 10.0, step: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"not within {timeout}s")
+
+
+def text(browser, element_id: str) -> str:
+    return browser.execute_script(f"return document.getElementById('{element_id}').textContent")
+
+
+def open_live(browser, url: str) -> None:
+    browser.get(url)
+    wait_for(lambda: text(browser, "live") == "live")
+
+
+def test_the_page_shows_the_level_and_an_action_by_another_process_within_a_second(
+        browser, served, operator):
+    browser.set_window_size(390, 844)
+    open_live(browser, served.url)
+    assert text(browser, "level-word") == "ON TRACK"
+    assert browser.execute_script("return document.body.dataset.level") == "on_track"
+    colour = browser.execute_script(
+        "return getComputedStyle(document.querySelector('.level .word')).color")
+    assert colour == "rgb(26, 127, 55)"  # the on-track green, beside the word
+    assert text(browser, "progress") == "0/4 steps"
+    assert "Swap the SAN port <fabric A>" in browser.title  # escaped on the way, shown as text
+
+    latencies = []
+    for command, element, expect in [("start prep", "now-doing", "Now: Prepare the change"),
+                                     ("complete prep", "progress", "1/4 steps"),
+                                     ("start swap", "now-doing", "Now: Swap the SFP and cable")]:
+        browser.execute_script(WATCH_TEXT, element, "__changed")
+        _, committed = operator.do(command)
+        shown_ms = wait_for(lambda: browser.execute_script("return window.__changed"), 5)
+        assert text(browser, element) == expect
+        latencies.append(shown_ms / 1000 - committed)
+    assert max(latencies) < 1.0, latencies
+
+
+def test_a_client_that_reconnects_catches_up(browser, tmp_path, operator):
+    first = Served(tmp_path / "runs.db")
+    port = first.url.rsplit(":", 1)[1].strip("/")
+    try:
+        open_live(browser, first.url)
+        assert text(browser, "progress") == "0/4 steps"
+    finally:
+        first.stop()
+    wait_for(lambda: text(browser, "live") == "reconnecting…")
+    operator.do("start prep")  # while the page has no server
+    operator.do("complete prep")
+    second = Served(tmp_path / "runs.db", "--port", port)
+    try:
+        wait_for(lambda: text(browser, "progress") == "1/4 steps", timeout=15)
+        assert text(browser, "live") == "live"
+    finally:
+        second.stop()
+
+
+def test_a_wrong_or_missing_token_is_refused_and_the_right_one_works(browser, served_with_token):
+    url = served_with_token.url
+    browser.get(url + "?token=wrong-token-0000000000")
+    body = browser.find_element("tag name", "body").text
+    assert "Wrong access token" in body and "ON TRACK" not in body
+    browser.get(url + "status.json")
+    assert "needs its access token" in browser.find_element("tag name", "body").text
+    browser.get(url + "tui")
+    assert "needs its access token" in browser.find_element("tag name", "body").text
+
+    open_live(browser, url + "?token=" + TOKEN)  # sets the cookie; the stream then uses it
+    assert "token" not in browser.current_url  # redirected to the address without it
+    assert text(browser, "level-word") == "ON TRACK"
+
+
+def test_tui_shows_the_watch_screen_in_the_browser(browser, served, operator):
+    operator.do("start prep")
+    browser.set_window_size(1200, 800)
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CAPTURE_WEBSOCKETS})
+    browser.get(served.url + "tui")
+    wait_for(lambda: browser.execute_script(
+        "return document.body.classList.contains('-first-byte')"), timeout=30)
+    screen = wait_for(lambda: (lambda s: s if "Prepare the change" in s else None)(
+        browser.execute_script("return window.__received")), timeout=30)
+    assert "WATCHING" in screen and "read-only" in screen
+    assert operator.run_id in screen
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors  # nothing blocked by the Content-Security-Policy, nothing missing
+
+
+@pytest.fixture
+def no_js_browser(browser):
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    return browser
+
+
+def test_without_javascript_the_page_shows_the_state_as_of_load(no_js_browser, served, operator):
+    operator.do("start prep")
+    no_js_browser.get(served.url)
+    body = no_js_browser.find_element("tag name", "body").text
+    assert "ON TRACK" in body and "Now: Prepare the change" in body and "0/4 steps" in body
+    assert "reloads every 15 s" in body  # the <noscript> refresh keeps it current
