@@ -46,6 +46,9 @@ class Hub:
         self.event.set()
 
 
+HUB = web.AppKey("hub", Hub)
+
+
 def build_app(follower: Follower, access: Access, *, max_tui: int = 10) -> web.Application:
     """The application around an opened ``follower``; starts following when the app starts."""
     hub = Hub()
@@ -107,17 +110,20 @@ def build_app(follower: Follower, access: Access, *, max_tui: int = 10) -> web.A
     app.on_startup.append(start)
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
-    app["hub"] = hub
+    app[HUB] = hub
     return app
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (port 0: any free port)."""
+    """A listening socket on ``host:port`` (port 0: any free port). It listens at once, so a
+    client that reads the printed address and connects is queued, not refused, while the
+    application starts."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(address)
+    sock.listen(128)
     return sock
 
 
