@@ -17,6 +17,7 @@ server and the summed Pss of the descendants at the end of the phase.
 Phases, in one run, each with the same runbook and operator rate:
   idle       the server and the operator, no client       (what an idle server costs)
   one        one status-page client                       (latency reference)
+  tui1       one /tui session                             (the same for the watch screen)
   load       --clients status pages and --tuis /tui       (the figure asked for)
 """
 
@@ -241,18 +242,18 @@ def _firsts(got: list[tuple[int, float]]) -> list[tuple[int, float]]:
 
 def report(rows: list[dict]) -> None:
     print(f"\n{'phase':<6} {'pages':>5} {'tuis':>4} {'events':>6} {'page p50':>9} "
-          f"{'page p99':>9} {'max':>7} {'missed':>6} {'tui p50':>8} {'tui p99':>8} "
+          f"{'page p99':>9} {'max':>7} {'missed':>6} {'tui p50':>8} {'tui p99':>8} {'missed':>6} "
           f"{'server CPU':>10} {'watch CPU':>9} {'server RSS':>10} {'watch Pss':>9}")
     for r in rows:
-        tui = (f"{r['tui_p50_ms']:>6.0f}ms {r['tui_p99_ms']:>6.0f}ms" if r["tuis"]
-               else f"{'-':>8} {'-':>8}")
+        tui = (f"{r['tui_p50_ms']:>6.0f}ms {r['tui_p99_ms']:>6.0f}ms {r['tui_missed']:>6}"
+               if r["tuis"] else f"{'-':>8} {'-':>8} {'-':>6}")
         page = (f"{r['p50_ms']:>7.0f}ms {r['p99_ms']:>7.0f}ms {r['max_ms']:>5.0f}ms "
                 f"{r['missed']:>6}" if r["clients"] else f"{'-':>9} {'-':>9} {'-':>7} {'-':>6}")
         print(f"{r['name']:<6} {r['clients']:>5} {r['tuis']:>4} {r['events']:>6} {page} {tui} "
               f"{r['server_cpu'] * 100:>9.1f}% {r['watch_cpu'] * 100:>8.1f}% "
               f"{r['server_rss_mib']:>7.1f}MiB {r['watch_pss_mib']:>6.0f}MiB")
     print("\nCPU in % of one core over the phase; latency from the operator's commit to the "
-          "client having it.")
+          "client having it;\nmissed: events a client never showed (pages x events - samples).")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -274,6 +275,7 @@ async def main_async(args: argparse.Namespace) -> None:
                   f"{os.cpu_count()} cores; one note every {args.every}s on average")
             rows = []
             plan = [("idle", args.ref_seconds, 0, 0), ("one", args.ref_seconds, 1, 0),
+                    ("tui1", args.ref_seconds, 0, 1),
                     ("load", args.seconds, args.clients, args.tuis)]
             for name, seconds, clients, tuis in plan:
                 print(f"phase {name}: {clients} status pages, {tuis} /tui, {seconds:.0f}s ...",
