@@ -6,7 +6,9 @@ to the same SQLite store the server follows read-only.
 
 from __future__ import annotations
 
+import json
 import time
+from urllib.request import urlopen
 
 import pytest
 
@@ -113,6 +115,9 @@ def test_a_wrong_or_missing_token_is_refused_and_the_right_one_works(browser, se
     open_live(browser, url + "?token=" + TOKEN)  # sets the cookie; the stream then uses it
     assert "token" not in browser.current_url  # redirected to the address without it
     assert text(browser, "level-word") == "ON TRACK"
+    browser.get(url + "tui")  # the cookie opens /tui and its websocket too
+    wait_for(lambda: browser.execute_script(
+        "return document.body.classList.contains('-first-byte')"), timeout=30)
 
 
 def test_tui_shows_the_watch_screen_in_the_browser(browser, served, operator):
@@ -137,7 +142,8 @@ def no_js_browser(browser):
 
 
 def test_without_javascript_the_page_shows_the_state_as_of_load(no_js_browser, served, operator):
-    operator.do("start prep")
+    seq, _ = operator.do("start prep")
+    wait_for(lambda: json.load(urlopen(served.url + "status.json"))["seq"] >= seq)
     no_js_browser.get(served.url)
     body = no_js_browser.find_element("tag name", "body").text
     assert "ON TRACK" in body and "Now: Prepare the change" in body and "0/4 steps" in body

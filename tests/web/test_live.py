@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.web.conftest import SECRET_COMMAND, SECRET_NOTE
+from tests.web.conftest import SECRET_COMMAND, SECRET_NOTE, Operator, live_runbook
 
 
 async def next_event(response: aiohttp.ClientResponse) -> dict:
@@ -54,6 +54,21 @@ async def test_notes_and_commands_never_leave_the_server(served, operator):
             text = body.decode()
             assert SECRET_NOTE not in text and SECRET_COMMAND not in text, route
             assert "secret-check" not in text and "kim" not in text and "ops-host" not in text
+
+
+async def test_without_a_run_named_the_page_moves_to_a_newer_run(served, operator, tmp_path):
+    async with aiohttp.ClientSession() as http, http.get(served.url + "events") as r:
+        assert (await next_event(r))["run"] == operator.run_id
+        book = live_runbook(tmp_path / "second.yaml", title="The second window")
+        second = Operator(tmp_path / "runs.db", book)
+        created = time.time()
+        try:
+            while (ev := await next_event(r))["run"] != second.run_id:
+                pass
+            assert time.time() - created < 1.0  # measured from the run's creation
+            assert ev["view"]["title"] == "The second window"
+        finally:
+            second.close()
 
 
 def descendants(pid: int) -> list[int]:

@@ -36,9 +36,15 @@
     };
     source.onerror = () => {
       live.textContent = "reconnecting…";
-      if (source.readyState === EventSource.CLOSED) {  // refused (e.g. 401): try again later
+      if (source.readyState === EventSource.CLOSED) {  // an HTTP error, not a dropped line
         source.close();
-        setTimeout(connect, 5000);
+        fetch("/status.json", {cache: "no-store"}).then((r) => {
+          if (r.status === 401 || r.status === 403) {  // e.g. the server restarted, new token
+            live.textContent = "access refused: open the address that runbook serve printed";
+          } else {
+            setTimeout(connect, 2000);
+          }
+        }, () => setTimeout(connect, 2000));
       }
     };
   }
