@@ -107,3 +107,23 @@ def test_the_server_does_not_import_textual():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_page_files_are_package_data_and_exist():
+    import re
+    import tomllib
+
+    from runbook.web import tui
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "web/static/*" in config["tool"]["setuptools"]["package-data"]["runbook"]
+    assert "aiohttp" not in " ".join(config["project"]["dependencies"])  # `pip install .` stays small
+    extras = config["project"]["optional-dependencies"]
+    for needed in ("aiohttp", "textual-serve"):
+        assert any(d.startswith(needed) for d in extras["serve"]), needed
+        assert any(d.startswith(needed) for d in extras["test"]), needed
+    pages = (ROOT / "runbook" / "web" / "page.py").read_text() + tui.PAGE
+    names = re.findall(r'"/static/([\w.-]+)"', pages)
+    assert {"status.css", "status.js", "tui.css", "favicon.svg"} <= set(names)
+    for name in names:
+        assert (ROOT / "runbook" / "web" / "static" / name).is_file(), name
