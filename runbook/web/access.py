@@ -163,3 +163,4 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
         response.headers.setdefault(key, value)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["Server"] = "runbook"  # not the versions of Python and aiohttp

@@ -22,6 +22,7 @@ from typing import Any
 
 from runbook.engine.clock import Clock
 from runbook.engine.run import Session
+from runbook.format.times import iso
 from runbook.store import Store, StoreError
 from runbook.web.page import view
 from runbook.web.status import status
@@ -71,6 +72,7 @@ class Follower:
         self.latest: Frame | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._said = ""
 
     # -- the run ---------------------------------------------------------------------------------
     def open(self) -> Frame:
@@ -131,9 +133,12 @@ class Follower:
                     print(f"runbook serve: {e}", file=sys.stderr)
                 frame = self._stale()
                 self._stop.wait(self.interval)
-            except Exception as e:  # a bug must not freeze the page silently
-                print(f"runbook serve: internal error while following the run "
-                      f"({type(e).__name__}: {e})", file=sys.stderr)
+            except Exception as e:  # a bug must not end the following silently
+                said = f"{type(e).__name__}: {e}"
+                if said != self._said:  # once per distinct error, not once a second
+                    print(f"runbook serve: internal error while following the run ({said}); "
+                          "this is a bug in runbook", file=sys.stderr)
+                    self._said = said
                 self._stop.wait(self.interval)
             if frame is not None and not self._stop.is_set():
                 self.publish(frame)
@@ -143,8 +148,6 @@ class Follower:
         if self.latest is None or self.down_since is None:
             return None
         st = dict(self.latest.status)
-        from runbook.format.times import iso
-
         st["store"] = {"reachable": False,
                        "unreachable_since": iso(self.down_since, st["runbook"]["timezone"])}
         return Frame.of(st)

@@ -130,6 +130,7 @@ async def test_security_headers_on_every_answer(follower):
             csp = h["Content-Security-Policy"]
             assert "frame-ancestors 'none'" in csp and "script-src 'self';" in csp, route
             assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, route
+            assert h["Server"] == "runbook", route
         r = await client.get("/")
         assert "style-src 'self';" in r.headers["Content-Security-Policy"]
         assert r.headers["Cache-Control"] == "no-store"
