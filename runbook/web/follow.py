@@ -23,14 +23,16 @@ from typing import Any
 from runbook.engine.clock import Clock
 from runbook.engine.run import Session
 from runbook.format.times import iso
-from runbook.store import Store, StoreError
+from runbook.store import Store, StoreError, StoreUnavailable
+from runbook.store import open_store as store_factory
 from runbook.web.page import view
 from runbook.web.status import status
 
 
 def open_store(location: str) -> Store:
-    """The server's store, read-only: the only place `runbook serve` opens one."""
-    return Store(location, readonly=True)
+    """The server's store, read-only (SQLite file or PostgreSQL URL): the only place
+    `runbook serve` opens one."""
+    return store_factory(location, readonly=True)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ class Follower:
             if newest.id != self.session.run_id:
                 self.session = Session(self.store, newest, self.clock)
         self.session.sync()
+        if self.session.store_down_since is not None:  # sync() took it calmly; the page must not
+            self.down_since = self.down_since or self.session.store_down_since
+            raise StoreUnavailable("the store is unreachable; the page shows the last state read")
         self.down_since = None  # the store answered
         tick = self.session.tick()
         self.latest = Frame.of(status(self.session, tick, store_down_since=self.down_since))

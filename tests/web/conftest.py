@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.store.conftest import pg_admin, pg_cluster, pg_url  # noqa: F401  (fixtures)
 
 pytest.importorskip("aiohttp", reason="runbook serve needs the serve extra (pip install -e '.[test]')")
 pytest.importorskip("textual_serve", reason="runbook serve needs the serve extra")
@@ -71,7 +72,7 @@ def _env(**extra: str) -> dict[str, str]:
 class Operator:
     """tests/web/writer.py: the real Engine recording actions, in its own process."""
 
-    def __init__(self, db: Path, runbook: Path) -> None:
+    def __init__(self, db: Path | str, runbook: Path) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "writer.py"), str(db), str(runbook)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env())
@@ -101,7 +102,7 @@ class Operator:
 class Served:
     """`runbook serve` in its own process on a free port; ``url`` ends in '/'."""
 
-    def __init__(self, db: Path, *args: str, token: str | None = None) -> None:
+    def __init__(self, db: Path | str, *args: str, token: str | None = None) -> None:
         env = _env(**({"RUNBOOK_SERVE_TOKEN": token} if token else {}))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runbook", "serve", "--db", str(db), "--port", "0", *args],

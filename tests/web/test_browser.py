@@ -12,7 +12,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from tests.web.conftest import TOKEN, Served
+from tests.web.conftest import TOKEN, Operator, Served, live_runbook
 
 # Records, in the page, the wall-clock time (ms) at which an element's text first changes.
 WATCH_TEXT = """
@@ -48,6 +48,15 @@ def wait_for(condition, timeout: float = 10.0, step: float = 0.02):
             return value
         time.sleep(step)
     raise AssertionError(f"not within {timeout}s")
+
+
+def watch_screen(browser, *expected: str) -> str:
+    """What the /tui websocket has brought, once it holds every ``expected`` text."""
+    def ready():
+        received = browser.execute_script("return window.__received")
+        return received if all(e in received for e in expected) else None
+
+    return wait_for(ready, timeout=30)
 
 
 def text(browser, element_id: str) -> str:
@@ -127,10 +136,7 @@ def test_tui_shows_the_watch_screen_in_the_browser(browser, served, operator):
     browser.get(served.url + "tui")
     wait_for(lambda: browser.execute_script(
         "return document.body.classList.contains('-first-byte')"), timeout=30)
-    screen = wait_for(lambda: (lambda s: s if "Prepare the change" in s else None)(
-        browser.execute_script("return window.__received")), timeout=30)
-    assert "WATCHING" in screen and "read-only" in screen
-    assert operator.run_id in screen
+    watch_screen(browser, "Prepare the change", "WATCHING — read-only", operator.run_id)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors  # nothing blocked by the Content-Security-Policy, nothing missing
 
@@ -148,3 +154,26 @@ def test_without_javascript_the_page_shows_the_state_as_of_load(no_js_browser, s
     body = no_js_browser.find_element("tag name", "body").text
     assert "ON TRACK" in body and "Now: Prepare the change" in body and "0/4 steps" in body
     assert "reloads every 15 s" in body  # the <noscript> refresh keeps it current
+
+
+def test_on_postgresql_the_page_and_tui_follow_an_operator(browser, pg_url, tmp_path):
+    """The same on a PostgreSQL store: the follower is woken by LISTEN/NOTIFY, /tui runs
+    `runbook watch RUN --db postgresql://...`."""
+    op = Operator(pg_url, live_runbook(tmp_path / "san-swap.yaml"))
+    served = Served(pg_url)
+    try:
+        open_live(browser, served.url)
+        assert text(browser, "level-word") == "ON TRACK"
+        browser.execute_script(WATCH_TEXT, "now-doing", "__changed")
+        _, committed = op.do("start prep")
+        shown_ms = wait_for(lambda: browser.execute_script("return window.__changed"), 5)
+        assert text(browser, "now-doing") == "Now: Prepare the change"
+        assert shown_ms / 1000 - committed < 1.0
+        browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                {"source": CAPTURE_WEBSOCKETS})
+        browser.set_window_size(1200, 800)
+        browser.get(served.url + "tui")
+        watch_screen(browser, "Prepare the change", "WATCHING — read-only", op.run_id)
+    finally:
+        served.stop()
+        op.close()

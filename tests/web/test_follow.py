@@ -9,7 +9,7 @@ import pytest
 
 from runbook.engine.clock import ManualClock, SystemClock
 from runbook.engine.run import Actor, new_run
-from runbook.store import Store, StoreError
+from runbook.store import Store, StoreError, StoreUnavailable
 from runbook.web.follow import Follower
 from tests.conftest import START
 from tests.web.test_status import runbook
@@ -81,7 +81,8 @@ def test_without_a_run_named_it_switches_to_a_newer_run(db):
             named.stop()
 
 
-def test_a_store_that_fails_marks_the_page_stale_then_recovers(db, monkeypatch):
+@pytest.mark.parametrize("error", [StoreError, StoreUnavailable])
+def test_a_store_that_fails_marks_the_page_stale_then_recovers(db, monkeypatch, error):
     with Store(db) as store:
         new_run(store, runbook(), ManualClock(START), OPS, samples=1_000)
     clock = ManualClock(START)
@@ -94,7 +95,7 @@ def test_a_store_that_fails_marks_the_page_stale_then_recovers(db, monkeypatch):
 
     def flaky():
         if broken.is_set():
-            raise StoreError("store gone (test)")
+            raise error("store gone (test)")
         return real()
 
     monkeypatch.setattr(f.store, "data_version", flaky)
@@ -121,3 +122,21 @@ def test_no_store_or_no_run_is_said_plainly(tmp_path):
     f = Follower(str(tmp_path / "none.db"), None, ManualClock(START), publish=lambda fr: None)
     with pytest.raises(StoreError, match="no store at"):
         f.open()
+
+
+def test_a_sync_that_finds_the_store_down_is_not_shown_as_reachable(db, monkeypatch):
+    with Store(db) as store:
+        new_run(store, runbook(), ManualClock(START), OPS, samples=1_000)
+    f = Follower(str(db), "test", ManualClock(START), publish=lambda fr: None)
+    f.open()
+    try:
+        def down():
+            raise StoreUnavailable("database restarting (test)")
+
+        monkeypatch.setattr(f.store, "data_version", down)
+        with pytest.raises(StoreUnavailable):
+            f.refresh()  # Session.sync() only notes the outage; the follower must not hide it
+        assert f.session.store_down_since is not None and f.down_since is not None
+        assert f._stale().status["store"]["reachable"] is False
+    finally:
+        f.stop()
