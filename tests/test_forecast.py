@@ -176,7 +176,7 @@ def test_one_stuck_step_does_not_dominate_the_learning():
     state = with_steps(RunState.initial(loaded.plan),
                        s0=StepState(COMPLETED, at(0), at(100), attempts=1))  # 20x likely
     fc = f.forecast(state, at(100))
-    assert 1.0 < fc.bias < 1.3  # clipped to 4x and shrunk toward the plan: one step teaches little
+    assert 1.0 < fc.bias < 1.35  # clipped to 4x and shrunk toward the plan (tau0 0.3: 1.32x)
 
 
 def test_same_seed_same_forecast_and_refresh_does_not_flicker():

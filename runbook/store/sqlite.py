@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 SCHEMA_VERSION = 1
-LABELS = ("live", "rehearsal")
+LABELS = ("live", "rehearsal", "history")  # history: imported past windows
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _T = TypeVar("_T")
@@ -352,6 +352,34 @@ class Store:
                           meta_json))
         return RunInfo(rid, runbook_id, title, label, from_us(at_us), source_name,
                        source_text, json.loads(meta_json))
+
+    def import_runs(self, runs: list[dict]) -> list[RunInfo]:
+        """Create several finished runs with their events in ONE transaction: all or nothing
+        (``runbook history import``). Each dict has create_run's keywords plus ``events``: a
+        list of {at, type, step, payload}, recorded with actor/host ``history-import``."""
+        created = []
+        with self._transaction("import history") as conn:
+            for r in runs:
+                if r["label"] not in LABELS:
+                    raise ValueError(f"run label must be one of {LABELS}, got {r['label']!r}")
+                at_us, meta_json = to_us(r["created_at"]), _json(r.get("meta") or {}, "run meta")
+                stamp = from_us(at_us).strftime("%Y%m%d-%H%M")
+                rid = f"{r['runbook_id']}-{stamp}-{secrets.token_hex(2)}"
+                while conn.execute("SELECT 1 FROM runs WHERE id = ?", (rid,)).fetchone():
+                    rid = f"{r['runbook_id']}-{stamp}-{secrets.token_hex(2)}"
+                conn.execute(f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (rid, r["runbook_id"], r["title"], r["label"], at_us,
+                              r["source_name"], r["source_text"], meta_json))
+                for seq, ev in enumerate(r["events"], start=1):
+                    conn.execute(
+                        f"INSERT INTO events ({_EVENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (rid, seq, uuid.uuid4().hex, to_us(ev["at"]), "history-import",
+                         "history-import", ev["type"], ev.get("step"),
+                         _json(ev.get("payload") or {}, "event payload")))
+                created.append(RunInfo(rid, r["runbook_id"], r["title"], r["label"],
+                                       from_us(at_us), r["source_name"], r["source_text"],
+                                       json.loads(meta_json)))
+        return created
 
     def _runs(self, where: str = "", params: tuple = (), limit: str = "") -> list[RunInfo]:
         rows = self._query(f"SELECT {_RUN_COLS} FROM runs {where} {_NEWEST} {limit}", params)
