@@ -40,7 +40,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
 
-            prior, _ = prior_from_store(loaded.plan, store.path)  # as `runbook check --db` does
+            prior, history = prior_from_store(loaded.plan, store.path)  # as `check --db` does
+            if prior is not None:
+                import sys
+
+                print(f"History: {history}", file=sys.stderr)
         engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))

@@ -74,6 +74,7 @@ class Row:
     planned_s: float
     actual_s: float
     date: datetime | None
+    date_text: str = ""  # as written: the same sheet is the same history in any zone
 
 
 @dataclass
@@ -84,8 +85,8 @@ class Window:
     @property
     def key(self) -> str:
         """Identifies this window's content: importing it again is a no-op."""
-        text = repr([(self.name, r.step, r.title, r.planned_s, r.actual_s,
-                      r.date.isoformat() if r.date else None) for r in self.rows])
+        text = repr([(self.name, r.step, r.title, r.planned_s, r.actual_s, r.date_text)
+                     for r in self.rows])
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -191,7 +192,7 @@ def parse(path: str | Path, timezone: str = "UTC") -> list[Window]:
             errors.append(f"{path} line {line}: {'; '.join(problems)}")
             continue
         windows.setdefault(window, Window(window)).rows.append(
-            Row(line, step, title, values["planned"], values["actual"], date))
+            Row(line, step, title, values["planned"], values["actual"], date, cell("date")))
     if errors:
         more = len(errors) - MAX_ERRORS
         shown = errors[:MAX_ERRORS] + ([f"... and {more} more bad rows"] if more > 0 else [])
