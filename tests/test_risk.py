@@ -109,11 +109,18 @@ def test_near_the_announced_time_the_hold_shrinks_to_a_quarter_of_the_time_left(
     assert t.update(Level.at_risk, at(0.5), left_s=70) == Level.at_risk  # 30 s >= 70 s / 4
 
 
-def test_decide_now_and_facts_are_raised_at_once():
-    t = LevelTracker()
-    assert t.update(Level.decide_now, at(0), left_s=1800) == Level.decide_now
-    t = LevelTracker()
+def test_facts_are_raised_at_once():
+    t = primed()
     assert t.update(Level.late, at(0), at_once=True) == Level.late
+
+
+def test_decide_now_holds_at_most_a_quarter_of_the_time_left_to_its_deadline():
+    plan = PLAN.plan
+    t = LevelTracker()
+    t.observe(plan, STATE, fc(0.85), at(16.9))
+    assert t.observe(plan, STATE, fc(0.79), at(17))[1] is None  # deadline in 3m: hold 45 s
+    assert t.observe(plan, STATE, fc(0.79), at(17.5))[1] is None
+    assert t.observe(plan, STATE, fc(0.79), at(17.8))[1] == Level.decide_now
 
 
 def test_a_better_level_holds_a_minute_and_announces_the_worst_seen():
@@ -127,8 +134,8 @@ def test_a_level_that_no_longer_fits_the_numbers_gives_way_at_once():
     plan = PLAN.plan
     assert fits(Level.at_risk, plan, fc(0.84), at(5)) and not fits(Level.at_risk, plan, fc(0.85), at(5))
     assert not fits(Level.decide_now, plan, fc(0.99), at(15))
-    assert not fits(Level.decide_now, plan, fc(0.5, p_if=0.4), at(21))  # nothing left to decide
-    assert fits(Level.decide_now, plan, fc(0.5, p_if=0.6), at(21))
+    # its deadline passing is the clock, not the numbers: DECIDE NOW leaves by the holds
+    assert fits(Level.decide_now, plan, fc(0.5, p_if=0.4), at(21))
     assert not fits(Level.late, plan, fc(0.6), at(25)) and fits(Level.late, plan, fc(0.6), at(31))
     t = LevelTracker(Level.at_risk)
     assert t.update(Level.on_track, at(0), shown_fits=False) == Level.on_track
@@ -170,7 +177,7 @@ def test_an_act_is_acknowledged_at_once_in_either_direction():
 def test_observe_acknowledges_a_trigger_on_the_next_refresh():
     plan = PLAN.plan
     t = LevelTracker()
-    raw, changed = t.observe(plan, STATE, fc(0.7), at(16))
+    raw, changed = t.observe(plan, STATE, fc(0.7), at(16))  # the first refresh: nothing to hold
     assert raw == changed == Level.decide_now
     triggered = replace(STATE, path="rollback")
     raw, changed = t.observe(plan, triggered, fc(0.99, None, path="rollback"), at(16.1))

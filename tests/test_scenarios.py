@@ -172,8 +172,8 @@ def test_an_on_time_run_with_a_slow_start_stays_on_track_inside_the_margin(tmp_p
 
 def test_triggering_is_acknowledged_on_the_next_refresh(tmp_path):
     events = sequential(IDS[:2], [9, 9]) + [{"at": "18m", "start": "s2"},
-                                            {"at": "29m", "trigger": "rollback"},
-                                            {"at": "29m", "start": "rb1"}]
+                                            {"at": "30m", "trigger": "rollback"},
+                                            {"at": "30m", "start": "rb1"}]
     data = run(CHAIN, events, tmp_path)
     assert "decide_now" in levels(data)
     at_trigger = next(e for e in data["timeline"] if e.get("event") == "trigger rollback")

@@ -84,7 +84,8 @@ def level_for(plan: Plan, state: RunState, fc: Forecast, now: datetime,
     p, conf = fc.p_on_time, plan.policy.confidence
     deadline = fc.decision_deadline
     if deadline is not None and now <= deadline:
-        lead = timedelta(seconds=plan.policy.decision_lead)
+        # called for a hold early, so that it is shown decision_lead before the deadline
+        lead = timedelta(seconds=plan.policy.decision_lead + rules.hold_worse_s)
         if now >= deadline - lead and p < conf:
             return Level.decide_now
         return Level.on_track if p >= rules.alarm(plan) else Level.at_risk
@@ -102,17 +103,15 @@ def fits(level: Level, plan: Plan, fc: Forecast, now: datetime, rules: Rules = R
     """Whether ``level`` can still be shown beside these numbers while a better one holds.
 
     A level shown a little longer than its condition (the hold) reads as "not clear yet"; one
-    whose numbers have moved well past it (AT RISK at 85%, DECIDE NOW at 99% or with nothing
-    left to decide, LATE at 60%) contradicts them, and gives way at once.
+    whose numbers have moved well past it (AT RISK or DECIDE NOW at 85% or more, LATE at 50%
+    before the announced time) contradicts them, and gives way at once.
     """
     conf, p = plan.policy.confidence, fc.p_on_time
     band = round(conf + FIT_BAND, 9)
     if level == Level.at_risk:
         return p < band
-    if level == Level.decide_now:
-        open_deadline = fc.decision_deadline is not None and now <= fc.decision_deadline
-        better = any(o.p_on_time_if_triggered > p for o in fc.options)
-        return p < band and (open_deadline or better)
+    if level == Level.decide_now:  # its deadline passing is the clock, not the numbers: held
+        return p < band
     if level == Level.late:
         return now > plan.announced or p < max(0.5, rules.late_below)
     return True
@@ -147,7 +146,10 @@ class LevelTracker:
         if changed_path:
             return raw, self.acknowledge(raw)
         left = plan.announced.timestamp() - now.timestamp()  # no pendulum Interval: 1 Hz x runs
-        return raw, self.update(raw, now, at_once=left < 0, left_s=left,
+        at_once = left < 0
+        if raw == Level.decide_now and fc.decision_deadline is not None:
+            left = min(left, max(0.0, (fc.decision_deadline - now).total_seconds()))
+        return raw, self.update(raw, now, at_once=at_once, left_s=left,
                                 shown_fits=fits(self.current, plan, fc, now, self.rules))
 
     def update(self, raw: Level, now: datetime, *, at_once: bool = False,
@@ -156,7 +158,8 @@ class LevelTracker:
 
         ``at_once``: ``raw`` is a fact (announced_resume passed with service down): no hold.
         ``shown_fits``: False when the current level contradicts the numbers (see :func:`fits`).
-        ``left_s``: seconds until announced_resume; a worse level is held at most a share of it.
+        ``left_s``: seconds until announced_resume (for decide_now: until its deadline); a worse
+        level is held at most a share of it.
         """
         seen, self._seen = self._seen, now
         if self.current == Level.resumed:
@@ -173,8 +176,8 @@ class LevelTracker:
         # to filter: the numbers had the whole gap to settle.
         stale = seen is None or (now - seen).total_seconds() >= rules.hold_worse_s
         if (at_once or (not worse and not shown_fits)
-                or (worse and (stale or rules.hold_worse_s <= 0 or raw == Level.decide_now))):
-            return self._switch(raw, now)  # decide_now comes with the clock: no hold
+                or (worse and (stale or rules.hold_worse_s <= 0))):
+            return self._switch(raw, now)
         if self._since is None or self._candidate is None or \
                 (RANK[self._candidate] > RANK[self.current]) != worse:
             self._since, self._candidate = now, raw

@@ -65,14 +65,14 @@ def test_decide_now_with_the_banner_at_80x24(snap_compare, played):
 
 def test_at_risk_at_100x36(snap_compare, tmp_path, monkeypatch):
     # The demo night stays inside the forecast's margin until DECIDE NOW (no AT RISK to show):
-    # the small runbook's 3-minute prep step, still running at 18 minutes, is at risk (54%).
+    # the small runbook's 3-minute prep step, still running at 17:30, is at risk (57%).
     monkeypatch.setattr("runbook.store.sqlite.secrets.token_hex", lambda n: "abcd")
     with Store(tmp_path / "runs.db") as store:
         loaded = small_runbook()
         clock = ManualClock(loaded.plan.start)
         engine = new_run(store, loaded, clock, OPS, samples=2_000)
         engine.start("prep")
-        clock.advance(18 * 60)
+        clock.advance(17 * 60 + 30)
         app = quiet(operator_app(engine, False, interval=None))
         assert snap_compare(app, terminal_size=(100, 36), run_before=shown(app))
 
