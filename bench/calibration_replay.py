@@ -39,6 +39,8 @@ LEVEL_VARIANTS: dict[str, Rules] = {
     "  + dwell 120s, margin .25": Rules(0.25, 0.2, hold_worse_s=60, dwell_s=120),
     "  + dwell 120s, margin .3": Rules(0.3, 0.2, hold_worse_s=60, dwell_s=120),
     "  + dwell 120s, margin .3, hold 120s": Rules(0.3, 0.2, hold_worse_s=120, dwell_s=120),
+    "  + dwell 120s, decide below .6 too": Rules(0.2, 0.2, hold_worse_s=60, dwell_s=120,
+                                                 decide_margin=0.2),
 }
 DEFAULT_NAME = "this version (default rules)"
 

@@ -63,6 +63,7 @@ class Rules:
     hold_better_s: float = 60.0  # a better level must hold this long (or the shown one not fit)
     dwell_s: float = 120.0  # no change back the other way within this long of the last one
     decide_past_deadline: bool = True  # decide_now while a late contingency still beats main
+    decide_margin: float = 0.0  # decide_now near the deadline once P < confidence - this
 
     def alarm(self, plan: Plan) -> float:
         return round(plan.policy.confidence - self.margin, 9)
@@ -86,7 +87,7 @@ def level_for(plan: Plan, state: RunState, fc: Forecast, now: datetime,
     if deadline is not None and now <= deadline:
         # called for a hold early, so that it is shown decision_lead before the deadline
         lead = timedelta(seconds=plan.policy.decision_lead + rules.hold_worse_s)
-        if now >= deadline - lead and p < conf:
+        if now >= deadline - lead and p < round(conf - rules.decide_margin, 9):
             return Level.decide_now
         return Level.on_track if p >= rules.alarm(plan) else Level.at_risk
     if rules.decide_past_deadline and p < conf and still_beats(fc, now) is not None:
