@@ -61,12 +61,15 @@ def test_level_table(p, deadline, now, expected):
     assert level_for(PLAN.plan, STATE, fc(p, deadline, p_if=0.1), at(now)) == expected
 
 
-@pytest.mark.parametrize("p,expected", [(0.19, Level.decide_now), (0.79, Level.decide_now),
-                                        (0.80, Level.on_track)])
+@pytest.mark.parametrize("p,expected", [(0.19, Level.decide_now), (0.59, Level.decide_now),
+                                        (0.60, Level.on_track)])
 def test_past_its_deadline_a_contingency_that_still_beats_the_main_path_keeps_decide_now(
         p, expected):
     # rollback's deadline 00:20 has passed, but triggered now it makes 90%: a decision is due
     assert level_for(PLAN.plan, STATE, fc(p, 20, p_if=0.9), at(21)) == expected
+    # once shown, it stays while the main path is below the confidence (no flapping at 60%)
+    shown = level_for(PLAN.plan, STATE, fc(0.79, 20, p_if=0.9), at(21), current=Level.decide_now)
+    assert shown == Level.decide_now
 
 
 @pytest.mark.parametrize("p,now,expected", [(0.79, 5, Level.at_risk), (0.49, 21, Level.late),

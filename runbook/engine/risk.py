@@ -8,16 +8,19 @@ What raises each level (figures behind every number: docs/forecast.md, bench/cal
   most on-time runs; the margin is the room it is allowed to wander.
 * ``at_risk`` below that, with no other condition.
 * ``decide_now`` when P < confidence and now is within ``decision_lead`` of a contingency's
-  decision deadline: the last moment to switch to a path that still makes it at the confidence.
-* ``late`` when P < ``Rules.late_below`` and no contingency can still make it at the confidence
-  (its deadline passed, or there is none), or announced_resume has passed with service down.
+  decision deadline (the last moment to switch to a path that still makes it at the confidence),
+  or past that deadline while the main path is at risk and triggering the contingency now still
+  beats it.
+* ``late`` when P < ``Rules.late_below`` and no contingency can still make it or beat the main
+  path, or announced_resume has passed with service down.
 * ``resumed`` once the service-resuming step is complete.
 
-The tracker raises a worse level once the numbers have called for it for ``hold_worse_s``; a
-better one once it has held ``hold_better_s``, or at once when the level shown no longer fits the
-numbers at all (never AT RISK at 85%, never DECIDE NOW at 99%). Facts are shown at once: the
-resume, announced_resume passing with service down, and the operator's own acts (triggering a
-contingency, aborting): :meth:`LevelTracker.acknowledge`.
+The tracker raises a worse level once the numbers have called for it for ``hold_worse_s`` (at most
+a quarter of the time left), a better one once it has held ``hold_better_s``, never back the other
+way within ``dwell_s``, and at once when the level shown no longer fits the numbers at all (never
+AT RISK at 85%, never DECIDE NOW at 99%). Facts are shown at once: the resume, announced_resume
+passing with service down, and the operator's own acts (triggering a contingency, aborting):
+:meth:`LevelTracker.acknowledge`. :func:`do_now` is the one wording of what to do now.
 """
 
 from __future__ import annotations
@@ -76,8 +79,9 @@ HOLD_S = RULES.hold_better_s  # kept for callers of version 1
 
 
 def level_for(plan: Plan, state: RunState, fc: Forecast, now: datetime,
-              rules: Rules = RULES) -> Level:
-    """The level the numbers call for right now (before the tracker's holds)."""
+              rules: Rules = RULES, current: Level | None = None) -> Level:
+    """The level the numbers call for right now (before the tracker's holds); ``current`` is the
+    level shown, for the one condition with hysteresis (a decision past its deadline)."""
     if state.resumed:
         return Level.resumed
     if now > plan.announced:
@@ -90,8 +94,11 @@ def level_for(plan: Plan, state: RunState, fc: Forecast, now: datetime,
         if now >= deadline - lead and p < round(conf - rules.decide_margin, 9):
             return Level.decide_now
         return Level.on_track if p >= rules.alarm(plan) else Level.at_risk
-    if rules.decide_past_deadline and p < conf and still_beats(fc, now) is not None:
-        return Level.decide_now  # past its deadline, yet triggering it now still does better
+    # Past its deadline a contingency that still beats the main path keeps a decision open:
+    # raised when the main path is at risk, kept while it is below the confidence.
+    line = conf if current == Level.decide_now else rules.alarm(plan)
+    if rules.decide_past_deadline and p < line and still_beats(fc, now) is not None:
+        return Level.decide_now
     if p >= rules.alarm(plan):
         return Level.on_track
     return Level.late if p < rules.late_below else Level.at_risk
@@ -138,7 +145,7 @@ class LevelTracker:
         """One refresh: (the level the numbers call for, the level shown if it changed now).
 
         A trigger or an abort since the last refresh is acknowledged at once."""
-        raw = level_for(plan, state, fc, now, self.rules)
+        raw = level_for(plan, state, fc, now, self.rules, self.current)
         acted = (state.path, state.aborted)
         changed_path = self._acted is not None and acted != self._acted
         self._acted = acted
