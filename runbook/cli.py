@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     ca = sub.add_parser("calibrate", help="propose estimates from past runs")
     ca.add_argument("runbook", metavar="RUNBOOK")
     db(ca)
-    ca.add_argument("--label", choices=["live", "rehearsal", "all"], default="all")
+    ca.add_argument("--label", choices=["live", "rehearsal", "history", "all"], default="all")
     ca.add_argument("--write", metavar="FILE", help="write an updated runbook to FILE")
     ca.add_argument("--json", action="store_true")
 
@@ -119,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
                     help="init: create the store (a SQLite file or the tables in a PostgreSQL "
                     "database); migrate: bring an existing store's schema up to date")
     db(st)
+
+    hi = sub.add_parser("history", help="past windows kept as history (the forecast's reference class)")
+    hsub = hi.add_subparsers(dest="history_command", required=True, metavar="ACTION")
+    hm = hsub.add_parser("import", help="load past windows' planned and actual step times from a CSV")
+    hm.add_argument("file", metavar="FILE.csv",
+                    help="columns: window, step id or title, planned minutes, actual minutes, "
+                    "optional date (English or Korean headers)")
+    db(hm)
+    hm.add_argument("--runbook", metavar="RUNBOOK",
+                    help="the runbook these windows ran (steps matched by id or title); default: "
+                    "the organisation's history, used by any runbook without past runs of its own")
+    hm.add_argument("--timezone", metavar="TZ", help="zone of the dates (default: the runbook's, "
+                    "else UTC)")
 
     sub.add_parser("schema", help="print the JSON Schema of the runbook format")
     return p

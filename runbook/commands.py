@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from runbook.errors import OK, Unusable
 from runbook.store import location, open_store
@@ -37,7 +38,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
 
-            prior, _ = prior_from_store(loaded.plan, location(args.db))  # as `runbook check --db` does
+            prior, history = prior_from_store(loaded.plan, location(args.db))  # as `check --db` does
+            if prior is not None:
+                import sys
+
+                print(f"History: {history}", file=sys.stderr)
         engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
@@ -210,12 +215,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if same or target.resolve() == Path(args.runbook).resolve():
             raise Unusable(f"--write {args.write} is the runbook being calibrated; write to a new "
                            "file, compare it (diff), then replace the original yourself")
+    from runbook.forecast.calibrate import LABELS
+    from runbook.forecast.track import track_record, track_text
+
     with open_store(path, readonly=True) as store:
         cal = calibrate(loaded, store, args.label)
+        record = track_record(store, loaded.plan.id,
+                              LABELS if args.label == "all" else (args.label,))
     if args.json:
-        print(json.dumps(calibration_json(cal), indent=2, ensure_ascii=False))
+        print(json.dumps({**calibration_json(cal), "track_record": record.as_json()}, indent=2,
+                         ensure_ascii=False))
     else:
         print(calibration_text(cal))
+        print()
+        print("\n".join(track_text(record)))
     if args.write:
         import sys
 
@@ -291,4 +304,45 @@ def cmd_store(args: argparse.Namespace) -> int:
         print(f"{store.name}: created (schema version {after})")
     else:
         print(f"{store.name}: migrated from schema version {before} to {after}")
+    return OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """`runbook history import FILE.csv`: past windows into the store as history runs."""
+    from runbook.engine.clock import SystemClock
+    from runbook.forecast.history import LABEL, new_runs, parse
+    from runbook.format.durations import format_duration
+    from runbook.format.times import zone
+
+    plan = None
+    if args.runbook:
+        from runbook.format.loader import load_runbook
+
+        plan = load_runbook(args.runbook).plan
+    tz = args.timezone or (plan.timezone if plan else "UTC")
+    try:
+        zone(tz)
+    except Exception:
+        raise Unusable(f"--timezone {tz!r} is not an IANA time zone (e.g. Asia/Seoul)") from None
+    windows = parse(args.file, tz)
+    with open_store(args.db) as store:
+        done = {(r.meta.get("imported") or {}).get("key") for r in store.runs() if r.label == LABEL}
+        fresh = [w for w in windows if w.key not in done]
+        runs = new_runs(fresh, runbook_id=plan.id if plan else "history", timezone=tz,
+                        source=Path(args.file).name, now=SystemClock().now(), plan=plan)
+        store.import_runs(runs)
+        path = store.name
+    steps = sum(len(w.rows) for w in fresh)
+    planned = sum(r.planned_s for w in fresh for r in w.rows)
+    actual = sum(r.actual_s for w in fresh for r in w.rows)
+    skipped = len(windows) - len(fresh)
+    again = f" ({skipped} already imported, skipped)" if skipped else ""
+    print(f"Imported {len(fresh)} window{'s' if len(fresh) != 1 else ''} ({steps} steps) from "
+          f"{args.file} into {path} as history{again}.")
+    if fresh and planned > 0:
+        print(f"  planned {format_duration(planned)}, actual {format_duration(actual)}: "
+              f"{actual / planned:.2f}x the plan in all")
+    which = f"`runbook check {args.runbook} --db {path}`" if args.runbook else \
+        f"`runbook check RUNBOOK --db {path}` (any runbook with no past runs of its own)"
+    print(f"  {which} now forecasts from this history, and so does `runbook run`.")
     return OK

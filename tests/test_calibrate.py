@@ -21,6 +21,7 @@ from test_report_support import DATA, record
 
 from runbook.cli import main
 from runbook.forecast.calibrate import calibrate, prior_from_history, prior_from_store, propose
+from runbook.forecast.core import Prior
 from runbook.format.loader import load_runbook
 from runbook.store import Store
 
@@ -65,9 +66,10 @@ def test_three_runs(db: Path) -> None:
     assert got == {
         "block": ([300, 360, 600], 0.5, (210, 300, 600), True),
         "flow": ([120, 120, 180], 0.5, (90, 120, 240), True),  # 3 runs: the tail stays
-        # single 5m = 4m/5m/10m: m = (300 + 420) / 2, a = min((240 + 240) / 2, m), b = 13m
-        "single": ([240, 420, 780], 0.5, (240, 360, 780), True),
-        "never": ([], 0.0, (144, 180, 360), False),
+        # single 5m = P10 2m30s / 5m / P90 9m (default spread 0.5 / 1.8): m = (300 + 420) / 2,
+        # a = min((150 + 240) / 2, m) rounded down to 10 s, b = the worst seen, 13m
+        "single": ([240, 420, 780], 0.5, (190, 360, 780), True),
+        "never": ([], 0.0, (90, 180, 324), False),
     }
 
 
@@ -95,12 +97,12 @@ def test_write_keeps_comments_and_layout(db: Path, tmp_path: Path, capsys) -> No
         "      likely: 5m",
         "      pessimistic: 10m",
         "    estimate: {optimistic: 1m30s, likely: 2m, pessimistic: 4m}   # and this one",
-        "    estimate: {optimistic: 4m, likely: 6m, pessimistic: 13m}"
-        "         # widened by the default spread to 4m/5m/10m",
+        "    estimate: {optimistic: 3m10s, likely: 6m, pessimistic: 13m}"
+        "         # a single estimate: median 5m, P10 2m30s, P90 9m",
     ]
     plan = load_runbook(out).plan
     assert [(s.optimistic, s.likely, s.pessimistic) for s in plan.steps] == [
-        (210, 300, 600), (90, 120, 240), (240, 360, 780), (144, 180, 360)]
+        (210, 300, 600), (90, 120, 240), (190, 360, 780), (90, 180, 324)]
 
 
 def test_write_refuses_the_input_file(db: Path, tmp_path: Path, capsys) -> None:
@@ -154,7 +156,7 @@ def test_prior_from_history_by_hand() -> None:
     p = prior_from_history([run1, run2])
     mu0 = (0 + m2) / 3  # the plan counts as a third run with no bias
     assert p.mu0 == pytest.approx(mu0)
-    assert p.tau0 == pytest.approx(math.sqrt((0.25**2 + mu0**2 + (m2 - mu0) ** 2) / 3))
+    assert p.tau0 == pytest.approx(math.sqrt((Prior().tau0**2 + mu0**2 + (m2 - mu0) ** 2) / 3))
     ss = sum(x * x for x in run1) + sum((x - m2) ** 2 for x in run2)
     assert p.sigma == pytest.approx(math.sqrt((5 * 0.36 + ss) / (5 + 4)))
     assert p.runs == 2

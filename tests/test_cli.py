@@ -51,13 +51,13 @@ def test_the_story_plan_with_a_30_minute_window_is_called_too_short(capsys, tmp_
     short = tmp_path / "san-port-swap-30m.yaml"
     short.write_text(text)
     code, out, _ = run_cli(capsys, "check", short, "--samples", "4000")
-    assert code == 1  # not a single sample makes it: that is an error, not a warning
-    assert "window_too_short" in out and "TOO SHORT" in out
+    assert code == 1  # under 1 chance in 20: that is an error, not a warning
+    assert "window_too_short" in out and "TOO SHORT" in out and "cannot be met" in out
     data = json.loads(run_cli(capsys, "check", short, "--json", "--samples", "4000")[1])
     finding = next(f for f in data["findings"] if f["code"] == "window_too_short")
     recommended = data["recommended_resume"][11:16]
     assert f"Announce {recommended} instead" in finding["message"]
-    assert finding["line"] == 24 and data["p_on_time"] < 0.01
+    assert finding["line"] == 24 and data["p_on_time"] < 0.05 and finding["severity"] == "error"
 
 
 def test_strict_makes_warnings_fail(capsys, tmp_path):
@@ -117,7 +117,7 @@ def test_simulate_json_has_the_contract_keys_and_records_with_db(capsys, tmp_pat
 def test_simulate_human_output_is_a_compact_log(capsys):
     code, out, _ = run_cli(capsys, "simulate", STORY, "--events", OVERRUN, "--samples", "2000")
     assert code == 0
-    assert "AT RISK" in out and "DECIDE NOW" in out and "trigger rollback" in out
+    assert "DECIDE NOW" in out and "trigger rollback" in out  # no AT RISK inside the margin
     assert "Resumed 01:04 (on time) on path rollback." in out
 
 

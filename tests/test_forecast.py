@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runbook.engine.state import COMPLETED, RUNNING, RunState, StepState, fold
-from runbook.forecast.core import Forecaster, Prior, tri_cdf, tri_ppf
+from runbook.forecast.core import Forecaster, Prior, ll_cdf, ll_ppf, ll_scales, tri_cdf, tri_ppf
 from tests.conftest import START, at, make_runbook, three
 
 NO_BIAS = Prior(tau0=1e-9)  # switch off the shared bias factor: independent steps
@@ -176,7 +176,7 @@ def test_one_stuck_step_does_not_dominate_the_learning():
     state = with_steps(RunState.initial(loaded.plan),
                        s0=StepState(COMPLETED, at(0), at(100), attempts=1))  # 20x likely
     fc = f.forecast(state, at(100))
-    assert 1.0 < fc.bias < 1.3  # clipped to 4x and shrunk toward the plan: one step teaches little
+    assert 1.0 < fc.bias < 1.35  # clipped to 4x and shrunk toward the plan (tau0 0.3: 1.32x)
 
 
 def test_same_seed_same_forecast_and_refresh_does_not_flicker():
@@ -248,3 +248,71 @@ def test_a_branch_with_slack_does_not_move_the_forecast_until_its_slack_is_used(
     no_side = with_steps(base, side=StepState(COMPLETED, START, now, attempts=1))
     fc_done = f.forecast(no_side, now)
     assert fc_side.p50 == fc_done.p50 and fc_side.p_on_time == fc_done.p_on_time
+
+
+# -- a single estimate: log-logistic around its median (docs/forecast.md) ------------------------
+
+
+@pytest.mark.parametrize("m,p10,p90", [(300, 150, 540), (600, 480, 1200), (60, 60, 120),
+                                       (120, 60, 120)])
+def test_a_single_estimate_keeps_its_median_and_puts_p10_p90_at_the_spread(m, p10, p90):
+    lo, hi = ll_scales(m, p10, p90)
+    u = np.array([0.1, 0.5, 0.9], dtype=np.float32)
+    assert ll_ppf(u, m, lo, hi) == pytest.approx([p10, m, p90], rel=1e-4)
+
+
+@pytest.mark.parametrize("m,p10,p90", [(300, 150, 540), (600, 480, 1200)])
+def test_log_logistic_cdf_inverts_the_ppf_and_has_a_heavy_right_tail(m, p10, p90):
+    lo, hi = ll_scales(m, p10, p90)
+    u = np.linspace(0.001, 0.999, 999).astype(np.float32)
+    assert ll_cdf(ll_ppf(u, m, lo, hi), m, lo, hi) == pytest.approx(u, abs=2e-4)
+    # beyond the P90 the tail keeps going: P99 is well past the "pessimistic" point
+    assert ll_ppf(np.float32([0.99]), m, lo, hi)[0] > 1.5 * p90
+
+
+def test_a_plan_of_single_estimates_is_forecast_from_their_medians():
+    loaded = make_runbook([{"id": "one", "estimate": "10m"}], announced="2026-11-25T00:18")
+    fc = Forecaster(loaded.plan, 20_000, 0, NO_BIAS).forecast(
+        RunState.initial(loaded.plan), loaded.plan.start)
+    assert minutes(fc.p50) == pytest.approx(10, abs=0.15)
+    assert fc.p_on_time == pytest.approx(0.9, abs=0.01)  # 18m is the default P90 (1.8x)
+
+
+def test_a_stuck_single_estimate_step_is_expected_to_stay_stuck_longer():
+    loaded = make_runbook([{"id": "one", "estimate": "5m"}], announced="2026-11-25T02:00")
+    f = Forecaster(loaded.plan, 5_000, 0)
+    state = running(RunState.initial(loaded.plan), "one", 0)
+    rem = [np.median(f.remaining(state, at(t))) for t in (5, 15, 30, 60)]
+    assert rem == sorted(rem) and rem[0] > 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(est=st.lists(st.integers(1, 20), min_size=1, max_size=5), which=st.integers(0, 4),
+       e1=st.floats(0, 60), extra=st.floats(0.1, 60))
+def test_more_elapsed_time_never_raises_p_on_time_for_single_estimates(est, which, e1, extra):
+    loaded = make_runbook([{"id": f"s{i}", "estimate": f"{e}m"} for i, e in enumerate(est)],
+                          announced="2026-11-25T00:45")
+    f = Forecaster(loaded.plan, 1_000, 0)
+    state = running(RunState.initial(loaded.plan), f"s{which % len(est)}", 0)
+    assert f.forecast(state, at(e1 + extra)).p_on_time <= f.forecast(state, at(e1)).p_on_time
+
+
+def test_the_recommended_time_is_a_whole_minute_the_forecast_itself_puts_at_the_confidence():
+    loaded = chain(n=7, announced="2026-11-25T01:00")
+    f = Forecaster(loaded.plan, 4_000, 3)
+    state = running(RunState.initial(loaded.plan), "s0", 0)
+    now = at(2) + timedelta(seconds=17)
+    fc = f.forecast(state, now)
+    assert fc.recommended.second == 0 and fc.recommended.microsecond == 0
+    assert fc.recommended >= fc.p80  # policy confidence 0.8: never below its quantile
+    assert fc.recommended - fc.p80 < timedelta(minutes=1)
+    by = (fc.recommended - now).total_seconds()
+    assert np.mean(f.remaining(state, now) <= by) >= loaded.plan.policy.confidence
+
+
+def test_each_option_carries_its_median_need():
+    loaded = chain(n=3, contingencies=[{"id": "rollback", "title": "Roll back", "steps": [
+        {"id": "r1", "estimate": three(4, 4, 4)}, {"id": "r2", "estimate": three(6, 6, 6)}]}])
+    fc = Forecaster(loaded.plan, 2_000, 0, NO_BIAS).forecast(RunState.initial(loaded.plan), START)
+    (option,) = fc.options
+    assert option.need_p50_s == pytest.approx(600, abs=0.01)

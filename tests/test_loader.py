@@ -109,8 +109,8 @@ def test_resumes_service_can_be_moved_to_another_step():
 
 
 def test_single_estimate_is_widened_by_the_default_spread():
-    swap = load().plan.by_id["swap"]
-    assert (swap.optimistic, swap.likely, swap.pessimistic) == (480.0, 600.0, 1200.0)
+    swap = load().plan.by_id["swap"]  # median 10m; P10 0.5x, P90 1.8x (docs/forecast.md)
+    assert (swap.optimistic, swap.likely, swap.pessimistic) == (300.0, 600.0, 1080.0)
     assert swap.single is True
 
 
@@ -138,7 +138,7 @@ def test_policy_defaults():
     assert policy.confidence == 0.8
     assert (policy.decision_lead, policy.outage_report_after, policy.report_due_within) == (
         300, 600, 86400)
-    assert (policy.spread.optimistic, policy.spread.pessimistic) == (0.8, 2.0)
+    assert (policy.spread.optimistic, policy.spread.pessimistic) == (0.5, 1.8)
 
 
 def test_kind_defaults_to_task():

@@ -72,9 +72,9 @@ def test_story_night_figures(runs) -> None:
     assert swap["started_at"] == t("00:09") and swap["finished_at"] == t("00:31")
     assert swap["over_pessimistic"] is True
     assert swap["notes"][0]["text"] == "fc1/20 notConnected; reseating the SFP"
-    # a single estimate (2m) is widened by the default spread 0.8 / 2.0
+    # a single estimate (2m): its P10 and P90 by the default spread 0.5 / 1.8
     assert (steps["reopen"]["planned_optimistic_s"], steps["reopen"]["planned_pessimistic_s"]) \
-        == (96, 240)
+        == (60, 216)
     assert steps["reopen"]["resumes_service"] is True
     # notes given with a completion are kept too
     assert [n["text"] for n in steps["reopen"]["notes"]] == ["channels open 01:30"]

@@ -29,7 +29,7 @@ from typing import Any
 
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
-from runbook.engine.risk import LevelTracker, level_for, message
+from runbook.engine.risk import LevelTracker, message
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -163,7 +163,7 @@ class Session:
         before = len(self.state.alerts)
         fold(self.plan, events, self.state)
         if len(self.state.alerts) > before:  # someone recorded a level: follow it
-            self.tracker = LevelTracker(self.state.alerts[-1].level)
+            self.tracker.follow(self.state.alerts[-1].level)
 
     def now(self) -> datetime:
         """The current instant on the store's clock (this clock corrected by the measured skew)."""
@@ -173,8 +173,9 @@ class Session:
     def tick(self, now: datetime | None = None) -> Tick:
         now = now or self.now()
         fc = self.forecaster.forecast(self.state, now)
-        raw = level_for(self.plan, self.state, fc, now)
-        changed = None if self.state.finished else self.tracker.update(raw, now)
+        raw, changed = self.tracker.observe(self.plan, self.state, fc, now)
+        if self.state.finished:
+            changed = None
         alert = None
         if changed is not None:
             alert = self.alert_payload(changed, fc, now)

@@ -196,7 +196,7 @@ def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
             fc = t.forecast
             entry = {
                 "at": iso(at, tz), "level": str(t.level), "p_on_time": round(fc.p_on_time, 4),
-                "p50": iso(fc.p50, tz), "p90": iso(fc.p90, tz),
+                "p50": iso(fc.p50, tz), "p80": iso(fc.p80, tz), "p90": iso(fc.p90, tz),
                 "decision_deadline": iso(fc.decision_deadline, tz), "path": engine.state.path,
             }
             if event:

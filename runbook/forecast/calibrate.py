@@ -39,7 +39,7 @@ from runbook.store import RunInfo, Store, is_postgres
 
 PLAN_WEIGHT = 3.0
 GRID_S = 10.0
-LABELS = ("live", "rehearsal")
+LABELS = ("live", "rehearsal", "history")
 # prior from history: the plan (bias 0, spread DEFAULT_TAU) counts as one more run
 DEFAULT = Prior()
 MIN_TAU, MIN_SIGMA, MAX_SIGMA = 0.1, 0.2, 1.0
@@ -241,7 +241,7 @@ def calibration_text(cal: Calibration) -> str:
     counts = {lb: sum(r.label == lb for r in cal.runs) for lb in LABELS}
     head = (f"{plan.id}: {len(cal.runs)} past run{'s' if len(cal.runs) != 1 else ''} with "
             f"completed steps in {cal.store} ({counts['live']} live, {counts['rehearsal']} "
-            f"rehearsal; --label {cal.label})")
+            f"rehearsal, {counts['history']} imported history; --label {cal.label})")
     lines = [head]
     if cal.unreadable:
         lines.append(f"  skipped {len(cal.unreadable)} run(s) whose stored runbook this version "
@@ -321,18 +321,22 @@ def calibration_json(cal: Calibration) -> dict[str, Any]:
 
 # -- the prior for `runbook check --db` --------------------------------------------------------
 
-def _ratios(plan: Plan, store: Store, runs: list[RunInfo]) -> list[list[float]]:
-    """Per past run, ln(actual / likely) of its completed steps, against ``plan``'s likely."""
+def _ratios(plan: Plan, store: Store, runs: list[RunInfo], own: bool = False
+            ) -> list[list[float]]:
+    """Per past run, ln(actual / likely) of its completed steps, against ``plan``'s likely
+    (``own``: against the run's own plan, for history of other runbooks)."""
     out = []
     for info in runs:
         try:
-            own = load_text(info.source_text, info.source_name, default_id=info.runbook_id).plan
+            recorded = load_text(info.source_text, info.source_name,
+                                 default_id=info.runbook_id).plan
         except LoadError:
             continue
-        done = _completed(own, fold(own, store.events(info.id)))
+        against = recorded if own else plan
+        done = _completed(recorded, fold(recorded, store.events(info.id)))
         r = []
         for step, actual in done.items():
-            s = plan.by_id.get(step)
+            s = against.by_id.get(step)
             if s is not None and s.likely >= 1.0:
                 r.append(min(LOG_CLIP, max(-LOG_CLIP, math.log(actual / s.likely))))
         if r:
@@ -343,7 +347,7 @@ def _ratios(plan: Plan, store: Store, runs: list[RunInfo]) -> list[list[float]]:
 def prior_from_history(per_run: list[list[float]]) -> Prior:
     """A prior on ln(actual / likely) from past runs' ratios; the plan counts as one more run.
 
-    mu0 = sum of run means / (R + 1); tau0² = (0.25² + sum (run mean - mu0)²) / (R + 1), at
+    mu0 = sum of run means / (R + 1); tau0² = (default tau0² + sum (run mean - mu0)²) / (R + 1), at
     least 0.1; sigma = pooled within-run spread, with 0.6 worth 5 observations, in [0.2, 1.0].
     """
     means = [sum(r) / len(r) for r in per_run]
@@ -358,10 +362,11 @@ def prior_from_history(per_run: list[list[float]]) -> Prior:
 
 
 def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str | None]:
-    """(prior, one line for `runbook check`) from past runs of ``plan`` in the store.
+    """(prior, one line for `runbook check` and `runbook run`) from past runs in the store.
 
-    Live runs are used when there are any, else rehearsals. No store or no usable runs: the plan
-    alone (None) and a line saying so.
+    The runbook's own live runs when there are any, else its rehearsals, else history imported
+    for it (`runbook history import --runbook`), else the organisation's imported history of
+    any runbook (ratios against each window's own plan). None: the plan alone.
     """
     path = db_path if is_postgres(db_path) else Path(db_path)
     if isinstance(path, Path) and not path.exists():
@@ -369,17 +374,26 @@ def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str
     with Store(path, readonly=True) as store:
         path = store.name
         runs = store.runs_of(plan.id)
-        live = [r for r in runs if r.label == "live"]
-        label = "live" if live else "rehearsal"
-        per_run = _ratios(plan, store, live or runs)
+        per_run, label = [], ""
+        for label in ("live", "rehearsal", "history"):
+            per_run = _ratios(plan, store, [r for r in runs if r.label == label])
+            if per_run:
+                break
+        if not per_run:
+            label = "imported history"
+            per_run = _ratios(plan, store, [r for r in store.runs() if r.label == "history"],
+                              own=True)
     if not per_run:
         return None, (f"no past runs of {plan.id} with completed steps in {path}; "
                       "forecast uses the plan alone")
     prior = prior_from_history(per_run)
     means = sorted(math.exp(sum(r) / len(r)) for r in per_run)
     n = len(per_run)
-    which = f"median of {n} runs, range {means[0]:.2f}x-{means[-1]:.2f}x" if n > 1 else "one run"
-    return prior, (f"{n} past {label} run{'s' if n != 1 else ''} ({sum(map(len, per_run))} "
-                   f"completed steps): steps took {statistics.median(means):.2f}x their likely "
-                   f"estimate ({which}); the forecast starts from {math.exp(prior.mu0):.2f}x "
-                   "(estimates not inflated) and learns on from there")
+    what = "window" if "history" in label else "run"
+    which = (f"median of {n} {what}s, range {means[0]:.2f}x-{means[-1]:.2f}x" if n > 1
+             else f"one {what}")
+    return prior, (f"{n} past {label} {what}{'s' if n != 1 else ''} "
+                   f"({sum(map(len, per_run))} completed steps): steps took "
+                   f"{statistics.median(means):.2f}x their likely estimate ({which}); the forecast "
+                   f"starts from {math.exp(prior.mu0):.2f}x (estimates not inflated) and learns on "
+                   "from there")

@@ -2,16 +2,19 @@
 
 Model (see docs/forecast.md for the reasoning):
 
-* Each step's duration is triangular on (optimistic, likely, pessimistic). Samples are drawn once,
-  when the plan loads, from a generator seeded by (seed, step id), so a refresh never flickers and
-  editing one step does not reshuffle the others.
+* A three-point step's duration is triangular on (optimistic, likely, pessimistic), as written. A
+  single estimate m is log-logistic with median m and its P10 / P90 at m x policy.spread (0.5x and
+  2x by default): it keeps its median, and its right tail is heavy (chosen on real data, see
+  docs/forecast.md). Samples are drawn once, when the plan loads, from a generator seeded by
+  (seed, step id), so a refresh never flickers and editing one step does not reshuffle the others.
 * A shared bias factor k per sample scales all remaining work: ln k ~ N(mu_n, tau_n²), the
   normal-normal update of a prior N(mu_0, tau_0²) by the log ratios actual/likely of the steps
   completed so far (each clipped to [ln 1/4, ln 4]; sigma 0.6). With no history mu_0 = 0, so a plan
   of symmetric estimates is forecast around their sum; history (``runbook check --db``) sets mu_0.
-* A running step is conditioned on its elapsed time e: u' = F(e/k) + U (1 - F(e/k)). Past its
-  likely estimate it also keeps an exponential tail with mean half the overrun so far, so a step
-  past its pessimistic estimate never "finishes now".
+* A running step is conditioned on its elapsed time e: u' = F(e/k) + U (1 - F(e/k)). A
+  log-logistic step's tail grows with e by itself; a triangular one past its likely estimate also
+  keeps an exponential tail with mean half the overrun so far, so a step past its pessimistic
+  estimate never "finishes now".
 * At load, LP[i] = D[i] + max over successors LP[j] (longest remaining path to the resuming step,
   per sample). A refresh only looks at the frontier (running and ready steps):
   R = max(running: rem + k·max LP[succ]; ready: k·LP) and T = now + R. Ready steps are assumed to
@@ -29,11 +32,15 @@ import numpy as np
 
 from runbook.engine.clock import utc
 from runbook.engine.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
+from runbook.forecast.dists import _tri_row, ll_cdf, ll_ppf, ll_scales, tri_cdf, tri_ppf
 from runbook.format.plan import MAIN, Plan
 
 LOG_CLIP = math.log(4.0)
-TAIL_SHARE = 0.5
-CRITICALITY_SAMPLES = 2_000  # criticality shares to about +-1%; the forecast uses every sample  # a step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
+TAIL_SHARE = 0.5  # a triangular step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
+CRITICALITY_SAMPLES = 2_000  # criticality shares to about +-1%; the forecast uses every sample
+U_MAX = np.float32(1 - 2**-23)  # the largest float32 below 1: keeps a conditioned draw finite
+__all__ = ["Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute", "ll_cdf",
+           "ll_ppf", "ll_scales", "tri_cdf", "tri_ppf"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,8 @@ class Prior:
     """Belief about ln(actual / likely) before this run: N(mu0, tau0²); sigma = per-step noise."""
 
     mu0: float = 0.0
-    tau0: float = 0.25
-    sigma: float = 0.6
+    tau0: float = 0.3  # shared factor across a window's steps (docs/forecast.md: chosen on SiP data)
+    sigma: float = 0.6  # one step's own noise (SiP data: 0.60 once clipped to 1/4x-4x)
     runs: int = 0  # past runs it was learned from; 0 = the plan alone
 
     def as_dict(self) -> dict[str, float]:
@@ -68,6 +75,7 @@ class Option:
     need_s: float  # its confidence-quantile duration if started now
     deadline: datetime  # announced_resume - need: the latest start that still makes it
     p_on_time_if_triggered: float  # P(resume by announced_resume) if triggered now
+    need_p50_s: float = 0.0  # its median duration if started now
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ class Forecast:
     p50: datetime
     p80: datetime
     p90: datetime
-    recommended: datetime  # the policy.confidence quantile
+    recommended: datetime  # the policy.confidence quantile, rounded up to the whole minute
     p_on_time: float
     p_hard_deadline: float | None
     decision_deadline: datetime | None
@@ -109,38 +117,11 @@ class _Digest:
     running: list[tuple[int, object, np.ndarray | None]]  # (step, its state, k * LP after it)
 
 
-def tri_ppf(u: np.ndarray, a, m, b) -> np.ndarray:
-    """Inverse CDF of the triangular distribution; a = m = b allowed."""
-    width = b - a
-    c = np.where(width > 0, (m - a) / np.where(width > 0, width, 1), 0.5)
-    left = a + np.sqrt(u * width * (m - a))
-    right = b - np.sqrt((1 - u) * width * (b - m))
-    return np.where(u < c, left, right)
-
-
-def _tri_row(u: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
-    """tri_ppf for one step's row, with scalar coefficients and few temporaries (the hot path at load)."""
-    width = b - a
-    if width <= 0:
-        return np.full(u.shape, a, dtype=np.float32)
-    left = u < np.float32((m - a) / width)
-    t = np.where(left, u * np.float32(width * (m - a)), (1 - u) * np.float32(width * (b - m)))
-    np.sqrt(t, out=t)
-    return np.where(left, np.float32(a) + t, np.float32(b) - t)
-
-
-def tri_cdf(x: np.ndarray, a: float, m: float, b: float) -> np.ndarray:
-    """CDF of the triangular distribution at ``x`` (scalar a, m, b; a = m = b allowed)."""
-    width = b - a
-    if width <= 0:
-        return (x >= b).astype(x.dtype)
-    lo = np.clip(x, a, m) - np.float32(a)
-    lo *= lo
-    lo *= np.float32(1 / (width * (m - a))) if m > a else np.float32(0)
-    hi = np.float32(b) - np.clip(x, m, b)
-    hi *= hi
-    hi *= np.float32(1 / (width * (b - m))) if b > m else np.float32(0)
-    return np.where(x <= m, lo, 1 - hi).astype(x.dtype, copy=False)
+def ceil_minute(t: datetime) -> datetime:
+    """``t`` rounded up to the whole minute: a time people announce that is never earlier than
+    the quantile it stands for (so never below its confidence)."""
+    down = t.replace(second=0, microsecond=0)
+    return down if down == t else down + timedelta(minutes=1)
 
 
 def _quantile_index(q: float, n: int) -> int:
@@ -161,6 +142,9 @@ class Forecaster:
         self.a = np.array([s.optimistic for s in plan.steps], dtype=np.float32)
         self.m = np.array([s.likely for s in plan.steps], dtype=np.float32)
         self.b = np.array([s.pessimistic for s in plan.steps], dtype=np.float32)
+        # single estimates: log-logistic scales (below, above the median); three points: None
+        self.ll = [ll_scales(s.likely, s.optimistic, s.pessimistic) if s.single else None
+                   for s in plan.steps]
         self._running: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._k_min = 1.0
         self.Z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
@@ -193,8 +177,13 @@ class Forecaster:
 
     def durations(self, i: int, n: int | None = None) -> np.ndarray:
         """Step i's sampled durations (seconds, float32); the same numbers every time."""
-        s = self.plan.steps[i]
-        return _tri_row(self.uniforms(i, n), s.optimistic, s.likely, s.pessimistic)
+        return self._ppf(i, self.uniforms(i, n))
+
+    def _ppf(self, i: int, u: np.ndarray) -> np.ndarray:
+        s, ll = self.plan.steps[i], self.ll[i]
+        if ll is not None:
+            return ll_ppf(u, s.likely, *ll)
+        return _tri_row(u, s.optimistic, s.likely, s.pessimistic)
 
     def longest_remaining(self, zero: frozenset[int] = frozenset()) -> np.ndarray:
         """LP[i, s]: longest path from the start of step i through its path's resuming step, with
@@ -281,10 +270,18 @@ class Forecaster:
     def _running_remaining(self, i: int, elapsed: float, k: np.ndarray) -> np.ndarray:
         a, m, b = float(self.a[i]), float(self.m[i]), float(self.b[i])
         u, d, tail = self._running_draws(i)
+        ll = self.ll[i]
+        e = np.float32(elapsed)
+        if ll is not None:  # log-logistic: no lower bound; its own tail grows with e
+            fx = ll_cdf(e / k, m, *ll)
+            fx += u * (1 - fx)
+            np.minimum(fx, U_MAX, out=fx)
+            finish = k * ll_ppf(fx, m, *ll)
+            finish -= e
+            return np.maximum(finish, 0, out=finish)
         if elapsed <= a * self._k_min:
             # Not past the optimistic estimate in any sample: F(e/k) = 0, the sampled length holds.
-            return k * d - np.float32(elapsed)
-        e = np.float32(elapsed)
+            return k * d - e
         fx = tri_cdf(e / k, a, m, b)
         fx += u * (1 - fx)
         finish = k * _tri_row(fx, a, m, b)
@@ -304,13 +301,13 @@ class Forecaster:
             if len(self._running) > 64:
                 self._running.clear()
             u = self.uniforms(i)
-            s = self.plan.steps[i]
-            d = _tri_row(u, s.optimistic, s.likely, s.pessimistic)
+            d = self._ppf(i, u)
             cached = self._running[i] = (u, d, (TAIL_SHARE * -np.log1p(-u)).astype(np.float32))
         return cached
 
     def contingency_need(self, contingency: str, state: RunState) -> tuple[np.ndarray, float]:
-        """Duration of ``contingency`` if started now, per sample, and its confidence quantile."""
+        """Duration of ``contingency`` if started now, per sample, and its confidence quantile.
+        (Its median: :meth:`contingency_median`.)"""
         k, _, _ = self.bias(state)
         lp = self.longest_remaining(self._lp_key or frozenset())
         key = (contingency, self._lp_key, self._k_key)
@@ -324,6 +321,14 @@ class Forecaster:
             self._need_cache[key] = (need, float(np.partition(need, q)[q]))
         return self._need_cache[key]
 
+    def contingency_median(self, contingency: str, state: RunState) -> float:
+        need, _ = self.contingency_need(contingency, state)
+        key = ("p50", contingency, self._lp_key, self._k_key)
+        if key not in self._need_cache:
+            half = self._qs[0]
+            self._need_cache[key] = (need, float(np.partition(need, half)[half]))
+        return self._need_cache[key][1]
+
     def forecast(self, state: RunState, now: datetime) -> Forecast:
         """The resume forecast for ``state`` at ``now``; all times aware UTC."""
         plan = self.plan
@@ -333,12 +338,13 @@ class Forecaster:
         if rem is None:
             t = utc(state.resumed_at)
             on_time = 1.0 if t <= self._announced else 0.0
-            return Forecast(now, state.path, t, t, t, t, t, on_time, None, None, None, None, None,
-                            bias, learned)
+            return Forecast(now, state.path, t, t, t, t, ceil_minute(t), on_time, None, None, None,
+                            None, None, bias, learned)
         until_announced = (self._announced - now).total_seconds()
         qs = self._qs
         part = np.partition(rem, sorted(set(qs)))  # the confidence quantile is often P80
         p50, p80, p90, pconf = (now + timedelta(seconds=float(part[i])) for i in qs)
+        pconf = ceil_minute(pconf)
         p_on_time = float(np.count_nonzero(rem <= until_announced)) / self.samples
         p_hard = None
         if self._hard is not None:
@@ -351,7 +357,7 @@ class Forecaster:
                 need, q = self.contingency_need(c, state)
                 d = self._announced - timedelta(seconds=q)
                 p = float(np.count_nonzero(need <= until_announced)) / self.samples
-                options.append(Option(c, q, d, p))
+                options.append(Option(c, q, d, p, self.contingency_median(c, state)))
                 if deadline is None or d > deadline:
                     deadline, best, need_s, p_if = d, c, q, p
             options.sort(key=lambda o: o.deadline, reverse=True)

@@ -16,6 +16,7 @@ from runbook.format.plan import MAIN
 from runbook.format.times import hhmm, iso
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+CANNOT = 0.05  # an announced time met in fewer than 1 run in 20 cannot be met: an error
 
 
 @dataclass
@@ -92,12 +93,13 @@ def _findings(rv: Review) -> list[Finding]:
     recommended = hhmm(fc.recommended, tz)
     line = loaded.line_of(("window", "announced_resume"))
     if fc.p_on_time < conf:
-        severity = ERROR if fc.p_on_time < 0.01 else WARNING
+        cannot = fc.p_on_time < CANNOT
+        verdict = (f"cannot be met ({pct(fc.p_on_time)} chance)" if cannot else
+                   f"has only {pct(fc.p_on_time)} chance of being met")
         out.append(Finding(
-            severity, "window_too_short",
-            f"The announced resume {announced} has only {pct(fc.p_on_time)} chance of being met; "
-            f"the plan needs until {recommended} to be {pct(conf)} sure. Announce {recommended} "
-            f"instead, or cut the plan.",
+            ERROR if cannot else WARNING, "window_too_short",
+            f"The announced resume {announced} {verdict}; the plan needs until {recommended} to "
+            f"be {pct(conf)} sure. Announce {recommended} instead, or cut the plan.",
             line=line,
         ))
     if not plan.contingencies:
@@ -126,9 +128,9 @@ def _findings(rv: Review) -> list[Finding]:
         if s.single:
             out.append(Finding(
                 INFO, "single_estimate",
-                f"{s.id}: one estimate ({format_duration(s.likely)}) widened by the default spread "
-                f"to {format_duration(s.optimistic)}/{format_duration(s.likely)}/"
-                f"{format_duration(s.pessimistic)}; give three points if you know better.",
+                f"{s.id}: one estimate ({format_duration(s.likely)}), read as the median, with "
+                f"P10 {format_duration(s.optimistic)} and P90 {format_duration(s.pessimistic)} "
+                "(policy.spread) and a long tail beyond; give three points if you know better.",
                 step=s.id, line=_line(loaded, s.id, "estimate"),
             ))
     for s in plan.steps:

@@ -104,3 +104,14 @@ def format_clock(seconds: float) -> str:
     if hours:
         return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
     return f"{sign}{minutes}:{secs:02d}"
+
+
+def format_until(seconds: float) -> str:
+    """How long until something, for a countdown read under pressure: ``57s`` and ``1m05s``
+    under two minutes, else ``12m``, ``1h05m`` (never ``0m``)."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 120:
+        return f"1m{s - 60:02d}s"
+    return format_minutes(s)

@@ -168,7 +168,7 @@ class Step(Strict):
     kind: Kind = Kind.task
     owner: str | None = None
     estimate: EstimateField = Field(
-        description="Three points, or one duration widened by policy.spread."
+        description="Three points, or one duration: its median, spread by policy.spread."
     )
     after: list[str] | None = Field(
         default=None, description="Steps that must finish first. Default: the step above; [] = none."
@@ -182,8 +182,11 @@ class Step(Strict):
 
 
 class Spread(Strict):
-    optimistic: float = Field(default=0.8, gt=0, le=1)
-    pessimistic: float = Field(default=2.0, ge=1)
+    """How a single estimate m becomes a distribution: log-logistic with median m, its P10 at
+    m x optimistic and its P90 at m x pessimistic (docs/forecast.md)."""
+
+    optimistic: float = Field(default=0.5, gt=0, le=1)
+    pessimistic: float = Field(default=1.8, ge=1)
 
 
 class Notify(Strict):

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-LABELS = ("live", "rehearsal")
+LABELS = ("live", "rehearsal", "history")  # history: imported past windows
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 DAMAGED_HINT = "restore it from a backup or move it aside (runbook will then start a new store)"

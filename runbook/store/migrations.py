@@ -6,6 +6,9 @@ older store applies them too, under the store's write lock.
 
 from __future__ import annotations
 
+from runbook.store.base import LABELS
+
+_LABEL_LIST = ", ".join(f"'{label}'" for label in LABELS)
 _APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, '{t} are append-only'); END"
 
 SQLITE: list[list[str]] = [
@@ -25,12 +28,16 @@ SQLITE: list[list[str]] = [
     ],
     # 2: finding a runbook's unfinished run reads the events by type
     ["CREATE INDEX events_by_type ON events (run_id, type)"],
+    # 3: runs may be labelled 'history' (past windows imported by `runbook history import`);
+    # no table changes, but a runbook that knows only versions 1-2 must refuse such a store as
+    # newer rather than call its history rows malformed
+    [],
 ]
 
 # (what, query returning the first malformed row's id): a writer checks these before writing
 SQLITE_BAD_ROWS = [
-    ("run", """SELECT id FROM runs WHERE typeof(id) != 'text' OR typeof(runbook_id) != 'text'
-        OR typeof(title) != 'text' OR label NOT IN ('live', 'rehearsal')
+    ("run", f"""SELECT id FROM runs WHERE typeof(id) != 'text' OR typeof(runbook_id) != 'text'
+        OR typeof(title) != 'text' OR label NOT IN ({_LABEL_LIST})
         OR typeof(created_at_us) != 'integer' OR typeof(source_name) != 'text'
         OR typeof(source_text) != 'text' OR typeof(meta) != 'text' OR NOT json_valid(meta)
         OR json_type(meta) != 'object' LIMIT 1"""),
@@ -65,4 +72,8 @@ POSTGRES: list[list[str]] = [
              FOR EACH STATEMENT EXECUTE FUNCTION runbook_append_only()"""
           for t in ("runs", "events")),
     ],
+    # 2: runs may be labelled 'history' (past windows imported by `runbook history import`)
+    ["ALTER TABLE runs DROP CONSTRAINT runs_label_check",
+     "ALTER TABLE runs ADD CONSTRAINT runs_label_check CHECK (label IN "
+     "('live', 'rehearsal', 'history'))"],
 ]

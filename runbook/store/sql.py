@@ -78,6 +78,26 @@ class SQLStore(Store):
                 return run_from_row(row, self.name), True
             return self._insert_run(conn, first=first, **create), False
 
+    def import_runs(self, runs: list[dict]) -> list[RunInfo]:
+        """Create several finished runs with their events in ONE transaction: all or nothing
+        (``runbook history import``). Each dict has create_run's keywords plus ``events``: a
+        list of {at, type, step, payload}, recorded with actor/host ``history-import`` and their
+        own instants (history keeps the times it happened, not the store's clock)."""
+        created = []
+        with self._transaction("import history") as conn:
+            for r in runs:
+                check_label(r["label"])
+                info = self._insert_run(conn, **{k: v for k, v in r.items() if k != "events"})
+                for seq, ev in enumerate(r["events"], start=1):
+                    conn.execute(
+                        self._sql(f"INSERT INTO events ({EVENT_COLS}) VALUES "
+                                  "(?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                        (info.id, seq, uuid.uuid4().hex, to_us(ev["at"]), "history-import",
+                         "history-import", ev["type"], ev.get("step"),
+                         dump(ev.get("payload") or {}, "event payload")))
+                created.append(info)
+        return created
+
     def _insert_run(self, conn: Any, *, runbook_id: str, title: str, label: str,
                     source_text: str, source_name: str, created_at: datetime,
                     meta: dict | None = None, run_id: str | None = None,

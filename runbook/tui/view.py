@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from runbook.engine import risk
-from runbook.engine.risk import ACTIONS, WORDS, message, outage_due, pct
+from runbook.engine.risk import WORDS, message, outage_due, pct
 from runbook.engine.state import (
     ABANDONED,
     COMPLETED,
@@ -33,7 +33,7 @@ from runbook.engine.state import (
     RunState,
 )
 from runbook.forecast.core import Forecast
-from runbook.format.durations import format_clock, format_duration, format_minutes
+from runbook.format.durations import format_clock, format_duration, format_minutes, format_until
 from runbook.format.model import Level
 from runbook.format.plan import MAIN, Plan
 from runbook.format.times import local, when
@@ -44,17 +44,6 @@ __all__ = ["STATUS", "Row", "RowCache", "Snapshot", "build", "do_now", "make_row
 
 BAD_LEVELS = (Level.at_risk, Level.decide_now, Level.late)
 RANK = {**risk.RANK, Level.resumed: 0}  # for the bell and banner: resumed is not worse
-
-
-def until(seconds: float) -> str:
-    """A countdown in words: ``57s`` and ``1m05s`` under two minutes, else ``12m``, ``1h05m``
-    (never ``0m``)."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 120:
-        return f"1m{s - 60:02d}s"
-    return format_minutes(s)
 
 
 @dataclass(frozen=True)
@@ -210,7 +199,7 @@ class Snapshot:
     def deadline_text(self, deadline: datetime) -> str:
         """``decide by 00:16 (in 57s)`` or ``deadline 00:16 PASSED``."""
         left = (deadline - self.second).total_seconds()
-        return f"decide by {self.at(deadline)} (in {until(left)})" if left >= 0 else (
+        return f"decide by {self.at(deadline)} (in {format_until(left)})" if left >= 0 else (
             f"deadline {self.at(deadline)} PASSED")
 
     def do_now(self) -> str:
@@ -223,51 +212,10 @@ class Snapshot:
 # -- what to do now --------------------------------------------------------------------------
 
 
-def still_beats(fc: Forecast, now: datetime):
-    """A contingency whose deadline has passed but which, triggered now, is still more likely
-    to make the announced time than the main path (by 5 points): the forecast engineer's
-    :func:`runbook.engine.risk.still_beats` when present, this reading otherwise."""
-    theirs = getattr(risk, "still_beats", None)
-    if theirs is not None:
-        return theirs(fc, now)
-    if fc.path != MAIN or fc.resumed or any(now <= o.deadline for o in fc.options):
-        return None
-    better = [o for o in fc.options if o.p_on_time_if_triggered > fc.p_on_time + 0.05]
-    return max(better, key=lambda o: o.p_on_time_if_triggered, default=None)
-
-
 def level_action(snap: Snapshot) -> str:
-    """What the level asks for now. One function, so it can switch to the forecast engineer's
-    :func:`runbook.engine.risk.do_now` (the same words as the alerts) once it exists."""
-    theirs = getattr(risk, "do_now", None)
-    if theirs is not None:
-        return theirs(snap.level, snap.plan, snap.state, snap.forecast, snap.now)
-    fc, level = snap.forecast, snap.level
-    if fc is None:
-        return ACTIONS[level]
-    beats = still_beats(fc, snap.now)
-    if beats is not None and level != Level.on_track:
-        return (f"Trigger {beats.contingency} now (c) to resume earlier: "
-                f"{pct(beats.p_on_time_if_triggered)} on time against {pct(fc.p_on_time)} "
-                f"(its deadline {snap.at(beats.deadline)} passed), or announce a new resume "
-                f"time: {snap.at(fc.p90)}.")
-    c = fc.contingency
-    open_deadline = c is not None and fc.decision_deadline is not None and \
-        snap.now <= fc.decision_deadline
-    if level == Level.on_track:
-        return "Carry on."
-    if level == Level.at_risk:
-        if open_deadline:
-            return (f"Prepare {c} (decide by {snap.at(fc.decision_deadline)}) and brief "
-                    "customer service.")
-        if snap.state.path != MAIN:
-            return f"Carry on with {snap.state.path}; brief customer service."
-        return "Brief customer service and prepare a new resume time."
-    if level == Level.decide_now and open_deadline:
-        left = until((fc.decision_deadline - snap.second).total_seconds())
-        return (f"Trigger {c} (press c) by {snap.at(fc.decision_deadline)} (in {left}) or accept "
-                "the overrun.")
-    return f"Announce a new resume time: {snap.at(fc.p90)} (P90)."
+    """What the level asks for now: the alerts' own wording (risk.do_now), naming the key."""
+    return risk.do_now(snap.level, snap.plan, snap.state, snap.forecast, snap.now,
+                       trigger_key="c")
 
 
 def do_now(snap: Snapshot) -> str:
@@ -355,11 +303,6 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
     if forecast is not None and level in BAD_LEVELS and not state.finished \
             and not fresh_trigger(state):  # the do-now line acknowledges the trigger instead
         banner = message(level, plan, state, forecast, now)
-        beats = still_beats(forecast, now)
-        if beats is not None and getattr(risk, "do_now", None) is None:  # theirs says it
-            banner += (f" {beats.contingency.capitalize()} still beats the main path: "
-                       f"{pct(beats.p_on_time_if_triggered)} on time if triggered now against "
-                       f"{pct(forecast.p_on_time)}.")
     needs = needs or {}
     return Snapshot(
         seq=state.last_seq, now=now, plan=plan, state=state, run_id=run_id, label=label,

@@ -24,15 +24,16 @@ def test_the_demo_script_goes_from_on_track_to_a_rollback_that_saves_the_announc
     result = simulate.simulate(loaded, SCRIPT)
     state, plan = result.engine.state, loaded.plan
     levels = [a.level for a in state.alerts]
-    assert levels[:2] == ["at_risk", "decide_now"] and levels[-1] == "resumed"
-    at_risk, decide = first(state.alerts, "at_risk"), first(state.alerts, "decide_now")
-    # the warning comes early: long before the announced time, and well before decide_now
-    assert plan.announced - at_risk.at >= timedelta(minutes=45)
-    assert decide.at - at_risk.at >= timedelta(minutes=8)
-    # the rollback is triggered after decide_now and before the decision deadline
-    deadline = decide.payload["decision_deadline"]
+    # The slow start stays inside the forecast's margin (no AT RISK that would cry wolf); the
+    # first call is to decide, 45+ minutes before the announced time.
+    assert levels[0] == "decide_now" and levels[-1] == "resumed"
+    decide = first(state.alerts, "decide_now")
+    assert plan.announced - decide.at >= timedelta(minutes=45)
+    # the rollback is triggered after decide_now, while the tool still calls for it (just past
+    # its deadline, triggering still beats waiting), and it saves the announced time
     assert decide.at < state.triggered_at
-    assert simulate.iso(state.triggered_at, plan.timezone) <= deadline
+    before = [a for a in state.alerts if a.at < state.triggered_at]
+    assert before[-1].level == "decide_now"
     assert state.path == "rollback" and state.resumed_at < plan.announced
     # the critical path visibly runs long: a step past its worst case, a failure and a retry
     stop_db = state.steps["stop-db"]
@@ -72,6 +73,6 @@ async def test_the_demo_plays_in_the_app_and_leaves_no_files(tmp_path):
             assert "Demo: the script operates this run" in notices(app)
             assert app.snapshot.state.finished
         assert any(tmp_path.iterdir())  # the temporary store exists while the demo runs
-    assert seen[:3] == [Level.on_track, Level.at_risk, Level.decide_now]
+    assert seen[:2] == [Level.on_track, Level.decide_now]  # no AT RISK inside the margin
     assert seen[-1] == Level.resumed
     assert not any(tmp_path.iterdir())  # and is gone afterwards

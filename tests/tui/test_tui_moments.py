@@ -12,12 +12,12 @@ from runbook.engine.clock import ManualClock
 from runbook.engine.run import Actor, Engine, new_run
 from runbook.engine.state import fold
 from runbook.forecast.core import Option
+from runbook.format.durations import format_until as until
 from runbook.format.model import Level
 from runbook.store import Store, StoreUnavailable
 from runbook.tui import journal, view
 from runbook.tui.desk import Desk
 from runbook.tui.rows import signed_clock
-from runbook.tui.view import until
 from tests.conftest import START, make_runbook, three
 from tests.tui.conftest import OPS, notices, press, small_runbook, table_text
 

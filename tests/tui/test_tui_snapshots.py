@@ -18,7 +18,7 @@ from runbook.store import Store
 from runbook.tui import demo as demo_mod
 from runbook.tui.director import ScriptDirector
 from runbook.tui.launch import operator_app, watch_app
-from tests.tui.conftest import OPS, quiet
+from tests.tui.conftest import OPS, quiet, small_runbook
 
 LOADED = load_runbook(demo_mod.find(demo_mod.RUNBOOK))
 CUES = demo_mod.load_cues(LOADED, demo_mod.find(demo_mod.SCRIPT))
@@ -63,9 +63,18 @@ def test_decide_now_with_the_banner_at_80x24(snap_compare, played):
     assert snap_compare(app, terminal_size=(80, 24), run_before=shown(app))
 
 
-def test_at_risk_at_100x36(snap_compare, played):
-    app = quiet(operator_app(played(29), False, interval=None))
-    assert snap_compare(app, terminal_size=(100, 36), run_before=shown(app))
+def test_at_risk_at_100x36(snap_compare, tmp_path, monkeypatch):
+    # The demo night stays inside the forecast's margin until DECIDE NOW (no AT RISK to show):
+    # the small runbook's 3-minute prep step, still running at 17:30, is at risk (57%).
+    monkeypatch.setattr("runbook.store.sqlite.secrets.token_hex", lambda n: "abcd")
+    with Store(tmp_path / "runs.db") as store:
+        loaded = small_runbook()
+        clock = ManualClock(loaded.plan.start)
+        engine = new_run(store, loaded, clock, OPS, samples=2_000)
+        engine.start("prep")
+        clock.advance(17 * 60 + 30)
+        app = quiet(operator_app(engine, False, interval=None))
+        assert snap_compare(app, terminal_size=(100, 36), run_before=shown(app))
 
 
 def test_contingency_running_on_a_wide_terminal(snap_compare, played):

@@ -100,13 +100,13 @@ def test_timeline_labels_stay_inside_a_narrow_strip(engine):
 def test_do_now_says_what_to_do_for_each_level(engine):
     desk = Desk(engine)
     engine.start("prep")
-    engine.clock.advance(16 * 60)
+    engine.clock.advance(17 * 60 + 15)  # a 3-minute step at 17:15: 58%, below the 60% margin
     snap = desk.refresh()
     assert snap.level == "at_risk"
-    assert snap.do_now() == "Prepare rollback (decide by 00:24) and brief customer service."
-    engine.clock.advance(4 * 60)
+    assert snap.do_now() == "Prepare rollback (decide by 00:23) and brief customer service."
+    engine.clock.advance(165)
     snap = desk.refresh()
-    assert snap.do_now() == "Trigger rollback (press c) by 00:24 (in 4m) or accept the overrun."
+    assert snap.do_now() == "Trigger rollback (press c) by 00:23 (in 3m) or accept the overrun."
     assert snap.banner and snap.banner.startswith("Decide now: resume 00:40")
 
 
