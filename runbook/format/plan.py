@@ -18,6 +18,7 @@ from runbook.format.model import Estimate, Policy, Runbook, Step
 
 MAIN = "main"
 MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong
+MAX_WINDOW_DAYS = 30  # window start to announced resume / hard deadline; simulate scripts too
 
 Loc = tuple[str | int, ...]
 
@@ -170,6 +171,16 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
                     f"hard_deadline ({when(window.hard_deadline)}) must be after announced_resume "
                     f"({when(window.announced_resume)}); fix one of the two times")
         )
+    for key in ("announced_resume", "hard_deadline"):
+        t = getattr(window, key)
+        if t is not None and (t - window.start).total_seconds() > MAX_WINDOW_DAYS * 86400:
+            days = (t - window.start).total_seconds() / 86400
+            problems.append(
+                Problem(("window", key),
+                        f"{key} ({when(t)}) is {days:,.0f} days after window.start "
+                        f"({when(window.start)}); runbook handles windows of up to "
+                        f"{MAX_WINDOW_DAYS} days: check the dates")
+            )
 
     groups: list[tuple[str, str, Loc, list[Step]]] = [(MAIN, runbook.title, (), runbook.steps)]
     seen_paths = {MAIN}
