@@ -19,6 +19,11 @@ from runbook.format.model import Estimate, Policy, Runbook, Step
 MAIN = "main"
 MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong
 MAX_WINDOW_DAYS = 30  # window start to announced resume / hard deadline; simulate scripts too
+# The graph a forecast can afford: at the default 10,000 samples `check` on 50,000 steps takes
+# ~25 s and ~3 GB (one float32 per step and sample); 1,500 steps that each name every step above
+# (1.1 million links) take ~17 s and 1 GB, and every link they add beyond the first is redundant.
+MAX_STEPS = 50_000  # main steps and contingency steps together
+MAX_LINKS = 200_000  # `after` entries, all steps together
 
 Loc = tuple[str | int, ...]
 
@@ -272,6 +277,9 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
         path_titles={p: t for p, t, _b, _s in groups},
         resume=resume,
     )
+    problems.extend(_size_problems(plan_steps))
+    if len(plan_steps) > MAX_STEPS or sum(len(s.preds) for s in plan_steps) > MAX_LINKS:
+        raise PlanError(problems)  # a cycle search over a graph this big is not worth it
     problems.extend(_cycles(plan))
     total = sum(s.pessimistic for s in plan_steps)
     if total > MAX_TOTAL_S and plan_steps:
@@ -284,6 +292,24 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
     if problems:
         raise PlanError(problems)
     return plan
+
+
+def _size_problems(steps: list[PlanStep]) -> list[Problem]:
+    """The graph limits, named with their figures where they are crossed."""
+    if len(steps) > MAX_STEPS:
+        return [Problem(steps[MAX_STEPS].loc,
+                        f"the runbook has {len(steps):,} steps (contingencies included); runbook "
+                        f"handles up to {MAX_STEPS:,}: split the plan into several runbooks")]
+    links = 0
+    for s in steps:
+        links += len(s.preds)
+        if links > MAX_LINKS:
+            total = sum(len(x.preds) for x in steps)
+            return [Problem((*s.loc, "after"),
+                            f"the steps have {total:,} `after` links in all; runbook handles up to "
+                            f"{MAX_LINKS:,}: name only the steps each one directly waits for (a "
+                            "step already waits for everything its predecessors wait for)")]
+    return []
 
 
 def where(loc: Loc) -> str:
