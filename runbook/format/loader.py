@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -66,6 +67,12 @@ class Loaded:
     text: str
     name: str
     document: Document
+    planned_start: datetime | None = None  # the file's window start, when --start moved it
+
+    @property
+    def shift(self) -> timedelta:
+        """How far --start moved the window from the file's times (zero when it did not)."""
+        return timedelta(0) if self.planned_start is None else self.plan.start - self.planned_start
 
     def line_of(self, loc: Loc) -> int | None:
         mark = self.document.mark(loc)
