@@ -102,6 +102,7 @@ def _positive(text: str) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from runbook.forecast.review import as_json, review
     from runbook.format.loader import load_runbook
+    from runbook.format.safe import json_text
 
     loaded = load_runbook(args.runbook)
     prior, history = None, None
@@ -112,7 +113,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         prior, history = prior_from_store(loaded.plan, location(args.db))
     rv = review(loaded, samples=args.samples, seed=args.seed, prior=prior, history=history)
     if args.json:
-        print(json.dumps(as_json(rv), indent=2, ensure_ascii=False))
+        print(json_text(as_json(rv)))
     else:
         from runbook.forecast.review_text import review_text
 
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(e.render(), file=sys.stderr)
         return UNUSABLE
     except Unusable as e:
-        print(f"runbook: {e}", file=sys.stderr)
+        _error(f"runbook: {e}")
         return UNUSABLE
     except KeyboardInterrupt:
         return 130
@@ -158,11 +159,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runbook.store import StoreError
 
         if isinstance(e, StoreError):
-            print(f"runbook: {e}", file=sys.stderr)
+            _error(f"runbook: {e}")
             return UNUSABLE
         if os.environ.get("RUNBOOK_DEBUG"):
             raise
-        print(f"runbook: internal error ({type(e).__name__}: {e}); this is a bug in runbook. "
-              "Nothing unrecorded was lost: actions are committed before they show. "
-              "RUNBOOK_DEBUG=1 shows the traceback.", file=sys.stderr)
+        _error(f"runbook: internal error ({type(e).__name__}: {e}); this is a bug in runbook. "
+               "Nothing unrecorded was lost: actions are committed before they show. "
+               "RUNBOOK_DEBUG=1 shows the traceback.")
         return INTERNAL
+
+
+def _error(message: str) -> None:
+    """One message on stderr; a file name or text it quotes cannot drive the terminal."""
+    from runbook.format.safe import terminal
+
+    print(terminal(message), file=sys.stderr)

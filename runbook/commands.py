@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from runbook.errors import OK, Unusable
+from runbook.format.safe import json_text, terminal
 from runbook.store import location
 
 
@@ -18,7 +18,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     result = simulate.simulate(loaded, args.events, db=db, samples=args.samples, seed=args.seed,
                                label=args.label, operator=args.operator, notify=args.notify)
     if args.json:
-        print(json.dumps(simulate.as_json(result), indent=2, ensure_ascii=False))
+        print(json_text(simulate.as_json(result)))
     else:
         print(simulate.text(result))
     return OK
@@ -50,10 +50,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         state = engine.state
         where = f"--db {store.path}" if args.db else ""
         if state.finished:
-            print(f"Run {engine.run_id} finished. Timing log: runbook report {engine.run_id} {where}".rstrip())
+            print(terminal(f"Run {engine.run_id} finished. Timing log: runbook report "
+                           f"{engine.run_id} {where}".rstrip()))
         else:
-            print(f"Run {engine.run_id} is saved and unfinished; `runbook run {args.runbook}"
-                  f"{' ' + where if where else ''}` resumes it.")
+            print(terminal(f"Run {engine.run_id} is saved and unfinished; `runbook run "
+                           f"{args.runbook}{' ' + where if where else ''}` resumes it."))
     finally:
         store.close()
     return OK
@@ -157,7 +158,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     with Store(path, readonly=True) as store:
         rows = list_runs(store)
     if args.json:
-        print(json.dumps(runs_json(rows), indent=2, ensure_ascii=False))
+        print(json_text(runs_json(rows)))
     else:
         print(runs_text(rows, path))
     return OK
@@ -186,17 +187,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     with Store(path, readonly=True) as store:
         cal = calibrate(loaded, store, args.label)
     if args.json:
-        print(json.dumps(calibration_json(cal), indent=2, ensure_ascii=False))
+        print(json_text(calibration_json(cal)))
     else:
-        print(calibration_text(cal))
+        print(terminal(calibration_text(cal)))
     if args.write:
         import sys
 
         if not cal.runs:
-            print(f"not writing {args.write}: no past runs to learn from", file=sys.stderr)
+            print(terminal(f"not writing {args.write}: no past runs to learn from"), file=sys.stderr)
             return OK
         _write_output(cal.text, args.write)
         changed = sum(1 for c in cal.steps if c.changed and c.writable)
-        print(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} updated; "
-              f"check it with `runbook check {args.write}`", file=sys.stderr)
+        print(terminal(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} "
+                       f"updated; check it with `runbook check {args.write}`"), file=sys.stderr)
     return OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 from runbook.engine.risk import pct
 from runbook.forecast.review import ERROR, INFO, WARNING, Review
 from runbook.format.durations import format_duration
+from runbook.format.safe import terminal
 from runbook.format.times import hhmm, local
 
 
@@ -51,7 +52,7 @@ def review_text(rv: Review, verbose: bool = False) -> str:
     if infos and not verbose:
         summary += " (--verbose shows the notes)"
     lines.append(summary)
-    return "\n".join(lines)
+    return terminal("\n".join(lines))
 
 
 def _count(n: int, word: str) -> str:

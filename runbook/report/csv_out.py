@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
+from runbook.format.safe import cell_text, csv_cell
 from runbook.format.times import hhmm, iso
 from runbook.report.json_out import seconds
 from runbook.report.model import Report
@@ -23,7 +24,8 @@ COLUMNS = (
 
 
 def _cell(value: object) -> object:
-    return "" if value is None else value
+    """Formula-looking text neutralised (OWASP), control characters shown, numbers kept."""
+    return csv_cell(cell_text(value) if isinstance(value, str) else value)
 
 
 def render_csv(r: Report) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from runbook import __version__
 from runbook.engine.risk import pct
 from runbook.format.plan import MAIN
+from runbook.format.safe import terminal
 from runbook.format.times import hhmm
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
@@ -297,4 +298,4 @@ def render_html(r: Report) -> str:
                f"{esc(info.source_name)}). Figures as of {esc(t.day_time(r.as_of, tz))} "
                f"{esc(tz)}. Times are local to {esc(tz)}.</footer>")
     out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return terminal("\n".join(out) + "\n")  # nothing raw reaches a terminal that cats it

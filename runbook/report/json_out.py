@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from runbook import __version__
+from runbook.format.safe import json_text
 from runbook.format.times import iso
 from runbook.report.model import Report, StepRow
 
@@ -119,4 +119,4 @@ def as_json(r: Report) -> dict[str, Any]:
 
 
 def render_json(r: Report) -> str:
-    return json.dumps(as_json(r), indent=2, ensure_ascii=False) + "\n"
+    return json_text(as_json(r)) + "\n"

@@ -11,6 +11,7 @@ import re
 
 from runbook.engine.risk import pct
 from runbook.format.plan import MAIN
+from runbook.format.safe import terminal
 from runbook.format.times import hhmm
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
@@ -157,4 +158,4 @@ def render_md(r: Report) -> str:
         out.append("")
     out.append(f"_Made by runbook from the run's event log (source {esc(info.source_name)}), "
                f"as of {t.day_time(r.as_of, tz)}._")
-    return "\n".join(out) + "\n"
+    return terminal("\n".join(out) + "\n")  # pasted or printed, no control character acts

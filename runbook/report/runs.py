@@ -15,6 +15,7 @@ from runbook.engine.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN
 from runbook.format.durations import format_duration
 from runbook.format.loader import LoadError, load_text
 from runbook.format.plan import Plan
+from runbook.format.safe import terminal
 from runbook.format.times import hhmm, iso, local
 from runbook.report.model import run_status
 from runbook.store import Event, RunInfo, Store
@@ -102,7 +103,7 @@ def _resume(row: RunRow) -> str:
 
 def runs_text(rows: list[RunRow], path: str) -> str:
     if not rows:
-        return f"no runs in {path}"
+        return terminal(f"no runs in {path}")
     table = [("RUN", "RUNBOOK", "LABEL", "OPERATORS", "STARTED", "RESUMED / ANNOUNCED", "STATUS")]
     for r in rows:
         started = local(r.started_at, r.timezone).strftime("%Y-%m-%d %H:%M") \
@@ -116,7 +117,7 @@ def runs_text(rows: list[RunRow], path: str) -> str:
     n = len(rows)
     lines.append(f"{n} run{'s' if n != 1 else ''} in {path}; times local to each runbook; "
                  "`runbook report RUN` for one in full")
-    return "\n".join(lines)
+    return terminal("\n".join(lines))
 
 
 def runs_json(rows: list[RunRow]) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from html import escape
 from runbook.engine.clock import utc
 from runbook.engine.risk import pct
 from runbook.engine.state import ABANDONED, COMPLETED, FAILED, RUNNING, SKIPPED
+from runbook.format.safe import terminal
 from runbook.format.times import hhmm, local
 from runbook.report.model import Report, StepRow
 from runbook.report.text import level_word, signed
@@ -27,7 +28,8 @@ LEVEL_COLOURS = {"on_track": "#2e7d32", "at_risk": "#b26a00", "decide_now": "#c2
 
 
 def esc(text: object) -> str:
-    return escape(str(text), quote=True)
+    """HTML/SVG text: markup escaped, control characters shown as escapes (never raw)."""
+    return escape(terminal(str(text)), quote=True)
 
 
 def clip(text: str, n: int) -> str:
