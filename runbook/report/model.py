@@ -43,6 +43,7 @@ from runbook.engine.state import (
 )
 from runbook.format.loader import load_text
 from runbook.format.plan import MAIN, Plan
+from runbook.format.times import when
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
@@ -143,6 +144,11 @@ class Report:
     @property
     def tz(self) -> str:
         return self.plan.timezone
+
+    def clock(self, instant: datetime | None) -> str:
+        """A time as the report shows it: ``00:40`` on the window's local day, ``02:00 +1d`` or
+        ``12-01 04:40`` on another, the zone where a DST fall-back repeats the wall clock."""
+        return when(instant, self.tz, self.summary.window_start)
 
     @property
     def status(self) -> str:

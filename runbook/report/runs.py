@@ -16,7 +16,7 @@ from runbook.format.durations import format_duration
 from runbook.format.loader import LoadError, load_text
 from runbook.format.plan import Plan
 from runbook.format.safe import terminal
-from runbook.format.times import hhmm, iso, local
+from runbook.format.times import iso, local, when
 from runbook.report.model import run_status
 from runbook.store import Event, RunInfo, Store
 
@@ -87,8 +87,11 @@ def list_runs(store: Store) -> list[RunRow]:
 
 
 def _resume(row: RunRow) -> str:
+    """'01:04 / 01:20 (16m early)'; a time off the local day the run started on carries its day
+    (``00:30 +1d``), so a resume after midnight never reads earlier than the start."""
     tz = row.timezone
-    announced = hhmm(row.announced_resume, tz) if row.announced_resume else "?"
+    ref = row.started_at or row.announced_resume
+    announced = when(row.announced_resume, tz, ref) if row.announced_resume and ref else "?"
     if row.resumed_at is None:
         return f"-- / {announced}"
     delta = row.resume_delta_s or 0.0
@@ -98,7 +101,7 @@ def _resume(row: RunRow) -> str:
         how = f"+{format_duration(delta)} late"
     else:
         how = f"{format_duration(-delta)} early"
-    return f"{hhmm(row.resumed_at, tz)} / {announced} ({how})"
+    return f"{when(row.resumed_at, tz, ref or row.resumed_at)} / {announced} ({how})"
 
 
 def runs_text(rows: list[RunRow], path: str) -> str:
