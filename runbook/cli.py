@@ -11,8 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from runbook.errors import FINDINGS, INTERNAL, OK, UNUSABLE, Unusable
+
+if TYPE_CHECKING:
+    from runbook.engine.clock import Clock
+    from runbook.format.loader import Loaded
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--db", metavar="PATH",
                         help="event store (default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
 
+    def start(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--start", metavar="now|TIME",
+                        help="move the whole window to start now or at TIME (ISO 8601; naive = "
+                             "the runbook's zone), durations kept: rehearse any day")
+
     def sampling(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--samples", type=_positive, default=10_000, metavar="N",
                         help="Monte Carlo samples (default 10000)")
@@ -42,12 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     c.add_argument("--verbose", "-v", action="store_true", help="also list informational notes")
     db(c)
+    start(c)
 
     r = sub.add_parser("run", help="operator screen: start or resume a run")
     r.add_argument("runbook", metavar="RUNBOOK")
     db(r)
     r.add_argument("--operator", metavar="NAME", help="who is operating (default: login name)")
     r.add_argument("--rehearsal", action="store_true", help="label the run a rehearsal")
+    start(r)
 
     w = sub.add_parser("watch", help="follow a run live, read-only")
     w.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: newest)")
@@ -63,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="label of the recorded run (with --db; default rehearsal)")
     s.add_argument("--operator", metavar="NAME", default="simulator")
     s.add_argument("--notify", action="store_true", help="fire the runbook's alert hooks")
+    start(s)
 
     d = sub.add_parser("demo", help="the bundled example, replayed in the TUI")
     d.add_argument("--speed", type=float, default=None, metavar="X",
@@ -99,12 +113,35 @@ def _positive(text: str) -> int:
     return value
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from runbook.forecast.review import as_json, review
-    from runbook.format.loader import load_runbook
-    from runbook.format.safe import json_text
+def system_clock() -> Clock:
+    """The wall clock the commands read (time enters through one clock; tests replace this)."""
+    from runbook.engine.clock import SystemClock
 
-    loaded = load_runbook(args.runbook)
+    return SystemClock()
+
+
+def load_with_start(path: str, start: str | None, now: datetime) -> Loaded:
+    """The runbook at ``path``, its window moved by ``--start`` when given."""
+    from runbook.format.loader import load_runbook
+    from runbook.format.shift import StartError, parse_start, shifted
+
+    loaded = load_runbook(path)
+    if start is None:
+        return loaded
+    try:
+        return shifted(loaded, parse_start(start, loaded.plan.timezone, now))
+    except StartError as e:
+        raise Unusable(str(e)) from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from runbook.forecast.review import INFO, WARNING, Finding, as_json, review
+    from runbook.format.safe import json_text
+    from runbook.format.shift import timing, timing_message
+    from runbook.format.times import iso
+
+    now = system_clock().now()
+    loaded = load_with_start(args.runbook, args.start, now)
     prior, history = None, None
     if args.db or os.environ.get("RUNBOOK_DB"):
         from runbook.forecast.calibrate import prior_from_store
@@ -112,8 +149,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         prior, history = prior_from_store(loaded.plan, location(args.db))
     rv = review(loaded, samples=args.samples, seed=args.seed, prior=prior, history=history)
+    said = timing_message(loaded, now) if args.start is None else None
+    if said:  # a window in the past or far ahead: say so, and how to rehearse it now
+        over = timing(loaded, now) == "over"
+        rv.findings.insert(0, Finding(
+            WARNING if over else INFO, "window_over" if over else "window_far_ahead",
+            f"{said} To rehearse it {'now' if over else 'today'}: --start now (the whole window "
+            "moves, durations kept).", line=loaded.line_of(("window", "start"))))
     if args.json:
-        print(json_text(as_json(rv)))
+        data = as_json(rv)
+        data["planned_window_start"] = iso(loaded.planned_start, loaded.plan.timezone)
+        print(json_text(data))
     else:
         from runbook.forecast.review_text import review_text
 

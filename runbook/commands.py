@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from runbook.errors import OK, Unusable
 from runbook.format.safe import json_text, terminal
+from runbook.format.times import zone
+
+if TYPE_CHECKING:
+    from runbook.format.loader import Loaded
 from runbook.store import location
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from runbook.cli import load_with_start, system_clock
     from runbook.engine import simulate
-    from runbook.format.loader import load_runbook
 
-    loaded = load_runbook(args.runbook)
+    loaded = load_with_start(args.runbook, args.start, system_clock().now())
     db = location(args.db) if args.db else None
     result = simulate.simulate(loaded, args.events, db=db, samples=args.samples, seed=args.seed,
                                label=args.label, operator=args.operator, notify=args.notify)
@@ -25,22 +31,42 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """`runbook run`: the operator's screen; starts a new run or resumes the unfinished one."""
-    from runbook.engine.clock import SystemClock
+    """`runbook run`: the operator's screen; starts a new run or resumes the unfinished one.
+
+    A new run of a window that is over, or that starts more than a day from now, asks first
+    (before the screen opens) and offers to move the window to now; without a terminal to ask
+    on it stops and says how (--start). A resumed run keeps the window it started with."""
+    from pathlib import Path
+
+    from runbook.cli import load_with_start, system_clock
     from runbook.engine.notify import Notifier
     from runbook.engine.run import Actor, open_run, unfinished_run
-    from runbook.format.loader import load_runbook
     from runbook.store import Store
 
-    loaded = load_runbook(args.runbook)
-    store = Store(location(args.db))
+    clock = system_clock()
+    loaded = load_with_start(args.runbook, args.start, clock.now())
+    path = location(args.db)
+    waiting = None
+    if Path(path).exists():
+        with Store(path, readonly=True) as peek:
+            waiting = unfinished_run(peek, loaded.plan.id)
+    if waiting is not None and args.start is not None:
+        raise Unusable(f"run {waiting.id} of {loaded.plan.id} is unfinished and keeps the window it "
+                       f"started with; --start applies to a new run: run without --start to "
+                       "resume it (and finish or abort it there), or use another --db")
+    if waiting is None and args.start is None:
+        confirmed = _confirm_window(loaded, clock.now(), args.runbook)
+        if confirmed is None:
+            return OK
+        loaded = confirmed
+    store = Store(path)
     try:
         prior = None
-        if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
+        if waiting is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
 
             prior, _ = prior_from_store(loaded.plan, store.path)  # as `runbook check --db` does
-        engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
+        engine, resumed = open_run(store, loaded, clock, Actor.current(args.operator),
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
         from runbook.tui.launch import operator_app
@@ -58,6 +84,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return OK
+
+
+def _confirm_window(loaded: Loaded, now: datetime, path: str) -> Loaded | None:
+    """``loaded`` as the operator wants it started now: moved to now, as planned, or None (quit).
+    Asks only when the window is over or more than a day away."""
+    from runbook.format.shift import shifted, timing_message
+
+    said = timing_message(loaded, now)
+    if said is None:
+        return loaded
+    planned = loaded.plan.start.astimezone(zone(loaded.plan.timezone)).strftime("%Y-%m-%dT%H:%M")
+    if not _terminal():
+        raise Unusable(f"{said} Not starting a run without asking: `runbook run {path} --start "
+                       f"now` rehearses it now (the whole window moves, durations kept); "
+                       f"--start {planned} keeps the planned times.")
+    moved = shifted(loaded, now.replace(microsecond=0))
+    tz = loaded.plan.timezone
+    print(terminal(f"{said}\nMove the whole window to start now, {_local(moved.plan.start, tz)} "
+                   f"(announced resume {_local(moved.plan.announced, tz)}, durations kept)?"))
+    for _ in range(5):
+        answer = _ask("[y] move it to now  [n] keep the planned times  [q] quit: ").strip().lower()
+        if answer in ("y", "yes"):
+            return moved
+        if answer in ("n", "no"):
+            return loaded
+        if answer in ("q", "quit"):
+            return None
+    return None
+
+
+def _terminal() -> bool:
+    """Is there a person at a terminal to ask?"""
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return input(prompt)
+    except EOFError:
+        return "q"
+
+
+def _local(t: datetime, timezone: str) -> str:
+    return t.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -130,14 +202,14 @@ def _write_output(text: str, output: str | None) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
-    from runbook.engine.clock import SystemClock
+    from runbook.cli import system_clock
     from runbook.report import build, render
     from runbook.store import Store
 
     with Store(location(args.db), readonly=True) as store:
         info = store.resolve(args.run)
         events = store.events(info.id)
-    report = build(info, events, now=SystemClock().now())
+    report = build(info, events, now=system_clock().now())
     _write_output(render(report, args.format), args.output)
     return OK
 

@@ -38,8 +38,9 @@ from runbook.engine.state import (
     fold,
 )
 from runbook.forecast.core import Forecast, Forecaster, Prior
-from runbook.format.loader import Loaded, load_text
+from runbook.format.loader import Loaded
 from runbook.format.model import Level
+from runbook.format.shift import load_recorded, run_meta
 from runbook.format.times import iso
 from runbook.store import Event, RunInfo, Store
 
@@ -84,8 +85,7 @@ class Session:
         self.store = store
         self.info = info
         self.clock = clock
-        self.loaded = loaded or load_text(info.source_text, info.source_name,
-                                          default_id=info.runbook_id)
+        self.loaded = loaded or load_recorded(info)  # with the window the run started with
         self.plan = self.loaded.plan
         meta = info.meta or {}
         prior = Prior.from_dict(meta.get("prior"))
@@ -255,7 +255,8 @@ def new_run(store: Store, loaded: Loaded, clock: Clock, actor: Actor, *, label: 
             samples: int = 10_000, seed: int = 0, prior: Prior | None = None,
             notifier: Notifier | None = None) -> Engine:
     """Start a new run of ``loaded`` in ``store``."""
-    meta: dict[str, Any] = {"samples": samples, "seed": seed, "timezone": loaded.plan.timezone}
+    meta: dict[str, Any] = {"samples": samples, "seed": seed, "timezone": loaded.plan.timezone,
+                            **run_meta(loaded)}  # a window moved by --start
     if prior is not None:
         meta["prior"] = prior.as_dict()
     now = clock.now()

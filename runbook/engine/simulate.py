@@ -35,6 +35,7 @@ from runbook.format.loader import Document, Loaded, LoadError, Located, parse_ya
 from runbook.format.model import Instant, explain_error, localise
 from runbook.format.plan import MAX_WINDOW_DAYS, Plan
 from runbook.format.safe import terminal
+from runbook.format.shift import describe_shift
 from runbook.format.times import iso, local, when
 from runbook.store import Store
 
@@ -113,7 +114,7 @@ def load_script(path: str | Path, loaded: Loaded) -> tuple[Script, list[datetime
     except ValidationError as e:
         raise LoadError(name, _problems(e, doc)) from None
     plan = loaded.plan
-    start = script.start or plan.start
+    start = script_start(script, loaded)
     times, lines = [], []
     bound = timedelta(days=MAX_WINDOW_DAYS)
     if abs(start - plan.start) > bound:
@@ -126,7 +127,7 @@ def load_script(path: str | Path, loaded: Loaded) -> tuple[Script, list[datetime
         m = doc.mark(("events", i))
         lines.append(m.line if m else None)
         try:
-            t = _instant(ev.at, start, plan.timezone)
+            t = _instant(ev.at, start, plan.timezone, loaded.shift)
         except ValueError as e:
             raise LoadError(name, [Located(f"event {i + 1}: `at`: {e}", m and m.line)]) from None
         if abs(t - plan.start) > bound:
@@ -181,7 +182,14 @@ def _event_name(loc: tuple) -> str:
     return ".".join(str(p) for p in loc) or "script"
 
 
-def _instant(value: Any, start: datetime, timezone: str) -> datetime:
+def script_start(script: Script, loaded: Loaded) -> datetime:
+    """Where the script's offsets count from: its ``start:`` (moved with the window under
+    --start), else the window start."""
+    return script.start + loaded.shift if script.start else loaded.plan.start
+
+
+def _instant(value: Any, start: datetime, timezone: str, shift: timedelta) -> datetime:
+    """An offset from ``start``, or an absolute time in the plan's calendar moved by ``shift``."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(f"{value!r} has no unit; write an offset like 19m or a time")
     text = str(value)
@@ -190,7 +198,7 @@ def _instant(value: Any, start: datetime, timezone: str) -> datetime:
     except ValueError:
         pass
     try:
-        return localise(text, timezone)
+        return localise(text, timezone) + shift
     except ValueError:
         if text[:4].isdigit() and text[4:5] == "-":  # meant as a time: say what is wrong with it
             raise
@@ -202,7 +210,7 @@ def simulate(loaded: Loaded, script_path: str | Path, *, db: str | None = None,
              operator: str = "simulator", prior: Prior | None = None,
              notify: bool = False) -> Result:
     script, times, lines = load_script(script_path, loaded)
-    start = script.start or loaded.plan.start
+    start = script_start(script, loaded)
     with tempfile.TemporaryDirectory(prefix="runbook-sim-") as tmp:
         store = Store(db or Path(tmp) / "sim.db")
         try:
@@ -298,6 +306,8 @@ def as_json(result: Result) -> dict[str, Any]:
         "run": engine.run_id if result.recorded else None,  # same seed, same output
         "timezone": tz,
         "announced_resume": iso(plan.announced, tz),
+        "window_start": iso(plan.start, tz),
+        "planned_window_start": iso(result.loaded.planned_start, tz),  # set when --start moved it
         "samples": engine.forecaster.samples,
         "seed": engine.forecaster.seed,
         "timeline": result.timeline,
@@ -331,8 +341,8 @@ def text(result: Result) -> str:
 
     out = [f"{plan.id}: simulated run, announced resume {t(plan.announced)}"]
     if result.loaded.planned_start is not None:
-        out.append(f"  window shifted to {_day_time(plan.start, tz)} (planned "
-                   f"{_day_time(result.loaded.planned_start, tz)}); the script's times moved with it")
+        out.append(f"  window moved to {_day_time(plan.start, tz)} {describe_shift(result.loaded)}; "
+                   "the script's times moved with it")
     stamps = [t(at) for at, _ in result.log]
     width = max(map(len, stamps), default=5)
     for stamp, (_, line) in zip(stamps, result.log, strict=True):

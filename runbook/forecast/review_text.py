@@ -6,6 +6,7 @@ from runbook.engine.risk import pct
 from runbook.forecast.review import ERROR, INFO, WARNING, Review
 from runbook.format.durations import format_duration
 from runbook.format.safe import terminal
+from runbook.format.shift import describe_shift
 from runbook.format.times import local, when
 
 
@@ -18,6 +19,9 @@ def review_text(rv: Review, verbose: bool = False) -> str:
     hard = f", hard deadline {when(plan.hard_deadline, tz, plan.start)}" if plan.hard_deadline else ""
     lines.append(f"  Window     {start.strftime('%Y-%m-%d %H:%M')} -> announced resume "
                  f"{when(plan.announced, tz, plan.start)} ({window}, {tz}){hard}")
+    moved = describe_shift(rv.loaded)
+    if moved:
+        lines.append(f"  Moved      {moved}")
     lines.append(f"  Forecast   P50 {when(fc.p50, tz, plan.start)}   P80 {when(fc.p80, tz, plan.start)}   "
                  f"P90 {when(fc.p90, tz, plan.start)}   (mean {format_duration(rv.criticality.mean_s)} of work)")
     verdict = "OK" if fc.p_on_time >= conf else "TOO SHORT"

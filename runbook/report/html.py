@@ -154,7 +154,7 @@ def _summary(r: Report) -> list[str]:
                     "bad" if sm.outage_report_required else "" if pending else "good"))
     out.append("</div>")
     facts = [
-        ("Window", f"{t.day_time(sm.window_start, tz)} to {r.clock(sm.announced_resume)} "
+        ("Window", f"{t.window_start_line(r)} to {r.clock(sm.announced_resume)} "
                    f"announced ({tz}, UTC{t.offset(sm.announced_resume, tz)})"),
         ("Contingency", t.contingency_line(r)),
         ("First warning", t.warning_line(r)),

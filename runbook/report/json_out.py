@@ -79,6 +79,7 @@ def as_json(r: Report) -> dict[str, Any]:
             "outage_report_after_s": seconds(sm.outage_report_after_s),
             "report_due_within_s": seconds(sm.report_due_within_s),
             "window_start": iso(sm.window_start, tz),
+            "planned_window_start": iso(sm.planned_window_start, tz),  # when --start moved it
             "started_at": iso(sm.started_at, tz),
             "finished_at": iso(sm.finished_at, tz),
             "status": sm.status,

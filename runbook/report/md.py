@@ -90,7 +90,7 @@ def render_md(r: Report) -> str:
     if sm.outage_report_required:
         out += [f"> **OUTAGE REPORT {t.outage_line(r)}**", ""]
     rows = [
-        ["Window start", t.day_time(sm.window_start, tz)],
+        ["Window start", esc(t.window_start_line(r))],
         ["Announced resume", t.day_time(sm.announced_resume, tz)],
         ["Service resumed", esc(t.resume_line(r))],
         ["Overrun", (f"{t.dur(sm.overrun_s)} ({int(round(sm.overrun_s))} s)" if sm.overrun_s > 0

@@ -41,8 +41,8 @@ from runbook.engine.state import (
     RunState,
     fold,
 )
-from runbook.format.loader import load_text
 from runbook.format.plan import MAIN, Plan
+from runbook.format.shift import load_recorded
 from runbook.format.times import when
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
@@ -121,6 +121,7 @@ class Summary:
     hard_deadline: datetime | None
     confidence: float
     abort_reason: str | None
+    planned_window_start: datetime | None = None  # the file's, when --start moved the window
 
     @property
     def first_warning_at(self) -> datetime | None:
@@ -201,8 +202,7 @@ def run_status(state: RunState) -> str:
 def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
           history: bool = True) -> Report:
     """The report of ``info`` from its ``events``; ``now`` dates a run still in progress."""
-    loaded = load_text(info.source_text, info.source_name or "<stored runbook>",
-                       default_id=info.runbook_id)
+    loaded = load_recorded(info)  # the runbook as stored, the window as the run moved it
     plan = loaded.plan
     state = fold(plan, events)
     status = run_status(state)
@@ -280,6 +280,7 @@ def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
         first_below_confidence_at=hist.first_below_at, planned_likely_resume=likely_resume,
         hard_deadline=utc(plan.hard_deadline) if plan.hard_deadline else None,
         confidence=policy.confidence, abort_reason=state.abort_reason,
+        planned_window_start=loaded.planned_start,
     )
     return Report(info=info, plan=plan, state=state, as_of=as_of, steps=rows,
                   alerts=list(state.alerts), notes=notes, hook_failures=hooks,

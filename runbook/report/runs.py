@@ -13,9 +13,9 @@ from typing import Any
 
 from runbook.engine.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
 from runbook.format.durations import format_duration
-from runbook.format.loader import LoadError, load_text
-from runbook.format.plan import Plan
+from runbook.format.loader import Loaded, LoadError, load_text
 from runbook.format.safe import terminal
+from runbook.format.shift import recorded_start, shifted
 from runbook.format.times import iso, local, when
 from runbook.report.model import run_status
 from runbook.store import Event, RunInfo, Store
@@ -63,7 +63,7 @@ def _fallback(info: RunInfo, events: list[Event], tz: str) -> RunRow:
 
 def list_runs(store: Store) -> list[RunRow]:
     """Every run in ``store``, newest first."""
-    plans: dict[str, Plan | None] = {}
+    plans: dict[str, Loaded | None] = {}
     rows = []
     for info in store.runs():
         events = store.events(info.id)
@@ -71,10 +71,11 @@ def list_runs(store: Store) -> list[RunRow]:
         if key not in plans:
             try:
                 plans[key] = load_text(info.source_text, info.source_name or "<stored runbook>",
-                                       default_id=info.runbook_id).plan
+                                       default_id=info.runbook_id)
             except LoadError:
                 plans[key] = None
-        plan = plans[key]
+        loaded = plans[key]
+        plan = None if loaded is None else shifted(loaded, recorded_start(info.meta)).plan
         if plan is None:
             rows.append(_fallback(info, events, str((info.meta or {}).get("timezone") or "UTC")))
             continue

@@ -31,6 +31,15 @@ def offset(t: datetime, tz: str) -> str:
     return f"{raw[:3]}:{raw[3:]}"
 
 
+def window_start_line(r: Report) -> str:
+    """'2026-11-29 14:03' or, when --start moved the window, where it was planned."""
+    sm, tz = r.summary, r.tz
+    text = day_time(sm.window_start, tz)
+    if sm.planned_window_start is not None:
+        text += f" (moved by --start from the planned {day_time(sm.planned_window_start, tz)})"
+    return text
+
+
 def dur(seconds: float | None) -> str:
     return "-" if seconds is None else format_duration(seconds)
 
