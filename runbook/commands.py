@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        f"started with; --start applies to a new run: run without --start to "
                        "resume it (and finish or abort it there), or use another --db")
     if waiting is None and args.start is None:
-        confirmed = _confirm_window(loaded, clock.now(), args.runbook)
+        confirmed = _confirm_window(loaded, clock.now())
         if confirmed is None:
             return OK
         loaded = confirmed
@@ -86,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return OK
 
 
-def _confirm_window(loaded: Loaded, now: datetime, path: str) -> Loaded | None:
+def _confirm_window(loaded: Loaded, now: datetime) -> Loaded | None:
     """``loaded`` as the operator wants it started now: moved to now, as planned, or None (quit).
     Asks only when the window is over or more than a day away."""
     from runbook.format.shift import shifted, timing_message
@@ -96,9 +96,9 @@ def _confirm_window(loaded: Loaded, now: datetime, path: str) -> Loaded | None:
         return loaded
     planned = loaded.plan.start.astimezone(zone(loaded.plan.timezone)).strftime("%Y-%m-%dT%H:%M")
     if not _terminal():
-        raise Unusable(f"{said} Not starting a run without asking: `runbook run {path} --start "
-                       f"now` rehearses it now (the whole window moves, durations kept); "
-                       f"--start {planned} keeps the planned times.")
+        raise Unusable(f"{said} Not starting a run without asking: add --start now to rehearse "
+                       f"it now (the whole window moves, durations kept), or --start {planned} "
+                       "to keep the planned times.")
     moved = shifted(loaded, now.replace(microsecond=0))
     tz = loaded.plan.timezone
     print(terminal(f"{said}\nMove the whole window to start now, {_local(moved.plan.start, tz)} "

@@ -202,8 +202,8 @@ def test_run_on_a_window_that_is_over_without_a_terminal_stops_and_says_how(caps
     code, out, err = run(capsys, "run", STORY, "--db", db)
     assert code == 2 and not screen and not db.exists()
     assert "is over: its announced resume was 4d12h43m ago." in err
-    assert f"`runbook run {STORY} --start now` rehearses it now" in err
-    assert "--start 2026-11-25T00:00 keeps the planned times" in err
+    assert "Not starting a run without asking: add --start now to rehearse it now" in err
+    assert "or --start 2026-11-25T00:00 to keep the planned times." in err
 
 
 @pytest.mark.parametrize("reply,moved", [("y", True), ("n", False)])
