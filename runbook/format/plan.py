@@ -19,9 +19,11 @@ from runbook.format.model import Estimate, Policy, Runbook, Step
 MAIN = "main"
 MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong
 MAX_WINDOW_DAYS = 30  # window start to announced resume / hard deadline; simulate scripts too
-# The graph a forecast can afford: at the default 10,000 samples `check` on 50,000 steps takes
-# ~25 s and ~3 GB (one float32 per step and sample); 1,500 steps that each name every step above
-# (1.1 million links) take ~17 s and 1 GB, and every link they add beyond the first is redundant.
+# The graph a forecast can afford (bench/size_bench.py, 10,000 samples, a busy 2-core machine):
+# `check` on 50,000 steps takes 25-40 s and 3.2 GB (one float32 per step and sample); 1,500 steps
+# that each name every step above (1.1 million links, 6.8 MB) took 17 s and 1 GB before this
+# limit and are now refused after the 10 s parse; every link beyond a step's direct ones is
+# redundant anyway.
 MAX_STEPS = 50_000  # main steps and contingency steps together
 MAX_LINKS = 200_000  # `after` entries, all steps together
 
