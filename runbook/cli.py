@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,8 +22,19 @@ if TYPE_CHECKING:
     from runbook.format.loader import Loaded
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error line (which quotes the arguments: a globbed file name too) made
+    safe for the terminal."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        from runbook.format.safe import terminal
+
+        self.print_usage(sys.stderr)
+        self.exit(UNUSABLE, terminal(f"{self.prog}: error: {message}\n"))
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="runbook",
         description="Live maintenance-window runbook tracker: review the plan, run it, "
         "watch it, report it.",

@@ -165,3 +165,11 @@ def test_an_error_quoting_a_hostile_file_name_is_safe(capsys, files):
     assert code == 2 and not RAW.search(err.replace("\n", ""))
     code, _, err = run(capsys, "report", "--db", files["root"] / f"none{OSC0}.db")
     assert code == 2 and not RAW.search(err.replace("\n", "")), err
+
+
+def test_a_globbed_hostile_file_name_in_a_usage_error_is_safe(capsys):
+    with pytest.raises(SystemExit) as stop:  # `runbook check *.yaml` matching two files
+        main(["check", "night.yaml", f"x{OSC0}.yaml"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and not RAW.search(err.replace("\n", ""))
+    assert "unrecognized arguments: x\\x1b]0;owned\\x07.yaml" in err
