@@ -165,15 +165,14 @@ def _problems(error: ValidationError, doc: Document) -> list[Located]:
         what = _event_name(loc)
         msg = explain_error(err, loc)
         if extra:
-            msg = (f"unknown key {loc[-1]!r}; an event has at, start, complete, fail, skip, "
-                   "trigger, finish, note")
+            msg = f"unknown key {loc[-1]!r}; an event has {', '.join(ScriptEvent.model_fields)}"
         elif err["type"] == "missing" and loc == ("events",):
             msg = f"missing; {SCRIPT_NEEDS}"
         problems.append(Located(f"{what}: {msg}", m and m.line, m and m.column))
     return problems
 
 
-_KEYS = {"events", "start", "at", "complete", "fail", "skip", "trigger", "finish", "note"}
+_KEYS = {"events", *Script.model_fields, *ScriptEvent.model_fields}
 
 
 def _event_name(loc: tuple) -> str:
