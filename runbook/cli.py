@@ -45,8 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def db(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", metavar="PATH",
-                        help="event store (default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
+        sp.add_argument("--db", metavar="PATH|URL",
+                        help="event store: a SQLite file or postgresql://user@host/dbname "
+                        "(default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
 
     def start(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--start", metavar="now|TIME",
@@ -97,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="post-run timing log")
     rp.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: newest)")
     db(rp)
-    rp.add_argument("--format", choices=["md", "csv", "json", "html"], default="md")
+    rp.add_argument("--format", choices=["md", "csv", "json", "html", "xlsx"], default="md",
+                    help="xlsx needs -o FILE and the xlsx extra: pip install 'runbook[xlsx]'")
     rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     ru = sub.add_parser("runs", help="list the runs in a store")
@@ -110,6 +112,25 @@ def _parser() -> argparse.ArgumentParser:
     ca.add_argument("--label", choices=["live", "rehearsal", "all"], default="all")
     ca.add_argument("--write", metavar="FILE", help="write an updated runbook to FILE")
     ca.add_argument("--json", action="store_true")
+
+    im = sub.add_parser("import", help="a cutover plan spreadsheet (.xlsx or .csv) -> runbook YAML")
+    im.add_argument("source", metavar="FILE", help="plan.xlsx or plan.csv (one row per step)")
+    im.add_argument("-o", "--output", metavar="FILE", help="write the runbook to FILE (default stdout)")
+    im.add_argument("--sheet", metavar="NAME", help="the sheet with the steps (default: the first "
+                    "with a header row)")
+    im.add_argument("--map", metavar="FIELD=HEADING,...",
+                    help="name the column of a field, by heading or letter: 'title=작업명,estimate=C'")
+    im.add_argument("--unit", choices=["s", "min", "h"],
+                    help="unit of plain numbers in estimate columns whose heading names none")
+    for flag in ("title", "id", "timezone", "start", "announced-resume", "hard-deadline"):
+        im.add_argument(f"--{flag}", metavar="VALUE",
+                        help=f"the runbook's {flag.replace('-', ' ')} (wins over the sheet)")
+
+    st = sub.add_parser("store", help="create an event store or migrate its schema")
+    st.add_argument("action", choices=["init", "migrate"],
+                    help="init: create the store (a SQLite file or the tables in a PostgreSQL "
+                    "database); migrate: bring an existing store's schema up to date")
+    db(st)
 
     sub.add_parser("schema", help="print the JSON Schema of the runbook format")
     return p

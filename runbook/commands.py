@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from runbook.errors import OK, Unusable
 from runbook.format.safe import json_text, terminal
 from runbook.format.times import zone
+from runbook.store import location, open_store
 
 if TYPE_CHECKING:
     from runbook.format.loader import Loaded
-from runbook.store import location
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -41,13 +41,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from runbook.cli import load_with_start, system_clock
     from runbook.engine.notify import Notifier
     from runbook.engine.run import Actor, open_run, unfinished_run
-    from runbook.store import Store
+    from runbook.store import Store, is_postgres
 
     clock = system_clock()
     loaded = load_with_start(args.runbook, args.start, clock.now())
     path = location(args.db)
     waiting = None
-    if Path(path).exists():
+    if is_postgres(path) or Path(path).exists():  # a new store has no unfinished run to resume
         with Store(path, readonly=True) as peek:
             waiting = unfinished_run(peek, loaded.plan.id)
     if waiting is not None and args.start is not None:
@@ -59,13 +59,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if confirmed is None:
             return OK
         loaded = confirmed
-    store = Store(path)
+    store = open_store(args.db)
     try:
         prior = None
         if waiting is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
 
-            prior, _ = prior_from_store(loaded.plan, store.path)  # as `runbook check --db` does
+            prior, _ = prior_from_store(loaded.plan, location(args.db))  # as `runbook check --db` does
         engine, resumed = open_run(store, loaded, clock, Actor.current(args.operator),
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
@@ -136,9 +136,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """`runbook watch`: the same screen, read-only, following a run live."""
     from runbook.engine.clock import SystemClock
     from runbook.engine.run import Session
-    from runbook.store import Store
 
-    store = Store(location(args.db), readonly=True)
+    store = open_store(args.db, readonly=True)
     try:
         session = Session(store, store.resolve(args.run), SystemClock())
         from runbook.tui.launch import watch_app
@@ -166,11 +165,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -- report, runs, calibrate (issue 5) ------------------------------------------------------------
 
-def _write_output(text: str, output: str | None) -> None:
+def _write_output(text: str | bytes, output: str | None) -> None:
     """``text`` to FILE (atomically: a reader never sees half a file; exact bytes) or stdout."""
     import sys
 
     if not output or output == "-":
+        assert isinstance(text, str), "binary output goes to a file"
         sys.stdout.write(text)
         sys.stdout.flush()
         return
@@ -190,8 +190,9 @@ def _write_output(text: str, output: str | None) -> None:
             os.umask(umask)
             mode = 0o666 & ~umask
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as e:
@@ -203,32 +204,34 @@ def _write_output(text: str, output: str | None) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
     from runbook.cli import system_clock
-    from runbook.report import build, render
-    from runbook.store import Store
+    from runbook.report import BINARY_FORMATS, build, render, render_bytes
 
-    with Store(location(args.db), readonly=True) as store:
+    if args.format in BINARY_FORMATS:
+        if not args.output or args.output == "-":
+            raise Unusable(f"--format {args.format} is a binary workbook, not text for a terminal; "
+                           f"give -o FILE (e.g. -o timing.{args.format})")
+        from runbook.sheets.read import need_openpyxl
+
+        need_openpyxl(f"--format {args.format}")  # before any work: say how to install it
+    with open_store(args.db, readonly=True) as store:
         info = store.resolve(args.run)
         events = store.events(info.id)
     report = build(info, events, now=system_clock().now())
-    _write_output(render(report, args.format), args.output)
+    if args.format in BINARY_FORMATS:
+        _write_output(render_bytes(report, args.format), args.output)
+    else:
+        _write_output(render(report, args.format), args.output)
     return OK
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """`runbook runs`: the runs in a store, newest first."""
-    from pathlib import Path
-
     from runbook.report.runs import list_runs, runs_json, runs_text
-    from runbook.store import Store
 
     path = location(args.db)
-    if not Path(path).exists():
-        from runbook.store import StoreError
-
-        raise StoreError(f"no store at {path}; check --db / RUNBOOK_DB (a store is created by "
-                         "`runbook run` or `runbook simulate --db`)")
-    with Store(path, readonly=True) as store:
+    with open_store(path, readonly=True) as store:
         rows = list_runs(store)
+        path = store.name
     if args.json:
         print(json_text(runs_json(rows)))
     else:
@@ -243,11 +246,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from runbook.forecast.calibrate import calibrate, calibration_json, calibration_text
     from runbook.format.loader import load_runbook
-    from runbook.store import Store, StoreError
+    from runbook.store import StoreError, is_postgres
 
     loaded = load_runbook(args.runbook)
     path = location(args.db)
-    if not Path(path).exists():
+    if not is_postgres(path) and not Path(path).exists():
         raise StoreError(f"no store at {path}; nothing to calibrate from (record runs with "
                          "`runbook run`, or rehearsals with `runbook simulate --db`)")
     if args.write:
@@ -256,7 +259,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if same or target.resolve() == Path(args.runbook).resolve():
             raise Unusable(f"--write {args.write} is the runbook being calibrated; write to a new "
                            "file, compare it (diff), then replace the original yourself")
-    with Store(path, readonly=True) as store:
+    with open_store(path, readonly=True) as store:
         cal = calibrate(loaded, store, args.label)
     if args.json:
         print(json_text(calibration_json(cal)))
@@ -272,4 +275,69 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         changed = sum(1 for c in cal.steps if c.changed and c.writable)
         print(terminal(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} "
                        f"updated; check it with `runbook check {args.write}`"), file=sys.stderr)
+    return OK
+
+
+# -- import (issue 13) ----------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """`runbook import`: a cutover sheet -> runbook YAML, validated before anything is written."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from runbook.sheets.build import Options, import_plan
+    from runbook.sheets.columns import parse_map
+    from runbook.sheets.emit import schema_for
+    from runbook.sheets.read import read_workbook
+
+    output = args.output if args.output and args.output != "-" else None
+    if output:
+        target, source = Path(output), Path(args.source)
+        if target.resolve() == source.resolve() or (
+                target.exists() and source.exists() and os.path.samefile(target, source)):
+            raise Unusable(f"-o {output} is the spreadsheet being imported; write the runbook to "
+                           "a new .yaml file")
+    try:
+        mapping = parse_map(args.map)
+    except ValueError as e:
+        raise Unusable(str(e)) from None
+    window = {k: getattr(args, k) for k in ("title", "id", "timezone", "start", "announced_resume",
+                                            "hard_deadline") if getattr(args, k)}
+    name = output or f"{Path(args.source).stem}.yaml"
+    opts = Options(sheet=args.sheet, mapping=mapping, unit={"min": "m"}.get(args.unit, args.unit),
+                   window=window, name=name, schema=schema_for(output))
+    result = import_plan(read_workbook(args.source), opts)
+    print(terminal("\n".join([f"{args.source}:", *result.report])), file=sys.stderr)
+    _write_output(result.text, output)
+    if output:
+        plan = result.loaded.plan
+        conts = len(plan.paths) - 1
+        print(terminal(f"wrote {output}: {len(plan.paths['main'])} steps"
+                       + (f", {conts} contingenc{'y' if conts == 1 else 'ies'}" if conts else "")
+                       + f"; review it with `runbook check {output}`"), file=sys.stderr)
+    return OK
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    """`runbook store init|migrate --db URL`: create a store, or bring its schema up to date."""
+    from pathlib import Path
+
+    from runbook.store import Store, StoreError, is_postgres
+
+    where = location(args.db)
+    if args.action == "migrate" and not is_postgres(where) and not Path(where).exists():
+        raise StoreError(f"no store at {where} to migrate; create one with "
+                         f"`runbook store init --db {where}`")
+    with Store(where, migrate=False) as store:
+        if args.action == "migrate" and store.schema_version() == 0:
+            raise StoreError(f"{store.name} is not a runbook store yet; create it with "
+                             f"`runbook store init --db {store.name}`")
+        before, after = store.migrate()
+    if before == after:
+        print(f"{store.name}: schema version {after}, up to date")
+    elif before == 0:
+        print(f"{store.name}: created (schema version {after})")
+    else:
+        print(f"{store.name}: migrated from schema version {before} to {after}")
     return OK

@@ -19,9 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
+
 from runbook.engine.clock import ManualClock  # noqa: E402
 from runbook.engine.run import Actor, Session, new_run  # noqa: E402
-from runbook.format.loader import load_runbook  # noqa: E402
+from runbook.format.loader import load_runbook, load_text  # noqa: E402
 from runbook.store import Store  # noqa: E402
 from runbook.store import sqlite as store_module  # noqa: E402
 from runbook.tui import demo  # noqa: E402
@@ -33,10 +35,39 @@ SIZE = (120, 36)
 MOMENTS = [
     ("on-track", 12, "00:12, ON TRACK: the database is slow to stop, the forecast still fits"),
     ("at-risk", 29, "00:29, AT RISK: the overrun has eaten the margin; prepare the rollback"),
-    ("decide-now", 35.5, "00:35, DECIDE NOW with the banner: the rollback must start by 00:38"),
+    ("decide-now", 35.5, "00:35, DECIDE NOW with the banner: the rollback must start by 00:39"),
+    ("after-trigger", 37.5, "00:37, the moment after the trigger: acknowledged on the next refresh"),
     ("contingency", 47, "00:47, the rollback running; the main steps abandoned"),
 ]
 WATCH = ("watch", 36.5, "00:36, a team lead's read-only watch of the same run")
+MULTI_DAY = ("multi-day", "a 32-hour weekend move, Sunday 09:10: times on other days carry their date")
+
+# A weekend data-centre move: Saturday 20:00 to Monday 04:00 (32 hours), in Europe/Berlin.
+MOVE = {
+    "runbook": 1, "id": "dc-move", "title": "Move the payments cluster to the new data centre",
+    "timezone": "Europe/Berlin",
+    "window": {"start": "2026-12-05T20:00", "announced_resume": "2026-12-07T04:00",
+               "hard_deadline": "2026-12-07T06:00"},
+    "steps": [
+        {"id": "freeze", "title": "Freeze changes and take the final backup", "owner": "dba",
+         "estimate": {"optimistic": "1h", "likely": "2h", "pessimistic": "4h"}},
+        {"id": "ship", "title": "Power down, pack and ship the racks", "owner": "dc-ops",
+         "estimate": {"optimistic": "8h", "likely": "10h", "pessimistic": "16h"}},
+        {"id": "rack", "title": "Rack, cable and power up in the new hall", "owner": "dc-ops",
+         "estimate": {"optimistic": "6h", "likely": "8h", "pessimistic": "12h"}},
+        {"id": "network", "title": "Bring up the network and the storage fabric", "owner": "net",
+         "estimate": {"optimistic": "2h", "likely": "3h", "pessimistic": "6h"}},
+        {"id": "restore", "title": "Start the databases and verify replication", "owner": "dba",
+         "estimate": {"optimistic": "2h", "likely": "3h", "pessimistic": "6h"},
+         "resumes_service": True},
+        {"id": "verify", "title": "End-to-end payment tests with the card schemes", "owner": "app",
+         "estimate": {"optimistic": "1h", "likely": "2h", "pessimistic": "3h"}},
+    ],
+    "contingencies": [{"id": "stay", "title": "Power the old hall back up and stay", "steps": [
+        {"id": "return", "title": "Ship the racks back and power up in the old hall",
+         "estimate": {"optimistic": "8h", "likely": "10h", "pessimistic": "14h"},
+         "resumes_service": True}]}],
+}
 
 
 async def draw(app, path: Path) -> None:
@@ -44,7 +75,7 @@ async def draw(app, path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.refresh_now()
         await pilot.pause()
-        app.clear_notifications()
+        app.say("")
         await pilot.pause()
         path.write_text(app.export_screenshot(title=f"runbook — {path.stem}"))
 
@@ -69,9 +100,32 @@ async def make(out: Path) -> list[Path]:
                         await draw(watch_app(Session(ro, ro.resolve(None), clock), interval=None),
                                    path)
                 else:
+                    if name == "after-trigger":  # what c + enter records, 10 s after the refresh
+                        engine.tick()
+                        clock.advance(10)
+                        engine.trigger("rollback", "change manager: roll back now")
                     await draw(operator_app(engine, False, interval=None), path)
                 written.append(path)
+        written.append(await multi_day(Path(tmp) / "move.db", out / f"{MULTI_DAY[0]}.svg"))
     return written
+
+
+async def multi_day(db: Path, path: Path) -> Path:
+    """The weekend move at Sunday 09:10: shipping ran long; times on other days are dated."""
+    loaded = load_text(yaml.safe_dump(MOVE, sort_keys=False), "dc-move.yaml")
+    start = loaded.plan.start
+    with Store(db) as store:
+        clock = ManualClock(start)
+        engine = new_run(store, loaded, clock, Actor("kim", "ops-01"))
+        for step, hours in (("freeze", 2.5), ("ship", 10.5)):
+            engine.start(step)
+            clock.advance(hours * 3600)
+            engine.tick()
+            engine.complete(step)
+        engine.start("rack")
+        clock.advance(10 * 60)
+        await draw(operator_app(engine, False, interval=None), path)
+    return path
 
 
 def main() -> None:
@@ -83,6 +137,7 @@ def main() -> None:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     for name, _, what in [*MOMENTS, WATCH]:
         print(f"  {name}.svg: {what}")
+    print(f"  {MULTI_DAY[0]}.svg: {MULTI_DAY[1]}")
 
 
 if __name__ == "__main__":

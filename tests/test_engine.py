@@ -151,8 +151,8 @@ def test_two_operators_cannot_both_complete_the_same_step(store, engine):
     engine.start("stop")
     engine.clock.advance(60)
     other.complete("stop")  # lee sees kim's start inside the write transaction
-    with pytest.raises(ActionRefused, match="completed, not running"):
-        engine.complete("stop")
+    with pytest.raises(ActionRefused, match="^stop was completed by lee just now; nothing recorded$"):
+        engine.complete("stop")  # not "start it first": kim's screen still showed it running
     assert [e.type for e in store.events(engine.run_id)].count("step_completed") == 1
     assert engine.state.steps["stop"].finished_by == "lee"
 
@@ -214,3 +214,104 @@ def test_a_full_disk_refuses_the_action_and_the_state_does_not_pretend(tmp_path)
         assert engine.state.notes == [] and engine.state.last_seq == 1
     with Store(path, readonly=True) as s:
         assert [e.type for e in s.events(run_id)] == ["run_started"]
+
+
+# -- undo, abort, failures ------------------------------------------------------------------
+
+
+def test_undo_reverts_a_mis_pressed_completion_and_nothing_is_deleted(store, engine):
+    engine.start("stop")
+    engine.clock.advance(60)
+    done = engine.complete("stop")
+    assert engine.state.steps["swap"].status == READY
+    engine.clock.advance(5)
+    undo = engine.undo()
+    assert undo.type == "action_undone" and undo.payload["undoes"] == [done.seq]
+    assert undo.payload["what"] == "complete stop" and undo.step == "stop"
+    assert engine.state.steps["stop"].status == RUNNING  # as before the mis-press
+    assert engine.state.steps["swap"].status == "pending"
+    assert done.seq in engine.state.undone
+    assert stored(store, engine)[-2:] == [("step_completed", "stop"), ("action_undone", "stop")]
+    # a fresh fold (a restart, a watcher, a report) reads the same
+    again = Session(store, store.run(engine.run_id), engine.clock)
+    assert again.state.steps["stop"].status == RUNNING and done.seq in again.state.undone
+
+
+def test_one_undo_reverts_what_one_key_press_recorded(store, engine):
+    engine.start("stop")
+    engine.clock.advance(60)
+    first = engine.complete("stop")
+    engine.start("swap", chain=first.seq)  # space: complete one, start the next
+    undo = engine.undo()
+    assert len(undo.payload["undoes"]) == 2
+    assert engine.state.steps["stop"].status == RUNNING
+    assert engine.state.steps["swap"].status == "pending"
+
+
+def test_undo_of_the_last_completion_reopens_the_finished_run(store, engine):
+    for step in ("stop", "notify", "swap", "start", "verify"):
+        engine.start(step)
+        engine.clock.advance(60)
+        engine.complete(step)
+    assert engine.state.finished and engine.state.resumed
+    engine.undo()
+    assert not engine.state.finished and engine.state.steps["verify"].status == RUNNING
+    assert engine.state.resumed  # start was not undone
+    engine.complete("verify")
+    assert engine.state.finished
+
+
+@pytest.mark.parametrize("case, match", [
+    ("nothing", "nothing to undo"),
+    ("late", "undo works for 60s"),
+    ("other", "was lee's; only lee can undo it"),
+    ("trigger", "cannot be undone"),
+])
+def test_undo_refuses_and_records_nothing(store, engine, case, match):
+    if case == "late":
+        engine.start("stop")
+        engine.clock.advance(61)
+    elif case == "other":
+        Engine(store, store.run(engine.run_id), engine.clock, Actor("lee", "laptop")).start("stop")
+    elif case == "trigger":
+        engine.trigger("rollback")
+    before = stored(store, engine)
+    with pytest.raises(ActionRefused, match=match):
+        engine.undo()
+    assert stored(store, engine) == before
+
+
+def test_an_undone_action_stays_undone_and_the_one_before_can_be_undone_next(store, engine):
+    engine.start("stop")
+    engine.note("first", "stop")
+    engine.note("second", "stop")
+    engine.undo()
+    assert [n.text for n in engine.state.notes] == ["first"]
+    engine.undo()
+    assert engine.state.notes == []
+    assert engine.state.steps["stop"].status == RUNNING  # the start stays: two undos, two notes
+
+
+def test_abort_ends_the_run_with_its_reason_and_cannot_be_undone(store, engine):
+    engine.start("stop")
+    engine.abort("NO-GO: storage vendor not on the bridge")
+    state = engine.state
+    assert state.finished and state.aborted
+    assert state.abort_reason == "NO-GO: storage vendor not on the bridge"
+    assert state.steps["stop"].status == ABANDONED
+    with pytest.raises(ActionRefused, match="aborted"):
+        engine.undo()
+    with pytest.raises(ActionRefused, match="the run was aborted"):
+        engine.note("after")
+
+
+def test_a_failed_step_keeps_its_reason_and_its_time_stops(store, engine):
+    engine.start("stop")
+    engine.clock.advance(120)
+    engine.fail("stop", "multipath sees no LUN")
+    st = engine.state.steps["stop"]
+    assert st.status == FAILED and st.notes[-1].text == "multipath sees no LUN"
+    assert st.elapsed_s(engine.clock.now() + timedelta(minutes=10)) == 120
+    engine.clock.advance(60)
+    engine.start("stop")  # retry: the time runs again from the first start
+    assert engine.state.steps["stop"].elapsed_s(engine.clock.now()) == 180

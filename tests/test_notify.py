@@ -140,3 +140,26 @@ def test_engine_records_alerts_and_hook_failures(tmp_path):
         assert types.count(ALERT) == 1 and types.count(HOOK_FAILED) == 1
         failed = [e for e in store.events(engine.run_id) if e.type == HOOK_FAILED][0]
         assert "exited with status 2" in failed.payload["error"]
+
+
+def test_worse_alerts_seconds_apart_are_one_hook_call(tmp_path):
+    log = tmp_path / "calls"
+    n = Notifier(Notify(command=[sys.executable, "-c",
+                                 f"import os; open({str(log)!r}, 'a').write(os.environ['RUNBOOK_LEVEL'] + chr(10))"]))
+    n.send({**ALERT_DATA, "level": "at_risk", "at": "2026-11-25T00:33:00+09:00"})
+    n.send({**ALERT_DATA, "level": "decide_now", "at": "2026-11-25T00:33:03+09:00"})
+    n.wait()
+    assert log.read_text().splitlines() == ["decide_now"]
+    n.send({**ALERT_DATA, "level": "late", "at": "2026-11-25T00:41:00+09:00"})  # minutes later
+    n.wait()
+    assert log.read_text().splitlines() == ["decide_now", "late"]
+
+
+def test_alerts_minutes_apart_are_each_sent_even_when_they_arrive_together(tmp_path):
+    log = tmp_path / "calls"
+    n = Notifier(Notify(command=[sys.executable, "-c",
+                                 f"import os; open({str(log)!r}, 'a').write(os.environ['RUNBOOK_LEVEL'] + chr(10))"]))
+    n.send({**ALERT_DATA, "level": "at_risk", "at": "2026-11-25T00:12:00+09:00"})  # simulate:
+    n.send({**ALERT_DATA, "level": "decide_now", "at": "2026-11-25T00:33:00+09:00"})  # no wait
+    n.wait()
+    assert sorted(log.read_text().splitlines()) == ["at_risk", "decide_now"]

@@ -20,7 +20,12 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Wall clock read once, then advanced by the monotonic clock."""
+    """Wall clock read once, then advanced by the monotonic clock.
+
+    ``real``: this clock tells the time of the world, so a session measures its offset from the
+    store's clock and events are stamped by the store's clock. Simulated clocks say False."""
+
+    real = True
 
     def __init__(self) -> None:
         self._wall0 = datetime.now(UTC)
@@ -40,6 +45,8 @@ def utc(instant: datetime) -> datetime:
 class ManualClock:
     """A clock that moves only when told to; for simulation, the demo and tests."""
 
+    real = False
+
     def __init__(self, start: datetime) -> None:
         self._now = utc(start)
 
@@ -56,6 +63,8 @@ class ManualClock:
 
 class ScaledClock:
     """Simulated time running ``speed`` times faster than real time (the demo)."""
+
+    real = False
 
     def __init__(self, start: datetime, speed: float) -> None:
         self._start = utc(start)

@@ -3,6 +3,11 @@
 Every hook runs in a daemon thread with a time limit, so a hook that fails or hangs never blocks
 or crashes a run; the engine collects failures with :meth:`Notifier.failures` and records them.
 The alert reaches a command as environment variables (``RUNBOOK_LEVEL``, ``RUNBOOK_MESSAGE``, ...).
+
+Alerts seconds apart are one page: an alert waits up to :data:`HOLD_S` before its hooks run, and
+an alert stamped within :data:`COALESCE_S` of a waiting one replaces it (AT RISK then DECIDE NOW
+three seconds later pages once, with DECIDE NOW). :meth:`Notifier.wait` sends a waiting alert at
+once. A simulated run's alerts are stamped minutes apart and are never merged.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import signal
 import subprocess
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from runbook.format.model import Notify
@@ -32,21 +38,67 @@ def alert_env(alert: dict[str, Any]) -> dict[str, str]:
     return {f"RUNBOOK_{k.upper()}": "" if alert.get(k) is None else str(alert[k]) for k in keys}
 
 
+HOLD_S = 3.0  # real seconds an alert waits for a worse one before its hooks run
+COALESCE_S = 5.0  # alerts stamped this close together are one page
+
+
+def _instant(alert: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(alert.get("at")))
+    except ValueError:
+        return None
+
+
 class Notifier:
-    def __init__(self, config: Notify | None) -> None:
+    def __init__(self, config: Notify | None, *, hold_s: float = HOLD_S) -> None:
         self.config = config
+        self.hold_s = hold_s
         self._failures: queue.Queue[HookFailure] = queue.Queue()
         self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._pending: dict[str, Any] | None = None
+        self._timer: threading.Timer | None = None
 
     @property
     def enabled(self) -> bool:
         return bool(self.config and (self.config.command or self.config.urls))
 
     def send(self, alert: dict[str, Any]) -> None:
-        """Fire every hook for ``alert`` in the background; returns at once."""
+        """Queue ``alert``; its hooks run in the background within ``hold_s``. Returns at once."""
         cfg = self.config
         if cfg is None or (cfg.levels is not None and alert.get("level") not in cfg.levels):
             return
+        with self._lock:
+            pending = self._pending
+            if pending is not None:
+                a, b = _instant(pending), _instant(alert)
+                if a is not None and b is not None and abs((b - a).total_seconds()) <= COALESCE_S:
+                    self._pending = alert  # the newer one replaces it: one page
+                    return
+                self._flush_locked()
+            self._pending = alert
+            if self.hold_s <= 0:
+                self._flush_locked()
+                return
+            self._timer = threading.Timer(self.hold_s, self._flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        alert, self._pending = self._pending, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if alert is not None:
+            self._fire(alert)
+
+    def _fire(self, alert: dict[str, Any]) -> None:
+        cfg = self.config
+        assert cfg is not None
         jobs = []
         if cfg.command:
             jobs.append(("command " + cfg.command[0], lambda: self._command(cfg.command, alert)))
@@ -125,7 +177,9 @@ class Notifier:
                 return out
 
     def wait(self, timeout: float | None = None) -> None:
-        """Wait for hooks still running (at most their own time limit plus ``timeout``)."""
+        """Send a waiting alert now, and wait for hooks still running (at most their own time
+        limit plus ``timeout``)."""
+        self._flush()
         limit = (self.config.timeout if self.config else 0) + (timeout or 1.0)
         for t in self._threads:
             t.join(limit)

@@ -23,11 +23,13 @@ from runbook.engine.run import ActionRefused, Actor, Engine, new_run
 from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
     NOTE,
+    RUN_ABORTED,
     RUN_FINISHED,
     STEP_COMPLETED,
     STEP_FAILED,
     STEP_SKIPPED,
     STEP_STARTED,
+    UNDONE,
 )
 from runbook.forecast.core import Prior
 from runbook.format.durations import format_duration, parse_duration
@@ -41,7 +43,9 @@ from runbook.store import Store
 
 TICK_S = 10.0
 ACTION_KEYS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
-               "skip": STEP_SKIPPED, "trigger": CONTINGENCY_TRIGGERED, "finish": RUN_FINISHED}
+               "skip": STEP_SKIPPED, "trigger": CONTINGENCY_TRIGGERED, "finish": RUN_FINISHED,
+               "abort": RUN_ABORTED, "undo": UNDONE}
+NO_TARGET = ("finish", "abort", "undo")  # abort's value is its reason; undo and finish say true
 
 
 class ScriptEvent(BaseModel):
@@ -53,6 +57,8 @@ class ScriptEvent(BaseModel):
     skip: str | None = None
     trigger: str | None = None
     finish: bool | None = None
+    abort: str | None = None  # NO-GO: the reason
+    undo: bool | None = None  # revert the last action (within the undo grace period)
     note: str | None = None
 
     @model_validator(mode="after")
@@ -60,8 +66,11 @@ class ScriptEvent(BaseModel):
         chosen = [k for k in ACTION_KEYS if getattr(self, k) not in (None, False)]
         if len(chosen) > 1:
             raise ValueError(f"one action per event, got {', '.join(chosen)}")
+        if self.undo and self.note:
+            raise ValueError("an undo records no text; put the note in an event of its own")
         if not chosen and not self.note:
-            raise ValueError("needs an action: start, complete, fail, skip, trigger, finish or note")
+            raise ValueError("needs an action: start, complete, fail, skip, trigger, finish, abort, "
+                             "undo or note")
         return self
 
     @property
@@ -69,7 +78,7 @@ class ScriptEvent(BaseModel):
         for key, kind in ACTION_KEYS.items():
             value = getattr(self, key)
             if value not in (None, False):
-                return kind, None if key == "finish" else value
+                return kind, None if key in NO_TARGET else value
         return NOTE, None
 
 
@@ -262,6 +271,8 @@ def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
         payload: dict[str, Any] = {}
         if kind == CONTINGENCY_TRIGGERED:
             payload["contingency"], target = target, None
+        if kind == RUN_ABORTED:
+            payload["reason"] = ev.abort
         if ev.note:
             payload["text" if kind == NOTE else "reason" if kind == STEP_SKIPPED else "note"] = ev.note
         try:
@@ -283,10 +294,12 @@ def _describe(ev: ScriptEvent) -> str:
     kind, target = ev.action
     word = {STEP_STARTED: "start", STEP_COMPLETED: "complete", STEP_FAILED: "fail",
             STEP_SKIPPED: "skip", CONTINGENCY_TRIGGERED: "trigger", RUN_FINISHED: "finish",
-            NOTE: "note"}[kind]
+            NOTE: "note", RUN_ABORTED: "abort", UNDONE: "undo"}[kind]
     text = f"{word} {target}" if target else word
     if kind == CONTINGENCY_TRIGGERED:
         text = f"trigger {ev.trigger}"
+    if kind == RUN_ABORTED:
+        text = f"abort ({ev.abort})"
     if ev.note:
         text += f" ({ev.note})"
     return text

@@ -3,10 +3,20 @@
 The events are the only truth; :func:`fold` replays them over the plan. :func:`check_action`
 says whether an action fits a state (``None``) or why not (one sentence), so the engine can refuse
 an action before anything is recorded.
+
+Undo is a correcting event, never a deletion: ``action_undone`` names the events it reverts
+(``undoes``: their seqs), and the fold replays the log without them. What can be undone, and
+why (see :func:`undo_target`): the operator's own last action, within :data:`UNDO_GRACE_S` —
+start, complete, fail, skip and note, with what the same key press recorded along with it (space
+completes one step and starts the next; the last completion finishes the run). Triggering a
+contingency and aborting cannot be undone: both are confirmed in a dialog, and people act on them
+at once (the rollback team starts, the customer desk is told); a wrong trigger is answered by the
+next decision, recorded as such.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -26,6 +36,7 @@ NOTE = "note"
 CONTINGENCY_TRIGGERED = "contingency_triggered"
 RUN_FINISHED = "run_finished"
 RUN_ABORTED = "run_aborted"
+UNDONE = "action_undone"
 ALERT = "alert"
 HOOK_FAILED = "hook_failed"
 
@@ -39,6 +50,9 @@ SKIPPED = "skipped"
 ABANDONED = "abandoned"
 
 DONE = frozenset({COMPLETED, SKIPPED})
+UNDOABLE = frozenset({STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, NOTE})
+BOOKKEEPING = frozenset({ALERT, HOOK_FAILED, OPERATOR_JOINED})  # not an operator's action
+UNDO_GRACE_S = 60.0  # a mis-press is noticed within seconds; a minute is generous
 _revisions = itertools.count(1)
 TERMINAL = frozenset({COMPLETED, SKIPPED, ABANDONED})
 
@@ -72,6 +86,7 @@ class StepState:
     started_by: str | None = None
     finished_by: str | None = None
     notes: tuple[Note, ...] = ()
+    failed_at: datetime | None = None  # the last failure (a failed step's time stops there)
 
     @property
     def actual_s(self) -> float | None:
@@ -82,7 +97,7 @@ class StepState:
     def elapsed_s(self, now: datetime) -> float:
         if self.started_at is None:
             return 0.0
-        end = self.finished_at or now
+        end = self.finished_at or (self.failed_at if self.status == FAILED else None) or now
         return max(0.0, (end - self.started_at).total_seconds())
 
 
@@ -112,6 +127,8 @@ class RunState:
     last_seq: int = 0
     last_at: datetime | None = None
     revision: int = 0  # unique per folded state: lets the forecast cache per state
+    log: list[EventLike] = field(default_factory=list)  # every event folded, in order
+    undone: dict[int, EventLike] = field(default_factory=dict)  # seq -> the undo that reverted it
 
     def __post_init__(self) -> None:
         self.revision = next(_revisions)
@@ -156,12 +173,32 @@ def fold(plan: Plan, events: Iterable[EventLike], state: RunState | None = None)
     """Apply ``events`` (in seq order) to ``state`` (default: the initial state)."""
     state = state or RunState.initial(plan)
     for ev in events:
-        _apply(state, ev)
+        state.log.append(ev)
+        if ev.type == UNDONE:
+            _undo(state, ev)
+        else:
+            _apply(state, ev)
         state.last_seq = ev.seq
         state.last_at = ev.at if state.last_at is None else max(state.last_at, ev.at)
     _refresh_ready(state)
     state.revision = next(_revisions)
     return state
+
+
+_KEEP = ("log", "undone", "last_seq", "last_at", "revision")
+
+
+def _undo(state: RunState, ev: EventLike) -> None:
+    """Revert the events ``ev`` names: replay the log without them (and without undo events)."""
+    for seq in ev.payload.get("undoes") or ():
+        state.undone.setdefault(int(seq), ev)
+    fresh = RunState.initial(state.plan)
+    for e in state.log:
+        if e.type != UNDONE and e.seq not in state.undone:
+            _apply(fresh, e)
+    for f in dataclasses.fields(RunState):
+        if f.name not in _KEEP:
+            setattr(state, f.name, getattr(fresh, f.name))
 
 
 def _set(state: RunState, step: str, **changes: Any) -> None:
@@ -191,7 +228,7 @@ def _apply(state: RunState, ev: EventLike) -> None:
             state.resumed_at = at
     elif kind == STEP_FAILED and step:
         cur = state.steps[step]
-        _set(state, step, status=FAILED, failures=cur.failures + 1)
+        _set(state, step, status=FAILED, failures=cur.failures + 1, failed_at=at)
         _note(state, ev, step, ev.payload.get("note"))
     elif kind == STEP_SKIPPED and step:
         cur = state.steps[step]
@@ -249,11 +286,22 @@ def _refresh_ready(state: RunState) -> None:
 
 
 def check_action(state: RunState, kind: str, step: str | None = None,
-                 contingency: str | None = None) -> str | None:
-    """Why ``kind`` does not fit ``state``, or None when it does."""
+                 contingency: str | None = None, *, now: datetime | None = None,
+                 actor: str | None = None) -> str | None:
+    """Why ``kind`` does not fit ``state``, or None when it does.
+
+    With ``now`` (and ``actor``), a step another operator just moved on says who and when:
+    "cable was completed by park just now", not "start it first"."""
     plan = state.plan
     if state.finished:
+        if state.aborted:
+            return "the run was aborted; nothing more can be recorded"
         return "the run is finished; nothing more can be recorded"
+    if kind in (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED) and step in state.steps \
+            and now is not None:
+        moved = _moved_by_other(state, kind, step, now, actor)
+        if moved:
+            return moved
     if kind in (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED):
         if step is None or step not in state.steps:
             return f"unknown step {step!r}"
@@ -273,6 +321,8 @@ def check_action(state: RunState, kind: str, step: str | None = None,
                     return f"{step} waits for {', '.join(waiting)}"
                 return f"{step} is {cur.status}; only a ready or failed step can start"
         elif kind in (STEP_COMPLETED, STEP_FAILED):
+            if cur.status in (COMPLETED, SKIPPED):
+                return f"{step} is already {cur.status}"
             if cur.status != RUNNING:
                 return f"{step} is {cur.status}, not running; start it first"
         elif kind == STEP_SKIPPED and cur.status in (COMPLETED, SKIPPED):
@@ -295,3 +345,39 @@ def check_action(state: RunState, kind: str, step: str | None = None,
             return f"{', '.join(running)} still running; complete, fail or skip it first"
         return None
     return None
+
+
+_DID = {STEP_STARTED: "started", STEP_COMPLETED: "completed", STEP_FAILED: "marked failed",
+        STEP_SKIPPED: "skipped", NOTE: "noted", CONTINGENCY_TRIGGERED: "triggered",
+        RUN_FINISHED: "finished", RUN_ABORTED: "aborted"}
+
+
+def ago(then: datetime, now: datetime) -> str:
+    """``just now`` (under a minute), ``4m ago``, ``1h05m ago``."""
+    s = (now - then).total_seconds()
+    if s < 60:
+        return "just now"
+    m = int(s // 60)
+    return f"{m}m ago" if m < 60 else f"{m // 60}h{m % 60:02d}m ago"
+
+
+def last_step_event(state: RunState, step: str) -> EventLike | None:
+    """The newest event in effect (not undone) that changed ``step``."""
+    for ev in reversed(state.log):
+        if ev.step == step and ev.type in _DID and ev.type != NOTE and ev.seq not in state.undone:
+            return ev
+    return None
+
+
+def _moved_by_other(state: RunState, kind: str, step: str, now: datetime,
+                    actor: str | None) -> str | None:
+    """The action collides with what another operator just did to the same step."""
+    cur = state.steps[step].status
+    fits = {STEP_STARTED: (READY, FAILED), STEP_COMPLETED: (RUNNING,), STEP_FAILED: (RUNNING,),
+            STEP_SKIPPED: (PENDING, READY, RUNNING, FAILED)}[kind]
+    if cur in fits:
+        return None
+    ev = last_step_event(state, step)
+    if ev is None or ev.actor == actor:
+        return None
+    return f"{step} was {_DID[ev.type]} by {ev.actor} {ago(ev.at, now)}; nothing recorded"

@@ -35,7 +35,7 @@ from runbook.format.durations import format_duration
 from runbook.format.loader import Loaded, LoadError, load_text
 from runbook.format.plan import Plan
 from runbook.format.times import hhmm, iso
-from runbook.store import RunInfo, Store
+from runbook.store import RunInfo, Store, is_postgres
 
 PLAN_WEIGHT = 3.0
 GRID_S = 10.0
@@ -363,10 +363,11 @@ def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str
     Live runs are used when there are any, else rehearsals. No store or no usable runs: the plan
     alone (None) and a line saying so.
     """
-    path = Path(db_path)
-    if not path.exists():
+    path = db_path if is_postgres(db_path) else Path(db_path)
+    if isinstance(path, Path) and not path.exists():
         return None, f"no past runs of {plan.id}: no store at {path}; forecast uses the plan alone"
     with Store(path, readonly=True) as store:
+        path = store.name
         runs = store.runs_of(plan.id)
         live = [r for r in runs if r.label == "live"]
         label = "live" if live else "rehearsal"

@@ -1,7 +1,8 @@
-"""Post-run timing log: one report structure, four exporters (md, csv, json, html).
+"""Post-run timing log: one report structure, five exporters (md, csv, json, html, xlsx).
 
     report = build(info, events, now=clock.now())   # runbook.report.model
     text = render(report, "html")
+    data = render_bytes(report, "xlsx")              # a workbook (needs the xlsx extra)
 
 Never imports Textual; reads nothing from disk (the plan comes from the stored runbook text).
 """
@@ -22,6 +23,7 @@ from runbook.report.model import (
 )
 
 FORMATS = ("md", "csv", "json", "html")
+BINARY_FORMATS = ("xlsx",)
 
 
 def _renderer(fmt: str) -> Callable[[Report], str]:
@@ -43,5 +45,14 @@ def render(report: Report, fmt: str) -> str:
     return _renderer(fmt)(report)
 
 
-__all__ = ["ABORTED", "FINISHED", "FORMATS", "IN_PROGRESS", "History", "HistoryPoint", "Report",
-           "StepRow", "Summary", "build", "render"]
+def render_bytes(report: Report, fmt: str) -> bytes:
+    """The report in a binary format (xlsx), or a text format encoded as UTF-8."""
+    if fmt == "xlsx":
+        from runbook.report.xlsx import render_xlsx
+
+        return render_xlsx(report)
+    return render(report, fmt).encode("utf-8")
+
+
+__all__ = ["ABORTED", "BINARY_FORMATS", "FINISHED", "FORMATS", "IN_PROGRESS", "History", "HistoryPoint", "Report",
+           "StepRow", "Summary", "build", "render", "render_bytes"]

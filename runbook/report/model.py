@@ -36,6 +36,7 @@ from runbook.engine.state import (
     STEP_FAILED,
     STEP_SKIPPED,
     STEP_STARTED,
+    UNDONE,
     Alert,
     Note,
     RunState,
@@ -43,7 +44,7 @@ from runbook.engine.state import (
 )
 from runbook.format.plan import MAIN, Plan
 from runbook.format.shift import load_recorded
-from runbook.format.times import when
+from runbook.format.times import hhmm, when
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
@@ -182,14 +183,24 @@ def baseline(plan: Plan, start: datetime, path: str) -> dict[int, datetime]:
     return {i: start + timedelta(seconds=a) for i, (a, _) in plan.likely_schedule(path).items()}
 
 
-def event_notes(events: list[Event]) -> list[Note]:
-    """Every piece of free text in the log, in order: notes, and notes given with an action."""
+def event_notes(events: list[Event], tz: str = "UTC") -> list[Note]:
+    """Every piece of free text in the log, in order: notes, and notes given with an action; an
+    undo is a line of its own ("undid complete cable of 00:12:03"), and an undone text says so."""
+    undone = {int(seq) for ev in events if ev.type == UNDONE for seq in ev.payload.get("undoes", ())}
+    by_seq = {ev.seq: ev for ev in events}
     out = []
     for ev in events:
+        if ev.type == UNDONE:
+            first = by_seq.get(min(ev.payload.get("undoes") or [0]))
+            when = f" of {hhmm(first.at, tz, seconds=True)}" if first is not None else ""
+            out.append(Note(ev.at, ev.actor, f"undid {ev.payload.get('what', 'an action')}{when}",
+                            ev.step))
+            continue
         key = NOTE_KEYS.get(ev.type)
         text = ev.payload.get(key) if key else None
         if isinstance(text, str) and text.strip():
-            out.append(Note(ev.at, ev.actor, text, ev.step))
+            out.append(Note(ev.at, ev.actor, text + (" (undone)" if ev.seq in undone else ""),
+                            ev.step))
     return out
 
 
@@ -216,7 +227,7 @@ def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
     if state.path != MAIN and state.triggered_at is not None:
         planned.update(baseline(plan, state.triggered_at, state.path))
 
-    notes = event_notes(events)
+    notes = event_notes(events, plan.timezone)
     by_step: dict[str, list[Note]] = {}
     for n in notes:
         if n.step is not None:

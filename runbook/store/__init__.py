@@ -1,23 +1,31 @@
-"""The event store: runs as append-only sequences of events. SQLite is the embedded backend."""
+"""The event store: runs as append-only sequences of events.
 
-from runbook.store.sqlite import (
+``Store(location)`` (or ``open_store(--db value)``) opens SQLite for a file path, the embedded
+default, and PostgreSQL for ``postgresql://...`` (``pip install 'runbook[postgres]'``).
+"""
+
+from runbook.store.base import (
     LABELS,
-    SCHEMA_VERSION,
     Event,
+    First,
     RunInfo,
     Store,
+    StoreDamaged,
     StoreError,
+    StoreUnavailable,
     UnknownRun,
     Writer,
+    clock_offset,
     default_path,
     from_us,
+    is_postgres,
+    location,
+    open_store,
     to_us,
 )
+from runbook.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
-__all__ = ["LABELS", "SCHEMA_VERSION", "Event", "RunInfo", "Store", "StoreError", "UnknownRun", "Writer", "default_path",
-           "from_us", "location", "to_us"]
-
-
-def location(arg: str | None) -> str:
-    """The store named by ``--db`` (``arg``), else ``$RUNBOOK_DB``, else the default path."""
-    return arg or str(default_path())
+__all__ = ["LABELS", "SCHEMA_VERSION", "Event", "First", "RunInfo", "SQLiteStore", "Store",
+           "StoreDamaged", "StoreError", "StoreUnavailable", "UnknownRun", "Writer",
+           "clock_offset", "default_path", "from_us", "is_postgres", "location", "open_store",
+           "to_us"]

@@ -26,140 +26,69 @@ works whether or not a writer runs. If they are missing and cannot be created (d
 writable for the follower), no writer can be running, so it falls back to an ``immutable=1``
 snapshot, and before every read checks whether a ``-wal`` has appeared; if so it reopens normally.
 
+Damage: a file cut short (its size not a whole number of pages) is refused on open; a writer also
+runs ``PRAGMA quick_check`` and checks every row's types and JSON before its first write, so a
+damaged store is named as such (StoreDamaged, "restore it from a backup or move it aside") and
+never written to. Readers meet a malformed row when they read it, with the same message.
+
+Checkpoints: ``checkpoint()`` (the engine calls it after each step completion) and ``close()``
+copy the WAL into the main file (PASSIVE: never waits for readers), so the main file alone is
+never far behind, even if the ``-wal`` file is lost.
+
 User-facing failures (read-only file or directory, disk full, lock held too long, not a store,
-damaged, newer schema, a directory as path) raise StoreError naming the path and what to do; a
-failed write records nothing. Programming errors (naive datetime, bad label, payload not a JSON
+damaged, newer schema, a directory as path, a foreign symlink) raise StoreError naming the path
+and what to do; a failed write records nothing. Programming errors (naive datetime, bad label, payload not a JSON
 object) raise ValueError or TypeError.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import random
-import secrets
+import secrets  # noqa: F401  (tests patch runbook.store.sqlite.secrets.token_hex: run ids)
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
-SCHEMA_VERSION = 1
-LABELS = ("live", "rehearsal")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
+from runbook.store.base import (
+    DAMAGED_HINT,
+    StoreDamaged,
+    StoreError,
+)
+from runbook.store.files import (
+    READONLY_OR_CANTOPEN,
+    check_size,
+    code,
+    create_private,
+    kernel_now,
+    refuse_foreign_link,
+    sqlite_error,
+)
+from runbook.store.migrations import SQLITE, SQLITE_BAD_ROWS
+from runbook.store.sql import SQLStore
+
+SCHEMA_VERSION = len(SQLITE)
 _T = TypeVar("_T")
-# primary SQLite result codes (sqlite3.Error.sqlite_errorcode & 0xFF)
-_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
-_READONLY_DIRECTORY = _READONLY | (6 << 8)
-
-_SCHEMA = [
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE runs (id TEXT PRIMARY KEY, runbook_id TEXT NOT NULL, title TEXT NOT NULL,
-        label TEXT NOT NULL, created_at_us INTEGER NOT NULL, source_name TEXT NOT NULL,
-        source_text TEXT NOT NULL, meta TEXT NOT NULL)""",
-    "CREATE INDEX runs_by_runbook ON runs (runbook_id, created_at_us)",
-    """CREATE TABLE events (run_id TEXT NOT NULL REFERENCES runs (id), seq INTEGER NOT NULL
-        CHECK (seq >= 1), event_id TEXT NOT NULL UNIQUE, at_us INTEGER NOT NULL,
-        actor TEXT NOT NULL, host TEXT NOT NULL, type TEXT NOT NULL, step TEXT,
-        payload TEXT NOT NULL, PRIMARY KEY (run_id, seq))""",
-    *(f"""CREATE TRIGGER {t}_no_{op} BEFORE {op.upper()} ON {t}
-        BEGIN SELECT RAISE(ABORT, '{t} are append-only'); END"""
-      for t in ("runs", "events") for op in ("update", "delete")),
-    f"INSERT INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')",
-]
-_EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
-_RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
-_NEWEST = "ORDER BY created_at_us DESC, rowid DESC"
+_BUSY, _LOCKED = 5, 6
 
 
-class StoreError(Exception):
-    """A failure the user must hear about; the message names the store path and what to do."""
-
-
-class UnknownRun(StoreError):
-    """No run matches the given id or prefix (or the store has no runs)."""
-
-
-@dataclass(frozen=True)
-class Event:
-    run_id: str
-    seq: int
-    event_id: str
-    at: datetime  # aware UTC
-    actor: str
-    host: str
-    type: str
-    step: str | None
-    payload: dict
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    id: str
-    runbook_id: str
-    title: str
-    label: str  # "live" | "rehearsal"
-    created_at: datetime  # aware UTC
-    source_name: str
-    source_text: str
-    meta: dict
-
-
-def default_path() -> Path:
-    """``$RUNBOOK_DB`` if set, else ``$XDG_DATA_HOME/runbook/runs.db`` (~/.local/share/...)."""
-    if env := os.environ.get("RUNBOOK_DB"):
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
-    return base / "runbook" / "runs.db"
-
-
-def to_us(instant: datetime) -> int:
-    """An aware datetime as integer microseconds since the Unix epoch (UTC); naive is refused."""
-    if not isinstance(instant, datetime) or instant.utcoffset() is None:
-        raise ValueError(f"the store needs an aware datetime, got {instant!r}")
-    return datetime.__sub__(instant, _EPOCH) // _US  # plain timedelta even for subclasses
-
-
-def from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _json(value: Any, what: str) -> str:
-    if not isinstance(value, dict):
-        raise TypeError(f"{what} must be a dict, got {type(value).__name__}")
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _code(e: sqlite3.Error) -> int:
-    return getattr(e, "sqlite_errorcode", 0) or 0
-
-
-def _event(r: tuple) -> Event:
-    return Event(*r[:3], from_us(r[3]), *r[4:8], json.loads(r[8]))
-
-
-def _runinfo(r: tuple) -> RunInfo:
-    return RunInfo(*r[:4], from_us(r[4]), r[5], r[6], json.loads(r[7]))
-
-
-class Store:
-    """The event store at ``path``. ``readonly=True`` opens a follower that can never write.
+class SQLiteStore(SQLStore):
+    """The event store in the SQLite file at ``path``.
 
     ``_max_pages`` is a testing hook: it sets ``PRAGMA max_page_count`` on the writer connection,
     so a test can make the database "full" (SQLITE_FULL) without filling a disk.
     """
 
+    newest = "ORDER BY created_at_us DESC, rowid DESC"
+
     def __init__(self, path: str | Path, *, readonly: bool = False, timeout: float = 10.0,
-                 _max_pages: int | None = None) -> None:
+                 migrate: bool = True, _max_pages: int | None = None) -> None:
         self.path = Path(os.path.abspath(Path(path).expanduser()))
         self.readonly = readonly
         self.timeout = timeout
@@ -170,11 +99,12 @@ class Store:
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a directory, not a runbook store; "
                              f"give a file path such as {self.path / 'runs.db'}")
+        self.path = refuse_foreign_link(self.path)
         try:
             if readonly:
                 self._open_readonly()
             else:
-                self._open_writer(_max_pages)
+                self._open_writer(_max_pages, migrate)
         except BaseException:
             self.close()
             raise
@@ -189,24 +119,19 @@ class Store:
         except sqlite3.Error as e:
             raise self._error(e, "open the store") from e
 
-    def _open_writer(self, max_pages: int | None) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreError(f"cannot write to {self.path}: cannot create its directory "
-                             f"({e.strerror or e}); choose another --db path") from e
+    def _open_writer(self, max_pages: int | None, migrate: bool) -> None:
+        create_private(self.path)
         self._conn = self._connect(str(self.path), uri=False)
+        check_size(self.path, self._c)
         mode = self._retry(lambda: self._c.execute("PRAGMA journal_mode = WAL").fetchone()[0],
                            "open the store")
         if str(mode).lower() != "wal":
             raise StoreError(f"cannot use {self.path}: SQLite refused WAL mode (got {mode!r}); "
                              "put the store on a local disk")
         self._c.execute("PRAGMA synchronous = FULL")
-        if not self._retry(lambda: self._check_schema(self._c), "open the store"):
-            with self._transaction("create the store") as conn:
-                if not self._check_schema(conn):  # still empty now that we hold the lock
-                    for stmt in _SCHEMA:
-                        conn.execute(stmt)
+        if migrate and self.schema_version() < SCHEMA_VERSION:
+            self.migrate()
+        self._retry(self._verify, "check the store")
         if max_pages is not None:
             self._c.execute(f"PRAGMA max_page_count = {int(max_pages)}")
 
@@ -216,17 +141,51 @@ class Store:
                              "with `runbook run` to create it")
         uri = f"file:{quote(self.path.as_posix())}?mode=ro"
         self._conn = self._connect(uri, uri=True)
+        check_size(self.path, self._c)
         try:
             self._c.execute("SELECT count(*) FROM sqlite_master").fetchall()
         except sqlite3.Error as e:
-            if _code(e) & 0xFF not in (_READONLY, _CANTOPEN) or self._wal.exists():
+            if code(e) & 0xFF not in READONLY_OR_CANTOPEN or self._wal.exists():
                 raise self._error(e, "open the store") from e
             self._conn.close()  # -wal/-shm missing and not creatable: no writer can be active
             self._conn = self._connect(uri + "&immutable=1", uri=True)
             self._snapshot = True
-        if not self._retry(lambda: self._check_schema(self._c), "open the store"):
+        if not self._retry(lambda: self._version(self._c), "open the store"):
             raise StoreError(f"{self.path} is not initialised as a runbook store yet; "
                              "start a run with `runbook run` first")
+
+    def migrate(self) -> tuple[int, int]:
+        """Create the schema or bring it up to date, under the write lock: (from, to)."""
+        with self._transaction("create or migrate the store") as conn:
+            before = self._version(conn)  # again, now that we hold the lock
+            for version in range(before + 1, SCHEMA_VERSION + 1):
+                for stmt in SQLITE[version - 1]:
+                    conn.execute(stmt)
+            if before == 0:
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
+            elif before < SCHEMA_VERSION:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                             (str(SCHEMA_VERSION),))
+        return before, SCHEMA_VERSION
+
+    def schema_version(self) -> int:
+        """The store's schema version; 0 for an empty file."""
+        return self._retry(lambda: self._version(self._c), "open the store")
+
+    def _verify(self) -> None:
+        """Before the first write: the pages are sound and every row has its types and JSON."""
+        if not self.schema_version():
+            return
+        with self._lock:
+            found = [r[0] for r in self._c.execute("PRAGMA quick_check(3)")]
+            if found != ["ok"]:
+                raise StoreDamaged(f"{self.path} is damaged (SQLite integrity check: "
+                                   f"{'; '.join(map(str, found))}); {DAMAGED_HINT}")
+            for what, sql in SQLITE_BAD_ROWS:
+                if row := self._c.execute(sql).fetchone():
+                    raise StoreDamaged(f"{self.path} is damaged ({what} {row[0]!r}: malformed "
+                                       f"row); {DAMAGED_HINT}")
 
     @property
     def _wal(self) -> Path:
@@ -238,47 +197,27 @@ class Store:
             raise StoreError(f"store {self.path} is closed; open it again")
         return self._conn
 
-    def _check_schema(self, conn: sqlite3.Connection) -> bool:
-        """True for a runbook store, False for an empty database; StoreError otherwise."""
+    def _version(self, conn: sqlite3.Connection) -> int:
+        """The schema version of a runbook store, 0 for an empty database; StoreError otherwise."""
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
-            return False
+            return 0
         if "meta" not in tables:
             raise StoreError(f"{self.path} is a SQLite database but not a runbook store; "
                              "choose another --db path")
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if not (row and str(row[0]).isdigit()):
-            raise StoreError(f"{self.path} has no valid schema version, so it is damaged or not "
-                             "a runbook store; choose another --db path")
+            raise StoreDamaged(f"{self.path} has no valid schema version, so it is damaged or "
+                               "not a runbook store; choose another --db path")
         if (version := int(row[0])) > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer runbook (store schema "
                              f"{version}, this version reads up to {SCHEMA_VERSION}); "
                              "upgrade runbook to open it")
-        return True
+        return version
 
     # -- plumbing ----------------------------------------------------------------------------
     def _error(self, e: sqlite3.Error, doing: str) -> StoreError:
-        p, code = self.path, _code(e)
-        busy = (f"{p} is busy: another runbook process holds the write lock for more than "
-                f"{self.timeout:g}s; wait for it or stop it, then retry")
-        if code == _READONLY_DIRECTORY:
-            return StoreError(f"cannot {'read' if self.readonly else 'write to'} {p}: read-only "
-                              f"directory (SQLite must create {p.name}-wal and {p.name}-shm "
-                              "next to it); fix the permissions or choose another --db path")
-        msg = {
-            _FULL: f"cannot write to {p}: the disk is full, so the store could not {doing} and "
-                   "nothing was recorded; free some space and retry",
-            _READONLY: f"cannot write to {p}: read-only file or file system, so the store could "
-                       f"not {doing}; fix the permissions or choose another --db path",
-            _BUSY: busy,
-            _LOCKED: busy,
-            _NOTADB: f"{p} is not a runbook store (not a SQLite database); check the --db path",
-            _CORRUPT: f"{p} is damaged ({e}); restore it from a backup or move it aside",
-            _CANTOPEN: f"cannot open {p} ({e}); check that it and its directory exist and are "
-                       "accessible",
-            _IOERR: f"I/O error on {p} while trying to {doing} ({e}); check the disk and retry",
-        }.get(code & 0xFF, f"store {p} failed to {doing} ({e}); check the --db path")
-        return StoreError(msg)
+        return sqlite_error(e, self.path, doing, readonly=self.readonly, timeout=self.timeout)
 
     def _retry(self, fn: Callable[[], _T], doing: str) -> _T:
         """Run ``fn``, retrying SQLITE_BUSY/LOCKED until ``timeout``; wrap sqlite3 errors."""
@@ -287,12 +226,12 @@ class Store:
             try:
                 return fn()
             except sqlite3.Error as e:
-                if _code(e) & 0xFF in (_BUSY, _LOCKED) and time.monotonic() < deadline:
+                if code(e) & 0xFF in (_BUSY, _LOCKED) and time.monotonic() < deadline:
                     time.sleep(random.uniform(0.0005, 0.003))
                     continue
                 raise self._error(e, doing) from e
 
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             if self._snapshot and self._wal.exists():  # a writer started: follow it properly
                 self._c.close()
@@ -302,7 +241,8 @@ class Store:
             return self._retry(lambda: self._c.execute(sql, params).fetchall(), "read")
 
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, doing: str, lock: str | None = None) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: one writer at a time for the whole file (``lock`` unused)."""
         if self.readonly:
             raise StoreError(f"{self.path} is open read-only (as a follower), so it cannot "
                              f"{doing}; open it without readonly to record events")
@@ -322,94 +262,13 @@ class Store:
                     raise self._error(e, doing) from e
                 raise
 
-    def _unknown(self, ref: str) -> UnknownRun:
-        ids = [r[0] for r in self._query(f"SELECT id FROM runs {_NEWEST}")]
-        if not ids:
-            return UnknownRun(f"store {self.path} has no runs yet; start one with "
-                              "`runbook run RUNBOOK`")
-        close = difflib.get_close_matches(ref, ids, n=5, cutoff=0.4)
-        hint = f"closest: {', '.join(close)}" if close else f"newest: {', '.join(ids[:5])}"
-        return UnknownRun(f"no run {ref!r} in store {self.path} ({hint}); "
-                          "list them with `runbook runs`")
-
-    # -- runs --------------------------------------------------------------------------------
-    def create_run(self, *, runbook_id: str, title: str, label: str, source_text: str,
-                   source_name: str, created_at: datetime, meta: dict | None = None,
-                   run_id: str | None = None) -> RunInfo:
-        if label not in LABELS:
-            raise ValueError(f"run label must be one of {LABELS}, got {label!r}")
-        at_us, meta_json = to_us(created_at), _json(meta or {}, "run meta")
-        stamp = from_us(at_us).strftime("%Y%m%d-%H%M")
-        with self._transaction("create a run") as conn:
-            rid = run_id or f"{runbook_id}-{stamp}-{secrets.token_hex(2)}"
-            while conn.execute("SELECT 1 FROM runs WHERE id = ?", (rid,)).fetchone():
-                if run_id is not None:
-                    raise StoreError(f"run {run_id!r} already exists in {self.path}; "
-                                     "choose another run id")
-                rid = f"{runbook_id}-{stamp}-{secrets.token_hex(2)}"
-            conn.execute(f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (rid, runbook_id, title, label, at_us, source_name, source_text,
-                          meta_json))
-        return RunInfo(rid, runbook_id, title, label, from_us(at_us), source_name,
-                       source_text, json.loads(meta_json))
-
-    def _runs(self, where: str = "", params: tuple = (), limit: str = "") -> list[RunInfo]:
-        rows = self._query(f"SELECT {_RUN_COLS} FROM runs {where} {_NEWEST} {limit}", params)
-        return [_runinfo(r) for r in rows]
-
-    def run(self, run_id: str) -> RunInfo:
-        """The run with this exact id, or the only run whose id starts with it."""
-        found = self._runs("WHERE id = ?", (run_id,)) or [
-            r for r in self._runs() if run_id and r.id.startswith(run_id)]
-        if len(found) > 1:
-            raise UnknownRun(f"run {run_id!r} is ambiguous in store {self.path}: it matches "
-                             f"{', '.join(r.id for r in found[:8])}; give more of the id")
-        if not found:
-            raise self._unknown(run_id)
-        return found[0]
-
-    def resolve(self, run: str | None) -> RunInfo:
-        """``run`` by id or prefix; ``None`` means the newest run."""
-        if run is not None:
-            return self.run(run)
-        if newest := self._runs(limit="LIMIT 1"):
-            return newest[0]
-        raise self._unknown("")
-
-    def runs(self) -> list[RunInfo]:
-        """All runs, newest first."""
-        return self._runs()
-
-    def runs_of(self, runbook_id: str) -> list[RunInfo]:
-        """The runs of one runbook, newest first."""
-        return self._runs("WHERE runbook_id = ?", (runbook_id,))
-
     # -- events ------------------------------------------------------------------------------
-    def _require_run(self, run_id: str) -> None:
-        if not self._query("SELECT 1 FROM runs WHERE id = ?", (run_id,)):
-            raise self._unknown(run_id)
-
-    def events(self, run_id: str, after_seq: int = 0) -> list[Event]:
-        """Events of the run (exact id) with seq > ``after_seq``, in seq order."""
-        rows = self._query(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = ? AND seq > ? "
-                           "ORDER BY seq", (run_id, after_seq))
-        if not rows:
-            self._require_run(run_id)
-        return [_event(r) for r in rows]
-
-    def last_seq(self, run_id: str) -> int:
-        """The seq of the run's last event; 0 when it has none."""
-        seq = self._query("SELECT max(seq) FROM events WHERE run_id = ?", (run_id,))[0][0]
-        if seq is None:
-            self._require_run(run_id)
-        return seq or 0
-
     def data_version(self) -> int:
         """Changes whenever another connection commits (``PRAGMA data_version``).
 
         Cheap change detection for followers; compare only with earlier values of this Store.
         """
-        return self._query("PRAGMA data_version")[0][0] + self._dv_offset
+        return self._rows("PRAGMA data_version")[0][0] + self._dv_offset
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until ``data_version()`` differs from ``since`` or ``timeout`` seconds pass;
@@ -424,80 +283,26 @@ class Store:
                 return version
             time.sleep(min(0.05, left))
 
-    @contextmanager
-    def writing(self, run_id: str) -> Iterator[Writer]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT; ROLLBACK on any exception)."""
-        with self._transaction("record an event") as conn:
-            last = conn.execute("SELECT max(seq) FROM events WHERE run_id = ?",
-                                (run_id,)).fetchone()[0]
-            if last is None and not conn.execute("SELECT 1 FROM runs WHERE id = ?",
-                                                  (run_id,)).fetchone():
-                raise self._unknown(run_id)
-            writer = Writer(conn, run_id, last or 0, self.path)
-            try:
-                yield writer
-            finally:
-                writer._conn = None
+    def now(self) -> datetime:
+        """This host's kernel clock: every writer of a SQLite store shares it (files.py)."""
+        return kernel_now()
 
-    def append(self, run_id: str, *, at: datetime, actor: str, host: str, type: str,
-               step: str | None = None, payload: dict | None = None,
-               event_id: str | None = None) -> Event:
-        """Append one event in its own transaction; durable when this returns."""
-        with self.writing(run_id) as w:
-            return w.append(at=at, actor=actor, host=host, type=type, step=step,
-                            payload=payload, event_id=event_id)
+    def _writer_now(self, conn: sqlite3.Connection) -> datetime:
+        return kernel_now()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the main file without waiting for readers (PASSIVE). Best effort:
+        what is committed is durable in the WAL already, so a failure here loses nothing."""
+        if self.readonly or self._conn is None:
+            return
+        with self._lock, suppress(sqlite3.Error):
+            if not self._conn.in_transaction:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
+        self.checkpoint()
         with self._lock:
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 with suppress(sqlite3.Error):
                     conn.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class Writer:
-    """Appends to one run inside :meth:`Store.writing`; invalid once the block ends."""
-
-    def __init__(self, conn: sqlite3.Connection, run_id: str, last: int, path: Path) -> None:
-        self._conn: sqlite3.Connection | None = conn
-        self.run_id = run_id
-        self._last = last
-        self._path = path
-
-    def _live(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError("Writer used outside its Store.writing() block")
-        return self._conn
-
-    def events_after(self, seq: int) -> list[Event]:
-        """Events of this run with seq > ``seq``, read inside the write transaction."""
-        rows = self._live().execute(f"SELECT {_EVENT_COLS} FROM events WHERE run_id = ? AND "
-                                    "seq > ? ORDER BY seq", (self.run_id, seq)).fetchall()
-        return [_event(r) for r in rows]
-
-    def append(self, *, at: datetime, actor: str, host: str, type: str, step: str | None = None,
-               payload: dict | None = None, event_id: str | None = None) -> Event:
-        conn = self._live()
-        at_us, body = to_us(at), _json(payload or {}, "event payload")
-        if event_id is None:
-            event_id = uuid.uuid4().hex
-        else:
-            row = conn.execute(f"SELECT {_EVENT_COLS} FROM events WHERE event_id = ?",
-                               (event_id,)).fetchone()
-            if row is not None:
-                if row[0] != self.run_id:
-                    raise StoreError(f"event id {event_id!r} is already used by run {row[0]!r} "
-                                     f"in {self._path}; use a fresh event id")
-                return _event(row)  # already recorded: a retry writes nothing
-        seq = self._last + 1
-        conn.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (self.run_id, seq, event_id, at_us, actor, host, type, step, body))
-        self._last = seq
-        return Event(self.run_id, seq, event_id, from_us(at_us), actor, host, type, step,
-                     json.loads(body))

@@ -1,15 +1,22 @@
-"""The Textual app: settings, bindings, commands, screens. Logic lives in desk.py and view.py.
+"""The Textual app: settings, bindings, commands, screens. Logic lives in desk.py and view.py;
+the actions that change the run (and their save worker) in actions.py.
 
-Refresh: a timer (1 Hz; the demo runs faster) starts :meth:`RunbookApp.refresh_worker`, a
-``@work(thread=True, exclusive=True)`` worker that calls :meth:`Desk.refresh` (sync, director,
-tick, forecast) under the desk's lock and posts a :class:`Refreshed` message, which replaces an
-unhandled predecessor in the queue. Actions run on the UI thread through the same lock and show
-their result only after the engine has committed the event. Tests call :meth:`refresh_now`.
+Refresh: a timer (1 Hz; the demo runs faster) calls :meth:`RunbookApp.tick`, which starts
+:meth:`RunbookApp.refresh_worker`, a thread worker that calls :meth:`Desk.refresh` (sync,
+director, tick, forecast) under the desk's lock and posts a :class:`Refreshed` message. While a
+refresh or a save is still under way (the store can be locked by another process for seconds),
+the tick does not pile up threads: it redraws the header clock and the "saving…" line only, so
+the screen never freezes. Tests call :meth:`refresh_now`.
+
+Messages to the operator go to the message line above the timeline, never to toasts: a toast
+covers the timeline, the step details or a dialog.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import ClassVar
@@ -17,16 +24,19 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.events import Key
 from textual.message import Message
 from textual.screen import Screen
-from textual.worker import get_current_worker
 
-from runbook.engine.run import ActionRefused
-from runbook.store import StoreError
-from runbook.tui.desk import OPERATOR_ACTIONS, Desk, Outcome
-from runbook.tui.screens import ConfirmScreen, HelpScreen, MainScreen, PickScreen
+from runbook.tui.actions import OperatorActions
+from runbook.tui.desk import OPERATOR_ACTIONS, Desk
+from runbook.tui.dialogs import HelpScreen
+from runbook.tui.screens import MainScreen
+from runbook.tui.text import clean, markup
 from runbook.tui.view import RANK, Snapshot
+
+BELL_GAP_S = 10.0  # worse levels within this many seconds of a bell ring it once
 
 
 class Refreshed(Message):
@@ -46,18 +56,28 @@ class RefreshFailed(Message):
         self.error = error
 
 
-def parse_keymap(text: str | None) -> dict[str, str]:
-    """``RUNBOOK_KEYMAP`` (``complete=x;fail=ctrl+f``) as a Textual keymap."""
+def parse_keymap(text: str | None, known: Iterable[str] = ()) -> tuple[dict[str, str], list[str]]:
+    """``RUNBOOK_KEYMAP`` (``complete=x;fail=ctrl+f``) as a Textual keymap, and a warning for
+    every entry that is not ``id=key`` with a known binding id (``known``; empty: any id)."""
     keymap: dict[str, str] = {}
+    warnings: list[str] = []
+    known = set(known)
     for part in (text or "").split(";"):
-        if "=" in part:
-            binding_id, keys = part.split("=", 1)
-            if binding_id.strip() and keys.strip():
-                keymap[binding_id.strip()] = keys.strip()
-    return keymap
+        if not part.strip():
+            continue
+        binding_id, _, keys = part.partition("=")
+        binding_id, keys = binding_id.strip(), keys.strip()
+        if not binding_id or not keys:
+            warnings.append(f"RUNBOOK_KEYMAP: {part.strip()!r} is not id=key; ignored")
+        elif known and binding_id not in known:
+            warnings.append(f"RUNBOOK_KEYMAP: no key has the id {binding_id!r} (ids: "
+                            f"{', '.join(sorted(known))}); ignored")
+        else:
+            keymap[binding_id] = keys
+    return keymap, warnings
 
 
-class RunbookApp(App[None]):
+class RunbookApp(OperatorActions, App[None]):
     """`runbook run`, `runbook watch` and `runbook demo`: one screen, three modes."""
 
     CSS_PATH = "app.tcss"
@@ -70,15 +90,20 @@ class RunbookApp(App[None]):
         Binding("s", "start", "Start", id="start",
                 tooltip="Start the selected ready step (parallel tracks) or retry a failed one"),
         Binding("d", "complete", "Done", id="complete", tooltip="Complete the selected running step"),
-        Binding("f", "fail", "Fail", id="fail", tooltip="Mark the selected running step failed"),
+        Binding("f", "fail", "Fail", id="fail",
+                tooltip="Mark the selected running step failed (asks what went wrong)"),
         Binding("k", "skip", "Skip", id="skip", tooltip="Skip the selected step (asks first)"),
         Binding("n", "note", "Note", id="note", tooltip="Add a note to the selected step"),
         Binding("c", "trigger", "Contingency", id="trigger",
                 tooltip="Trigger a contingency path (asks first)"),
+        Binding("u", "undo", "Undo", id="undo",
+                tooltip="Undo your last action within a minute (recorded as a correction)"),
+        Binding("a", "abort", "Abort", id="abort", show=False,
+                tooltip="Abort the run, NO-GO (asks for the reason)"),
         Binding("y", "copy_command", "Copy cmd", id="copy", show=False,
                 tooltip="Copy the selected step's command (runbook never runs it)"),
         Binding("l", "toggle_log", "Log", id="log", show=False,
-                tooltip="Show the alert history and notes"),
+                tooltip="Show the run's whole timeline: who did what, alerts, notes"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the demo"),
         Binding("question_mark", "help", "Help", key_display="?", id="help",
                 tooltip="Keys, levels and symbols"),
@@ -92,27 +117,39 @@ class RunbookApp(App[None]):
         "advance": "Next: complete the running step, start the next",
         "start": "Start the selected step",
         "complete": "Done: complete the selected step",
-        "fail": "Mark the selected step failed",
+        "fail": "Mark the selected step failed…",
         "skip": "Skip the selected step…",
         "note": "Add a note…",
         "trigger": "Trigger a contingency…",
+        "undo": "Undo my last action",
+        "abort": "Abort the run (NO-GO)…",
         "copy_command": "Copy the selected step's command",
-        "toggle_log": "Show or hide the alert history and notes",
+        "toggle_log": "Show or hide the run's timeline",
         "help": "Help: keys, levels, symbols",
         "quit": "Quit (the run stays resumable)",
     }
 
     def __init__(self, desk: Desk, *, mode_text: str | Callable[[Snapshot | None], str] = "",
-                 interval: float | None = 1.0,
-                 keymap: dict[str, str] | None = None, welcome: str | None = None) -> None:
+                 interval: float | None = 1.0, keymap: dict[str, str] | None = None,
+                 welcome: str | None = None, monotonic: Callable[[], float] = time.monotonic
+                 ) -> None:
         super().__init__()
         self.desk = desk
         self.mode_text = mode_text
         self.interval = interval
+        self.monotonic = monotonic  # only for telling a bounced key from two presses
         self.snapshot: Snapshot | None = None
+        self.said: list[str] = []  # every message shown on the message line, oldest first
         self._min_seq = 0
         self._welcome = welcome
-        self._keymap = keymap if keymap is not None else parse_keymap(os.environ.get("RUNBOOK_KEYMAP"))
+        self._refreshing = False
+        self._warned = False
+        self._bell_at = None
+        self._warnings: list[str] = []
+        if keymap is None:
+            ids = [b.id for b in self._bindings_list() if b.id]
+            keymap, self._warnings = parse_keymap(os.environ.get("RUNBOOK_KEYMAP"), ids)
+        self._keymap = keymap
         self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text)
         self.main.add_class(f"-{desk.mode}")
 
@@ -122,26 +159,53 @@ class RunbookApp(App[None]):
             self.set_keymap(self._keymap)
         self.push_screen(self.main)
         if self._welcome:
-            self.notify(self._welcome, timeout=8)
+            self.say(self._welcome)
+        for warning in self._warnings:
+            self.say(warning, "warning")
         if self.interval:
-            self.set_interval(self.interval, self.refresh_worker, name="refresh")
-            self.refresh_worker()
+            self.set_interval(self.interval, self.tick, name="refresh")
+            self.tick()
+
+    def say(self, text: str | Content, kind: str = "information") -> None:
+        """One line on the message line (replacing the last); kept in :attr:`said` for tests."""
+        self.said.append(text.plain if isinstance(text, Content) else clean(text))
+        if self.main.is_mounted:
+            self.main.say(text, kind)
+        else:
+            self.main.pending = (text, kind)
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Anything that still asks for a toast goes to the message line instead."""
+        self.say(f"{title}: {message}" if title else message,
+                 "error" if severity == "error" else "warning" if severity == "warning"
+                 else "information")
 
     @property
     def clock(self):
         return self.desk.session.clock
 
-    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def tick(self) -> None:
+        """The timer: refresh in a worker, unless one is still running or a save waits."""
+        if self._refreshing or self.saving is not None:
+            snap = self.snapshot
+            if snap is not None and self.main.is_mounted:
+                self.main.show_clock(dataclasses.replace(snap, now=max(snap.now, self.clock.now())))
+            if self.saving is not None:
+                self.saving_line()
+            return
+        self._refreshing = True
+        self.refresh_worker()
+
+    @work(thread=True, group="refresh", exit_on_error=False)
     def refresh_worker(self) -> None:
         """Off the UI thread: sync, tick, forecast; the result goes back as a message."""
-        worker = get_current_worker()
         try:
             snapshot = self.desk.refresh()
         except Exception as e:  # a store that went away, a disk error: say it, keep the screen
             self.post_message(RefreshFailed(str(e)))
             return
-        if not worker.is_cancelled:
-            self.post_message(Refreshed(snapshot))
+        self.post_message(Refreshed(snapshot))
 
     def refresh_now(self) -> Snapshot:
         """Refresh on the calling thread (tests, screenshots): the same work, no timer."""
@@ -151,11 +215,13 @@ class RunbookApp(App[None]):
 
     @on(Refreshed)
     def _refreshed(self, message: Refreshed) -> None:
+        self._refreshing = False
         self.show(message.snapshot)
 
     @on(RefreshFailed)
     def _refresh_failed(self, message: RefreshFailed) -> None:
-        self.notify(message.error, title="Refresh failed", severity="error", timeout=10)
+        self._refreshing = False
+        self.say(f"Refresh failed: {message.error}", "error")
 
     def show(self, snapshot: Snapshot) -> None:
         if snapshot.seq < self._min_seq:
@@ -163,11 +229,15 @@ class RunbookApp(App[None]):
         previous = self.snapshot
         self.snapshot = snapshot
         if previous is not None and RANK[snapshot.level] > RANK[previous.level]:
-            self.bell()
             self.main.hidden_level = None
+            if self._bell_at is None or (snapshot.now - self._bell_at).total_seconds() > BELL_GAP_S:
+                self.bell()  # worse levels seconds apart: one bell
+                self._bell_at = snapshot.now
         if self.main.is_mounted and self.screen_stack:
-            if callable(self.mode_text):
-                self.main.set_mode_text(self.mode_text(snapshot))
+            text = self.mode_text(snapshot) if callable(self.mode_text) else self.mode_text
+            if callable(self.mode_text) or snapshot.warnings or self._warned:
+                self.main.set_mode_text(text, snapshot.warnings)
+                self._warned = bool(snapshot.warnings)
             self.main.show(snapshot)
             self.sync_bindings()
 
@@ -177,10 +247,13 @@ class RunbookApp(App[None]):
         return self.main.selected if self.main.is_mounted else None
 
     def why_not(self, action: str) -> str | None:
-        state = self.snapshot.state if self.snapshot is not None else None
-        if state is None and not self.desk.readonly_reason:
+        snap = self.snapshot
+        if self.saving is not None and action in OPERATOR_ACTIONS:
+            return f"still saving {self.saving}; wait for it to be recorded"
+        if snap is None and not self.desk.readonly_reason:
             return "the run is still loading"
-        return self.desk.why_not(action, self.selected, state=state)
+        return self.desk.why_not(action, self.selected, state=snap.state if snap else None,
+                                 now=snap.now if snap else None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in OPERATOR_ACTIONS:
@@ -218,7 +291,7 @@ class RunbookApp(App[None]):
 
     def refuse(self, reason: str) -> None:
         self.bell()
-        self.notify(reason[:1].upper() + reason[1:], title="Not recorded", severity="warning")
+        self.say(f"Not recorded: {reason[:1].upper() + reason[1:]}", "warning")
 
     def sync_bindings(self) -> None:
         """Refresh the footer only when a key's availability changed (a refresh recomposes
@@ -234,121 +307,7 @@ class RunbookApp(App[None]):
     def _selected(self) -> None:
         self.sync_bindings()
 
-    # -- actions ---------------------------------------------------------------------------
-    def _run(self, fn: Callable[[], Outcome]) -> bool:
-        """Perform an engine action; show it only after the engine returned."""
-        try:
-            outcome = fn()
-        except ActionRefused as e:
-            self.refuse(str(e))
-            return False
-        except StoreError as e:
-            self.bell()
-            self.notify(f"{e}", title="NOT RECORDED", severity="error", timeout=20)
-            return False
-        self._min_seq = outcome.seq
-        self.notify(outcome.message, timeout=4)
-        self.show(self.desk.view())
-        if self.interval:
-            self.refresh_worker()
-        return True
-
-    def _attempt(self, action: str) -> bool:
-        reason = self.why_not(action)
-        if reason:
-            self.refuse(reason)
-            return False
-        return True
-
-    def action_advance(self) -> None:
-        if self._attempt("advance"):
-            self._run(lambda: self.desk.advance(self.selected))
-
-    def action_start(self) -> None:
-        if self._attempt("start"):
-            step = self.selected
-            self._run(lambda: self.desk.start(step))
-
-    def action_complete(self) -> None:
-        if self._attempt("complete"):
-            step = self.selected
-            self._run(lambda: self.desk.complete(step))
-
-    def action_fail(self) -> None:
-        if self._attempt("fail"):
-            step = self.selected
-            self._run(lambda: self.desk.fail(step))
-
-    def action_skip(self) -> None:
-        if not self._attempt("skip"):
-            return
-        step = self.selected
-        assert step is not None
-        title = self.desk.plan.by_id[step].title
-
-        def done(reason: str | None) -> None:
-            if reason is not None:
-                self._run(lambda: self.desk.skip(step, reason))
-
-        self.push_screen(ConfirmScreen(
-            f"Skip {step}?", f"{title}\n\nA skipped step counts as done: the steps after it can "
-            "start. This is recorded and cannot be undone.", confirm="Skip"), done)
-
-    def action_note(self) -> None:
-        if not self._attempt("note"):
-            return
-        step = self.selected
-
-        def done(text: str | None) -> None:
-            if text:
-                self._run(lambda: self.desk.note(text, step))
-
-        where = f"on {step}" if step else "on the run"
-        self.push_screen(ConfirmScreen(f"Note {where}", "Recorded with your name and the time.",
-                                       confirm="Record", reason="Note text", require_text=True,
-                                       danger=False), done)
-
-    def action_trigger(self) -> None:
-        if not self._attempt("trigger"):
-            return
-        options = self.desk.plan.contingencies
-        if len(options) == 1:
-            self._confirm_trigger(options[0])
-            return
-        titles = [(c, f"{c}: {self.desk.plan.path_titles[c]}") for c in options]
-        self.push_screen(PickScreen("Which contingency?", titles),
-                         lambda c: c and self._confirm_trigger(c))
-
-    def _confirm_trigger(self, contingency: str) -> None:
-        reason = self.desk.why_not("trigger", contingency=contingency,
-                                   state=self.snapshot.state if self.snapshot else None)
-        if reason:
-            self.refuse(reason)
-            return
-        plan = self.desk.plan
-        snap = self.snapshot
-        body = [plan.path_titles[contingency], ""]
-        if snap is not None:
-            left = len([r for r in snap.rows if r.step.path == "main"
-                        and r.st.status not in ("completed", "skipped")])
-            body.append(f"The {left} unfinished main steps are abandoned and the "
-                        f"{len(plan.paths[contingency])} {contingency} steps begin.")
-            fc = snap.forecast
-            if fc is not None and fc.contingency == contingency and fc.contingency_need_s:
-                body.append(snap.contingency_line())
-        body.append("This cannot be undone.")
-        self.push_screen(
-            ConfirmScreen(f"Trigger {contingency}?", "\n".join(body), confirm=f"Trigger {contingency}"),
-            lambda note: note is not None and self._run(lambda: self.desk.trigger(contingency, note)))
-
-    def action_copy_command(self) -> None:
-        row = self.snapshot.row(self.selected) if self.snapshot else None
-        if row is None or not row.step.command:
-            self.refuse("the selected step has no command")
-            return
-        self.copy_to_clipboard(row.step.command)
-        self.notify(f"Copied the command of {row.id} (runbook never runs it).", timeout=3)
-
+    # -- the keys that change nothing ------------------------------------------------------
     def action_toggle_log(self) -> None:
         self.main.toggle_log()
 
@@ -357,22 +316,28 @@ class RunbookApp(App[None]):
         self.sync_bindings()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.key_help()))
+        self.push_screen(HelpScreen(self.key_help(), readonly=self.desk.readonly_reason))
 
     def action_pause(self) -> None:
         director = self.desk.director
         if director is not None and hasattr(director, "toggle_pause"):
             paused = director.toggle_pause()
-            self.notify("Demo paused: p resumes." if paused else "Demo resumed.", timeout=3)
+            self.say("Demo paused: p resumes." if paused else "Demo resumed.")
+
+    def _listed(self, binding: Binding) -> bool:
+        """Help and the palette list what this screen can do: no run-changing action in watch
+        or demo mode, no pause outside the demo."""
+        if binding.action == "pause":
+            return self.desk.mode == "demo"
+        return not (binding.action in OPERATOR_ACTIONS and self.desk.readonly_reason)
 
     def key_help(self) -> list[tuple[str, str, str]]:
-        """(key as currently mapped, what it does, binding id) for every binding."""
+        """(key as currently mapped, what it does, binding id) for every listed binding."""
         out = []
-        keymap = self._keymap
         for binding in self._bindings_list():
-            if binding.action == "pause" and self.desk.mode != "demo":
+            if not self._listed(binding):
                 continue
-            key = keymap.get(binding.id or "", binding.key_display or binding.key)
+            key = self._keymap.get(binding.id or "", binding.key_display or binding.key)
             key = "?" if key == "question_mark" else key
             out.append((key, binding.tooltip or binding.description, binding.id or ""))
         return out
@@ -383,11 +348,11 @@ class RunbookApp(App[None]):
     # -- command palette -------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for binding in self._bindings_list():
-            if binding.action == "pause" and self.desk.mode != "demo":
+            if not self._listed(binding):
                 continue
             title = self.DESCRIPTIONS.get(binding.action, binding.description)
             key = self._keymap.get(binding.id or "", binding.key_display or binding.key)
-            yield SystemCommand(title, f"{binding.tooltip} [{key}]",
+            yield SystemCommand(title, markup(f"{binding.tooltip} [{key}]"),
                                 partial(self.run_palette_action, binding.action))
         yield from super().get_system_commands(screen)
 

@@ -42,7 +42,8 @@ def find(name: str) -> Path:
 
 def load_cues(loaded: Loaded, path: Path) -> list[Cue]:
     script, times, _ = load_script(path, loaded)
-    return [Cue(at, *ev.action, note=ev.note) for ev, at in zip(script.events, times, strict=True)]
+    return [Cue(at, *ev.action, note=ev.abort or ev.note)
+            for ev, at in zip(script.events, times, strict=True)]
 
 
 def default_speed(cues: list[Cue], start) -> float:

@@ -33,12 +33,14 @@ from runbook.engine.state import (
     RunState,
     check_action,
 )
+from runbook.engine.undo import undo_target
 from runbook.format.durations import format_clock, format_duration
 from runbook.format.model import Level
-from runbook.tui import view
+from runbook.tui import timeline, view
 
 # Actions that change the run: bound to keys, refused in watch and demo mode.
-OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger")
+OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger", "undo",
+                    "abort")
 KINDS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
          "skip": STEP_SKIPPED}
 
@@ -98,8 +100,8 @@ class Desk:
             if self._critical is None:
                 crit = self.session.forecaster.criticality()
                 self._critical = frozenset(crit.path)
-                self._planned = view.planned_instants(
-                    self.plan, view.planned_schedule(self.plan, crit.path))
+                self._planned = timeline.planned_instants(
+                    self.plan, timeline.planned_schedule(self.plan, crit.path))
 
     def refresh(self, now: datetime | None = None) -> view.Snapshot:
         """Sync, let the director act (demo), tick (alerts, hooks), and build a snapshot."""
@@ -126,13 +128,15 @@ class Desk:
         fc = tick.forecast if tick is not None else None
         if fc is not None and fc.contingency and fc.contingency_need_s is not None:
             needs[fc.contingency] = fc.contingency_need_s
+        warnings = view.store_warnings(getattr(s, "clock_skew_s", None),
+                                       getattr(s, "store_down_since", None), self.plan.timezone, now)
         return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
                           run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
-                          planned=self._planned, needs=needs, rows=self._rows)
+                          planned=self._planned, needs=needs, rows=self._rows, warnings=warnings)
 
     # -- availability ----------------------------------------------------------------------
     def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,
-                contingency: str | None = None) -> str | None:
+                contingency: str | None = None, now: datetime | None = None) -> str | None:
         """Why ``action`` cannot be done now (one sentence), or None when it can."""
         if action not in OPERATOR_ACTIONS:
             return None
@@ -140,16 +144,24 @@ class Desk:
             return self.readonly_reason
         if state is None:
             with self.lock:
-                return self._why_not(action, step, self.session.state, contingency)
-        return self._why_not(action, step, state, contingency)
+                return self._why_not(action, step, self.session.state, contingency, now)
+        return self._why_not(action, step, state, contingency, now)
 
     def _why_not(self, action: str, step: str | None, state: RunState,
-                 contingency: str | None) -> str | None:
+                 contingency: str | None, now: datetime | None = None) -> str | None:
+        if action == "undo":
+            found = undo_target(state, self.engine.actor.name,
+                                now or state.last_at or self.session.now())
+            return found if isinstance(found, str) else None
         if state.finished:
+            if state.aborted:
+                return "the run was aborted; nothing more can be recorded"
             return "the run is finished; nothing more can be recorded"
         if action == "advance":
             plan = advance_plan(state, step)
             return plan if isinstance(plan, str) else None
+        if action == "abort":
+            return None
         if action == "note":
             return check_action(state, NOTE, step)
         if action == "trigger":
@@ -180,11 +192,11 @@ class Desk:
             if kind == "start":
                 e.start(sid)
                 return self._started(sid)
-            e.complete(sid)
+            done = e.complete(sid)
             said = self._completed(sid)
             nxt = next_after(e.state, sid)
             if nxt is not None and not e.state.finished:
-                e.start(nxt)
+                e.start(nxt, chain=done.seq)
                 said += f" · {self._started(nxt)}"
             elif e.state.finished:
                 said += " · run finished"
@@ -206,11 +218,20 @@ class Desk:
 
     def fail(self, step: str, note: str | None = None) -> Outcome:
         def go() -> str:
-            self.engine.fail(step, note)
-            hint = "s retries it, k skips it, n adds a note"
-            if self.engine.state.path == "main" and self.plan.contingencies:
-                hint += ", c triggers the contingency"
-            return f"{step} marked FAILED: {hint}"
+            self.engine.fail(step, note or None)
+            return f"{step} marked FAILED ({note or 'no reason given'}): {failed_hint(self.engine.state)}"
+        return self._act(go)
+
+    def abort(self, reason: str) -> Outcome:
+        def go() -> str:
+            self.engine.abort(reason)
+            return f"Run ABORTED: {reason}. Nothing more can be recorded; the report shows why."
+        return self._act(go)
+
+    def undo(self) -> Outcome:
+        def go() -> str:
+            ev = self.engine.undo()
+            return (f"Undid {ev.payload['what']} (recorded as a correction; the log keeps both)")
         return self._act(go)
 
     def skip(self, step: str, reason: str | None = None) -> Outcome:
@@ -265,8 +286,7 @@ def advance_plan(state: RunState, selected: str | None) -> tuple[str, str] | str
         return ("start", selected if selected in ready else ready[0])
     failed = state.ids(FAILED, path=path)
     if failed:
-        more = ", c triggers the contingency" if path == "main" and state.plan.contingencies else ""
-        return f"{failed[0]} failed: s retries it, k skips it{more}"
+        return f"{failed[0]} failed: {failed_hint(state)}"
     if all(state.steps[i].status in DONE for i in state.active_ids()):
         return "every step is done"
     return "no step is ready to start"
@@ -285,3 +305,10 @@ def next_after(state: RunState, completed: str) -> str | None:
         return None
     ready = state.ids(READY, path=state.path)
     return ready[0] if ready else None
+
+
+def failed_hint(state: RunState) -> str:
+    """What to do about a failed step: the keys, and the contingency while it can run."""
+    more = ", or c triggers the contingency" if state.path == "main" and state.plan.contingencies \
+        else ""
+    return f"s retries it, k skips it{more}"

@@ -15,12 +15,12 @@ from typing import Any
 from runbook.engine.clock import Clock, ManualClock
 from runbook.engine.run import Engine
 from runbook.engine.simulate import TICK_S
-from runbook.engine.state import CONTINGENCY_TRIGGERED, NOTE, STEP_SKIPPED
+from runbook.engine.state import CONTINGENCY_TRIGGERED, NOTE, RUN_ABORTED, STEP_SKIPPED
 from runbook.format.times import hhmm
 
 WORD = {"step_started": "start", "step_completed": "complete", "step_failed": "fail",
         "step_skipped": "skip", "contingency_triggered": "trigger", "run_finished": "finish",
-        "note": "note"}
+        "note": "note", "run_aborted": "abort", "action_undone": "undo"}
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class Cue:
         if self.kind == CONTINGENCY_TRIGGERED:
             payload["contingency"] = self.target
         if self.note:
-            payload["text" if self.kind == NOTE else "reason" if self.kind == STEP_SKIPPED
-                    else "note"] = self.note
+            payload["text" if self.kind == NOTE else "reason"
+                    if self.kind in (STEP_SKIPPED, RUN_ABORTED) else "note"] = self.note
         return payload
 
     def describe(self) -> str:

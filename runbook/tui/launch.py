@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from runbook.engine.run import Engine, Session
-from runbook.format.times import hhmm
+from runbook.format.times import when
 from runbook.tui.app import RunbookApp
 from runbook.tui.desk import Desk
+from runbook.tui.journal import last_action
 from runbook.tui.view import Snapshot
 
 
@@ -19,11 +20,12 @@ def operator_app(engine: Engine, resumed: bool, *, interval: float | None = 1.0,
     welcome = None
     if resumed:
         state = engine.state
-        started = hhmm(state.started_at, engine.plan.timezone) if state.started_at else "--:--"
+        now = engine.clock.now()
+        started = when(state.started_at, engine.plan.timezone, now) if state.started_at else "--:--"
         done = len(state.ids("completed", "skipped"))
-        text = f"RESUMED · {text} · started {started}"
-        welcome = (f"Resumed the unfinished run {engine.run_id} (started {started}, {done} steps "
-                   f"done, {state.last_seq} events). Nothing was lost.")
+        text = f"REATTACHED · {text} · started {started}"
+        welcome = (f"Reattached to the unfinished run {engine.run_id} (started {started}, {done} "
+                   f"steps done, {state.last_seq} events). Nothing was lost.")
     else:
         welcome = "New run started. space starts the first step; ? shows every key."
     return RunbookApp(desk, mode_text=text, interval=interval, keymap=keymap, welcome=welcome)
@@ -35,7 +37,8 @@ def watch_app(session: Session, *, interval: float | None = 1.0) -> RunbookApp:
 
     def text(snap: Snapshot | None) -> str:
         ops = ", ".join(snap.operators) if snap is not None and snap.operators else "-"
-        return f"WATCHING — read-only · run {session.run_id} · operator {ops} · q quits"
+        last = f"{last_action(snap.state, snap.now)} · " if snap is not None else ""
+        return f"WATCHING — read-only · {last}operator {ops} · run {session.run_id} · q quits"
 
     return RunbookApp(desk, mode_text=text, interval=interval,
                       welcome="Watching read-only: the screen follows the operator's actions.")

@@ -1,88 +1,60 @@
 """What the screen shows, as plain data: built from a session under its lock, read by widgets.
 
 Pure: no Textual, no clock. Everything a person would notice on the screen (status words, the
-"do now" line, variance, the timeline geometry, which step the selection should follow) is decided
-here, so headless tests reach it without a terminal.
+"do now" line, variance, dates, which step the selection should follow) is decided here, so
+headless tests reach it without a terminal. The timeline strip's geometry is in timeline.py, the
+run's journal (``l``) in journal.py.
+
+Every time shown goes through :func:`runbook.format.times.when` with the frame's ``now`` as
+reference: ``00:40`` today, ``02:00 +1d`` tomorrow, ``12-01 04:40`` further, the zone where a DST
+fall-back repeats the wall clock. Countdowns under two minutes are in seconds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from runbook.engine import risk
-from runbook.engine.clock import utc
-from runbook.engine.risk import ACTIONS, WORDS, message, pct
+from runbook.engine.risk import ACTIONS, WORDS, message, outage_due, pct
 from runbook.engine.state import (
     ABANDONED,
     COMPLETED,
+    DONE,
     FAILED,
-    PENDING,
     READY,
+    RUN_ABORTED,
     RUNNING,
     SKIPPED,
     Alert,
     Note,
     RunState,
-    StepState,
 )
 from runbook.forecast.core import Forecast
 from runbook.format.durations import format_clock, format_duration, format_minutes
 from runbook.format.model import Level
-from runbook.format.plan import MAIN, Plan, PlanStep
-from runbook.format.times import hhmm, local
+from runbook.format.plan import MAIN, Plan
+from runbook.format.times import local, when
+from runbook.tui.rows import STATUS, Row, RowCache, focus_step, make_row, visible_steps
+from runbook.tui.timeline import Timeline, make_timeline
 
-# status -> (glyph, word): the word carries the meaning, the glyph helps the eye, colour is extra.
-STATUS = {
-    PENDING: ("·", "waiting"),
-    READY: ("○", "ready"),
-    RUNNING: ("▶", "RUNNING"),
-    COMPLETED: ("✓", "done"),
-    FAILED: ("✗", "FAILED"),
-    SKIPPED: ("↷", "skipped"),
-    ABANDONED: ("–", "abandoned"),
-}
+__all__ = ["STATUS", "Row", "RowCache", "Snapshot", "build", "do_now", "make_row"]
+
 BAD_LEVELS = (Level.at_risk, Level.decide_now, Level.late)
 RANK = {**risk.RANK, Level.resumed: 0}  # for the bell and banner: resumed is not worse
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the steps table."""
-
-    step: PlanStep
-    st: StepState
-    critical: bool
-    status: str  # "▶ RUNNING"
-    planned: str  # "5m/12m" (likely / pessimistic)
-    taken: str  # elapsed (running) or actual (finished), "14:03"
-    variance: str  # "+9m", "-1m", "+3m!" (past pessimistic)
-    over: bool  # running or finished past the pessimistic estimate
-
-    @property
-    def id(self) -> str:
-        return self.step.id
-
-    @property
-    def cells(self) -> tuple[str, ...]:
-        return (self.status, self.id, self.step.title, self.step.owner or "", self.planned,
-                self.taken, self.variance)
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """Instants the timeline strip draws (all aware UTC)."""
-
-    start: datetime
-    announced: datetime
-    now: datetime
-    planned: tuple[tuple[str, datetime, datetime], ...]  # critical path, likely durations
-    actual: tuple[tuple[str, datetime, datetime, str], ...]  # (id, start, end, status)
-    p50: datetime | None
-    p90: datetime | None
-    deadline: datetime | None
+def until(seconds: float) -> str:
+    """A countdown in words: ``57s`` and ``1m05s`` under two minutes, else ``12m``, ``1h05m``
+    (never ``0m``)."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 120:
+        return f"1m{s - 60:02d}s"
+    return format_minutes(s)
 
 
 @dataclass(frozen=True)
@@ -106,13 +78,23 @@ class Snapshot:
     timeline: Timeline
     contingencies: tuple[tuple[str, str, float | None], ...]  # (id, title, need_s)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # what is wrong with this host or the store
 
     @property
     def tz(self) -> str:
         return self.plan.timezone
 
+    def at(self, instant: datetime | None, *, seconds: bool = False) -> str:
+        """A time as this frame shows it (dated when not on today's local date)."""
+        return when(instant, self.tz, self.now, seconds=seconds)
+
     @property
     def word(self) -> str:
+        """The level, or the run's final state once it has ended: one word."""
+        if self.state.aborted:
+            return "ABORTED"
+        if self.state.finished:
+            return "FINISHED"
         return WORDS[self.level]
 
     def row(self, step_id: str | None) -> Row | None:
@@ -136,10 +118,49 @@ class Snapshot:
         return "T" + ("+" if self.second >= start else "") + format_clock(
             (self.second - start).total_seconds())
 
+    def progress_text(self) -> str:
+        """``7/14 steps``: done (completed or skipped) of the steps the run now needs (main
+        steps, or after a trigger the main steps done before it plus the contingency's)."""
+        need = [r for r in self.rows if r.st.status != ABANDONED]
+        done = [r for r in need if r.st.status in DONE]
+        return f"{len(done)}/{len(need)} steps"
+
+    def header_text(self, width: int) -> str:
+        """The header's middle for a terminal ``width`` wide, so the level word is never cut:
+        the clock first, then the countdown, the progress and the elapsed time while they fit
+        (8 columns stay for the title)."""
+        room = width - len(self.word) - 2 - 8
+        parts = {"clock": self.clock_text(), "elapsed": self.elapsed_text(),
+                 "countdown": self.countdown_text(), "progress": self.progress_text()}
+        chosen: set[str] = set()
+        used = 0
+        for key in ("clock", "countdown", "progress", "elapsed"):
+            if used + len(parts[key]) + 2 > room:
+                break  # in order of importance: never a lesser part instead of a greater
+            chosen.add(key)
+            used += len(parts[key]) + 2
+        shown = [parts[k] for k in ("clock", "elapsed", "countdown", "progress") if k in chosen]
+        return "  ".join(shown) + " " if shown else ""
+
+    def overrun_text(self) -> str:
+        """At resume: ``6m34s late; outage report due 12-01 00:10`` or ``2m before 00:40``."""
+        resumed = self.state.resumed_at
+        if resumed is None:
+            return ""
+        late = (resumed - self.plan.announced).total_seconds()
+        announced = self.at(self.plan.announced)
+        if late <= 0:
+            return f"{format_duration(-late)} before the announced {announced}"
+        text = f"{format_duration(late)} late"
+        due = outage_due(self.plan, resumed, self.now)
+        if due is not None:
+            text += f"; outage report due {when(due, self.tz, self.now)}"
+        return text
+
     def countdown_text(self) -> str:
-        announced = hhmm(self.plan.announced, self.tz)
+        announced = self.at(self.plan.announced)
         if self.state.resumed_at is not None:
-            return f"resumed {hhmm(self.state.resumed_at, self.tz)} (announced {announced})"
+            return f"resumed {self.at(self.state.resumed_at)}, {self.overrun_text()}"
         left = (self.plan.announced - self.second).total_seconds()
         if left >= 0:
             return f"resume {announced} in {format_clock(left)}"
@@ -147,37 +168,50 @@ class Snapshot:
 
     # -- forecast panel --------------------------------------------------------------------
     def resume_line(self) -> str:
-        fc, tz = self.forecast, self.tz
+        fc, state = self.forecast, self.state
+        if state.aborted:
+            who = next((e.actor for e in reversed(state.log) if e.type == RUN_ABORTED), None)
+            return (f"Run ABORTED at {self.at(state.finished_at)}{' by ' + who if who else ''}  ·  "
+                    f"no resume forecast  ·  announced {self.at(self.plan.announced)}")
+        if state.finished and state.resumed_at is None:
+            return (f"Run finished at {self.at(state.finished_at)} without the resuming step  ·  "
+                    f"announced {self.at(self.plan.announced)}")
         if fc is None:
             return "Forecast: computing…"
         if fc.resumed:
-            return f"Service resumed {hhmm(fc.resumed_at, tz)}  ·  announced {hhmm(self.plan.announced, tz)}"
-        return (f"Resume P50 {hhmm(fc.p50, tz)}  P90 {hhmm(fc.p90, tz)}  ·  announced "
-                f"{hhmm(self.plan.announced, tz)}  ·  on time {pct(fc.p_on_time)}")
+            return (f"Service resumed {self.at(fc.resumed_at)}  ·  announced "
+                    f"{self.at(self.plan.announced)}  ·  {self.overrun_text()}")
+        return (f"Resume P50 {self.at(fc.p50)}  P90 {self.at(fc.p90)}  ·  announced "
+                f"{self.at(self.plan.announced)}  ·  on time {pct(fc.p_on_time)}")
+
+    def contingency_lines(self) -> list[str]:
+        """One line per contingency on the main path (its need, deadline and outcome if
+        triggered now), or the one that is running."""
+        fc, state = self.forecast, self.state
+        if state.path != MAIN:
+            since = self.at(state.triggered_at) if state.triggered_at else "--:--"
+            by = f" by {state.triggered_by}" if state.triggered_by else ""
+            verb = "was triggered at" if state.finished or state.resumed else "TRIGGERED at"
+            return [f"{state.path.capitalize()} {verb} {since}{by}: "
+                    f"{self.plan.path_titles[state.path]}"]
+        if not self.plan.contingencies:
+            return ["No contingency path in this runbook."]
+        if state.finished:
+            return ["No contingency was triggered."]
+        if fc is None or fc.resumed or not fc.options:
+            return [f"Contingency available: {', '.join(self.plan.contingencies)}"]
+        return [f"{o.contingency.capitalize()} needs {format_minutes(o.need_s, up=True)}  ·  "
+                f"{self.deadline_text(o.deadline)}  ·  if triggered now "
+                f"{pct(o.p_on_time_if_triggered)} on time" for o in fc.options]
 
     def contingency_line(self) -> str:
-        fc, tz, state = self.forecast, self.tz, self.state
-        if state.path != MAIN:
-            since = hhmm(state.triggered_at, tz) if state.triggered_at else "--:--"
-            by = f" by {state.triggered_by}" if state.triggered_by else ""
-            verb = "was triggered at" if state.finished or state.resumed else "running since"
-            return f"Contingency {state.path} {verb} {since}{by}: {self.plan.path_titles[state.path]}"
-        if not self.plan.contingencies:
-            return "No contingency path in this runbook."
-        if fc is None or fc.resumed:
-            return f"Contingency available: {', '.join(self.plan.contingencies)}"
-        if fc.decision_deadline is None or fc.contingency is None:
-            return f"Contingency available: {', '.join(self.plan.contingencies)}"
-        need = format_minutes(fc.contingency_need_s or 0, up=True)
-        name = fc.contingency
-        deadline = hhmm(fc.decision_deadline, tz)
-        left = (fc.decision_deadline - self.second).total_seconds()
-        when = f"decide by {deadline} (in {format_clock(left)})" if left >= 0 else (
-            f"decision deadline {deadline} PASSED")
-        if_now = ""
-        if fc.p_on_time_if_triggered is not None:
-            if_now = f"  ·  if triggered now {pct(fc.p_on_time_if_triggered)} on time"
-        return f"{name.capitalize()} needs {need}  ·  {when}{if_now}"
+        return "  │  ".join(self.contingency_lines())
+
+    def deadline_text(self, deadline: datetime) -> str:
+        """``decide by 00:16 (in 57s)`` or ``deadline 00:16 PASSED``."""
+        left = (deadline - self.second).total_seconds()
+        return f"decide by {self.at(deadline)} (in {until(left)})" if left >= 0 else (
+            f"deadline {self.at(deadline)} PASSED")
 
     def do_now(self) -> str:
         return do_now(self)
@@ -186,177 +220,114 @@ class Snapshot:
         return None if self.forecast is None else self.forecast.p_on_time
 
 
-def do_now(snap: Snapshot) -> str:
-    """One line: what to do now."""
-    state, fc, tz = snap.state, snap.forecast, snap.tz
-    if state.aborted:
-        return f"Run aborted at {hhmm(state.finished_at, tz)}: {state.abort_reason or 'no reason given'}."
-    if state.finished:
-        return f"Run finished at {hhmm(state.finished_at, tz)}. Export the timing log with `runbook report`."
-    level = snap.level
-    if level == Level.resumed:
-        remaining = len([r for r in snap.rows if r.st.status not in (COMPLETED, SKIPPED, ABANDONED)])
-        left = "1 step" if remaining == 1 else f"{remaining} steps"
-        return f"Service is back. Finish the remaining checks ({left} left)."
+# -- what to do now --------------------------------------------------------------------------
+
+
+def still_beats(fc: Forecast, now: datetime):
+    """A contingency whose deadline has passed but which, triggered now, is still more likely
+    to make the announced time than the main path (by 5 points): the forecast engineer's
+    :func:`runbook.engine.risk.still_beats` when present, this reading otherwise."""
+    theirs = getattr(risk, "still_beats", None)
+    if theirs is not None:
+        return theirs(fc, now)
+    if fc.path != MAIN or fc.resumed or any(now <= o.deadline for o in fc.options):
+        return None
+    better = [o for o in fc.options if o.p_on_time_if_triggered > fc.p_on_time + 0.05]
+    return max(better, key=lambda o: o.p_on_time_if_triggered, default=None)
+
+
+def level_action(snap: Snapshot) -> str:
+    """What the level asks for now. One function, so it can switch to the forecast engineer's
+    :func:`runbook.engine.risk.do_now` (the same words as the alerts) once it exists."""
+    theirs = getattr(risk, "do_now", None)
+    if theirs is not None:
+        return theirs(snap.level, snap.plan, snap.state, snap.forecast, snap.now)
+    fc, level = snap.forecast, snap.level
     if fc is None:
         return ACTIONS[level]
+    beats = still_beats(fc, snap.now)
+    if beats is not None and level != Level.on_track:
+        return (f"Trigger {beats.contingency} now (c) to resume earlier: "
+                f"{pct(beats.p_on_time_if_triggered)} on time against {pct(fc.p_on_time)} "
+                f"(its deadline {snap.at(beats.deadline)} passed), or announce a new resume "
+                f"time: {snap.at(fc.p90)}.")
     c = fc.contingency
+    open_deadline = c is not None and fc.decision_deadline is not None and \
+        snap.now <= fc.decision_deadline
     if level == Level.on_track:
         return "Carry on."
     if level == Level.at_risk:
-        if c and fc.decision_deadline is not None and snap.now <= fc.decision_deadline:
-            return (f"Prepare {c} (decide by {hhmm(fc.decision_deadline, tz)}) and brief "
+        if open_deadline:
+            return (f"Prepare {c} (decide by {snap.at(fc.decision_deadline)}) and brief "
                     "customer service.")
+        if snap.state.path != MAIN:
+            return f"Carry on with {snap.state.path}; brief customer service."
         return "Brief customer service and prepare a new resume time."
-    if level == Level.decide_now:
-        by = f"by {hhmm(fc.decision_deadline, tz)}" if fc.decision_deadline else "now"
-        return f"Decide {by}: trigger {c or 'the contingency'} (press c) or accept the overrun."
-    return f"Announce a new resume time: {hhmm(fc.p90, tz)} (P90)."
+    if level == Level.decide_now and open_deadline:
+        left = until((fc.decision_deadline - snap.second).total_seconds())
+        return (f"Trigger {c} (press c) by {snap.at(fc.decision_deadline)} (in {left}) or accept "
+                "the overrun.")
+    return f"Announce a new resume time: {snap.at(fc.p90)} (P90)."
 
 
-# -- rows ----------------------------------------------------------------------------------
+def do_now(snap: Snapshot) -> str:
+    """One line: what to do now. The run's own facts first (ended, a failed step, a trigger
+    just made, service back), then what the level asks for."""
+    return run_fact(snap) or level_action(snap)
 
 
-def _signed(seconds: float) -> str:
-    if abs(seconds) < 30:
-        return "±0"
-    return ("+" if seconds > 0 else "-") + format_duration(round(abs(seconds) / 60) * 60)
+def run_fact(snap: Snapshot) -> str | None:
+    """What the run itself asks for, whatever the level: it has ended, a step has failed, a
+    contingency was just triggered, service is back. None when only the level speaks (then the
+    banner, when up, says it)."""
+    state = snap.state
+    if state.aborted:
+        return (f"Run ABORTED at {snap.at(state.finished_at)}: "
+                f"{state.abort_reason or 'no reason given'}. Export the timing log with "
+                "`runbook report`.")
+    if state.finished:
+        return (f"Run finished at {snap.at(state.finished_at)}. Export the timing log with "
+                "`runbook report`.")
+    if snap.level == Level.resumed or state.resumed:
+        remaining = len([r for r in snap.rows if r.st.status not in (COMPLETED, SKIPPED, ABANDONED)])
+        left = "1 step" if remaining == 1 else f"{remaining} steps"
+        return f"Service is back, {snap.overrun_text()}. Finish the remaining checks ({left} left)."
+    failed = [r for r in snap.rows if r.st.status == FAILED and r.step.path == state.path]
+    if failed:
+        r = failed[0]
+        why = r.st.notes[-1].text if r.st.notes and r.st.notes[-1].at == r.st.failed_at else ""
+        more = ""
+        if state.path == MAIN and snap.plan.contingencies:
+            conts = snap.plan.contingencies
+            more = f", or c triggers {conts[0] if len(conts) == 1 else 'a contingency'}"
+        return (f"{r.id} FAILED at {snap.at(r.st.failed_at)}{f' ({why})' if why else ''}: "
+                f"s retries it, k skips it{more}.")
+    if fresh_trigger(state):
+        first = next(iter(state.ids(READY, path=state.path)), None)
+        return (f"{state.path.capitalize()} triggered: start it now"
+                f"{': space starts ' + first if first else ''}.")
+    return None
 
 
-def make_row(step: PlanStep, st: StepState, now: datetime, critical: bool) -> Row:
-    glyph, word = STATUS.get(st.status, ("?", st.status))
-    planned = f"{format_duration(step.likely)}/{format_duration(step.pessimistic)}"
-    taken, variance, over = "", "", False
-    if st.started_at is not None:
-        took = st.elapsed_s(now)
-        taken = format_clock(took)
-        if st.status in (COMPLETED, SKIPPED) and st.finished_at is not None:
-            variance = _signed(took - step.likely)
-            over = took > step.pessimistic
-        elif st.status in (RUNNING, FAILED):
-            variance = _signed(took - step.likely) if took > step.likely else ""
-            over = took > step.pessimistic
-        if over:
-            variance += "!"
-    if st.status == FAILED and st.failures:
-        word = f"FAILED×{st.failures}" if st.failures > 1 else word
-    return Row(step, st, critical, f"{glyph} {word}", planned, taken, variance, over)
+def fresh_trigger(state: RunState) -> bool:
+    """A contingency was triggered and none of its steps has started yet: the screen
+    acknowledges the trigger (the level's old advice would tell them to trigger it)."""
+    return (state.path != MAIN and not state.finished
+            and not state.ids(RUNNING, COMPLETED, FAILED, SKIPPED, path=state.path))
 
 
-def visible_steps(plan: Plan, state: RunState) -> list[PlanStep]:
-    """Main steps, and the running contingency's steps once it was triggered."""
-    return [s for s in plan.steps if s.path == MAIN or s.path == state.path]
-
-
-def focus_step(state: RunState, rows: tuple[Row, ...]) -> str | None:
-    """The step the selection follows: a failed step (it needs a decision), else the first
-    running one (space completes it), else the first ready one."""
-    for want in (FAILED, RUNNING, READY):
-        for r in rows:
-            if r.st.status == want and r.step.path == state.path:
-                return r.id
-    return rows[-1].id if rows else None
-
-
-# -- timeline --------------------------------------------------------------------------------
-
-
-def planned_schedule(plan: Plan, path: list[str]) -> tuple[tuple[str, float, float], ...]:
-    """Early start/finish (seconds from window start) with likely durations, for ``path``."""
-    schedule = plan.likely_schedule(MAIN)
-    return tuple((sid, *schedule[plan.by_id[sid].index]) for sid in path
-                 if plan.by_id[sid].index in schedule)
-
-
-def planned_instants(plan: Plan, schedule: tuple[tuple[str, float, float], ...]
-                     ) -> tuple[tuple[str, datetime, datetime], ...]:
-    """The planned schedule as instants (computed once per run)."""
-    start = utc(plan.start)
-    return tuple((sid, start + timedelta(seconds=a), start + timedelta(seconds=b))
-                 for sid, a, b in schedule)
-
-
-def make_timeline(plan: Plan, state: RunState, now: datetime, fc: Forecast | None,
-                  planned: tuple[tuple[str, datetime, datetime], ...]) -> Timeline:
-    actual = []
-    for s in plan.steps:
-        st = state.steps[s.id]
-        if st.started_at is None:
-            continue
-        end = st.finished_at or (now if st.status in (RUNNING, FAILED) else st.started_at)
-        actual.append((s.id, st.started_at, end, st.status))
-    p50 = p90 = None
-    if fc is not None and not fc.resumed:
-        p50, p90 = fc.p50, fc.p90
-    return Timeline(utc(plan.start), utc(plan.announced), now, planned, tuple(actual), p50, p90,
-                    fc.decision_deadline if fc is not None else None)
-
-
-TIMELINE_LABEL = 7
-
-
-def timeline_rows(tl: Timeline, width: int) -> tuple[str, str, str]:
-    """Three text rows: planned bars, actual bars with the forecast tail, and the marker axis.
-
-    Characters carry the meaning (colour is added by the widget): planned ``━``/``─`` alternate
-    per step, actual ``█``/``▆`` alternate per step, a running step is ``▒``, the forecast to P50
-    is ``░`` and P50 to P90 ``·``; ``│`` marks the announced resume, ``▲`` now, ``D`` the decision
-    deadline.
-    """
-    width = max(width - TIMELINE_LABEL, 10)
-    ends = [tl.announced, tl.now] + [b for _, _, b in tl.planned] + [b for _, _, b, _ in tl.actual]
-    if tl.p90:
-        ends.append(tl.p90)
-    t0 = min([tl.start, tl.now] + [a for _, a, _, _ in tl.actual])
-    t1 = max(ends)
-    span = max((t1 - t0).total_seconds() * 1.04, 60.0)
-
-    def col(t: datetime) -> int:
-        return max(0, min(width - 1, int((t - t0).total_seconds() / span * width)))
-
-    plan_row = [" "] * width
-    for n, (_sid, a, b) in enumerate(tl.planned):
-        for c in range(col(a), max(col(a) + 1, col(b))):
-            plan_row[c] = "━" if n % 2 == 0 else "─"
-    act = [" "] * width
-    for n, (_sid, a, b, status) in enumerate(tl.actual):
-        ch = "▒" if status in (RUNNING, FAILED) else ("█" if n % 2 == 0 else "▆")
-        if status == ABANDONED:
-            ch = "╌"
-        for c in range(col(a), max(col(a) + 1, col(b))):
-            act[c] = ch
-    if tl.p50 is not None and tl.p90 is not None:
-        n0 = col(tl.now)
-        for c in range(n0, col(tl.p50) + 1):
-            if act[c] == " ":
-                act[c] = "░"
-        for c in range(max(n0, col(tl.p50) + 1), col(tl.p90) + 1):
-            if act[c] == " ":
-                act[c] = "·"
-    axis = [" "] * width
-    a_col, n_col = col(tl.announced), col(tl.now)
-    for row in (plan_row, act):
-        if row[a_col] == " ":
-            row[a_col] = "│"
-    # markers first (now wins a shared cell), then each word beside its marker where it fits
-    markers = [(a_col, "│", "resume"), (n_col, "▲", "now")]
-    if tl.deadline is not None and t0 <= tl.deadline <= t1:
-        markers.insert(0, (col(tl.deadline), "D", ""))
-    for c, mark, _ in markers:
-        axis[c] = mark
-    for c, _, word in reversed(markers):
-        if not word:
-            continue
-        for start in (c + 1, c - len(word)):
-            cells = range(start, start + len(word))
-            gap = [k for k in (start - 1, start + len(word)) if 0 <= k < width and k != c]
-            if (start >= 0 and cells[-1] < width and all(axis[k] == " " for k in cells)
-                    and all(axis[k] == " " for k in gap)):
-                axis[start:start + len(word)] = list(word)
-                break
-    return ("plan".ljust(TIMELINE_LABEL) + "".join(plan_row),
-            "actual".ljust(TIMELINE_LABEL) + "".join(act),
-            " " * TIMELINE_LABEL + "".join(axis))
+def option_text(snap: Snapshot, contingency: str) -> str:
+    """A contingency as it stands now (the picker): its title, what it needs, its deadline, and
+    the chance of resuming on time if it were triggered now."""
+    title = snap.plan.path_titles.get(contingency, contingency)
+    fc = snap.forecast
+    opt = next((o for o in (fc.options if fc is not None else ()) if o.contingency == contingency),
+               None)
+    if opt is None:
+        return f"{contingency}: {title}"
+    return (f"{contingency}: {title}\n  needs {format_minutes(opt.need_s, up=True)} · "
+            f"{snap.deadline_text(opt.deadline)} · if triggered now "
+            f"{pct(opt.p_on_time_if_triggered)} on time")
 
 
 # -- building ------------------------------------------------------------------------------
@@ -365,38 +336,30 @@ def timeline_rows(tl: Timeline, width: int) -> tuple[str, str, str]:
 def copy_state(state: RunState) -> RunState:
     """A copy the UI thread can read while the worker folds new events into the original."""
     copy = dataclasses.replace(state, steps=dict(state.steps), operators=list(state.operators),
-                               alerts=list(state.alerts), notes=list(state.notes))
+                               alerts=list(state.alerts), notes=list(state.notes),
+                               log=list(state.log), undone=dict(state.undone))
     copy.revision = state.revision
     return copy
-
-
-class RowCache:
-    """Rows of steps that are not running do not change with the clock: build them once."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, Row] = {}
-
-    def row(self, step: PlanStep, st: StepState, now: datetime, critical: bool) -> Row:
-        cached = self._rows.get(step.id)
-        if cached is not None and cached.st is st and cached.critical == critical:
-            return cached
-        row = make_row(step, st, now, critical)
-        if st.status not in (RUNNING, FAILED):
-            self._rows[step.id] = row
-        return row
 
 
 def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast: Forecast | None,
           run_id: str, label: str, critical: frozenset[str],
           planned: tuple[tuple[str, datetime, datetime], ...],
-          needs: dict[str, float] | None = None, rows: RowCache | None = None) -> Snapshot:
+          needs: dict[str, float] | None = None, rows: RowCache | None = None,
+          warnings: tuple[str, ...] = ()) -> Snapshot:
     state = copy_state(state)
     cache = rows or RowCache()
     rows = tuple(cache.row(s, state.steps[s.id], now, s.id in critical)
                  for s in visible_steps(plan, state))
     banner = None
-    if forecast is not None and level in BAD_LEVELS and not state.finished:
+    if forecast is not None and level in BAD_LEVELS and not state.finished \
+            and not fresh_trigger(state):  # the do-now line acknowledges the trigger instead
         banner = message(level, plan, state, forecast, now)
+        beats = still_beats(forecast, now)
+        if beats is not None and getattr(risk, "do_now", None) is None:  # theirs says it
+            banner += (f" {beats.contingency.capitalize()} still beats the main path: "
+                       f"{pct(beats.p_on_time_if_triggered)} on time if triggered now against "
+                       f"{pct(forecast.p_on_time)}.")
     needs = needs or {}
     return Snapshot(
         seq=state.last_seq, now=now, plan=plan, state=state, run_id=run_id, label=label,
@@ -404,4 +367,18 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         alerts=tuple(state.alerts), notes=tuple(state.notes), operators=tuple(state.operators),
         banner=banner, timeline=make_timeline(plan, state, now, forecast, planned),
         contingencies=tuple((c, plan.path_titles[c], needs.get(c)) for c in plan.contingencies),
+        warnings=warnings,
     )
+
+
+def store_warnings(skew_s: float | None, down_since: datetime | None, tz: str,
+                   now: datetime) -> tuple[str, ...]:
+    """What the screen must say about the store: this host's clock off from the store's by
+    more than 5 s (its times are then off too), or the store unreachable."""
+    out = []
+    if skew_s is not None and abs(skew_s) > 5:
+        side = "behind" if skew_s > 0 else "ahead of"
+        out.append(f"this host's clock is {format_duration(abs(skew_s))} {side} the store's")
+    if down_since is not None:
+        out.append(f"store unreachable since {when(down_since, tz, now, seconds=True)}")
+    return tuple(out)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -14,20 +12,23 @@ from runbook.engine.risk import WORDS
 from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
 from runbook.format.durations import format_duration
 from runbook.format.model import Level
-from runbook.format.times import hhmm
-from runbook.tui.view import Row, Snapshot, timeline_rows
+from runbook.tui import journal
+from runbook.tui.text import cell, line, lines, plain
+from runbook.tui.timeline import timeline_rows
+from runbook.tui.view import Row, Snapshot, run_fact
 
 
 def level_class(level: Level | str) -> str:
     return f"level-{Level(level).value}"
 
 
-LEVEL_CLASSES = [level_class(level) for level in Level]
+LEVEL_CLASSES = [level_class(level) for level in Level] + ["level-aborted", "level-finished"]
 
 
-def set_level_class(widget: Widget, level: Level) -> None:
-    """Swap the level class only when it changes (each change restyles the widget)."""
-    want = level_class(level)
+def set_level_class(widget: Widget, level: Level, ended: str | None = None) -> None:
+    """Swap the level class only when it changes (each change restyles the widget); a run
+    that has ended takes ``level-aborted`` or ``level-finished`` instead."""
+    want = f"level-{ended}" if ended else level_class(level)
     if not widget.has_class(want):
         widget.remove_class(*LEVEL_CLASSES)
         widget.add_class(want)
@@ -51,19 +52,38 @@ class RunHeader(Horizontal):
         yield Static(" ON TRACK ", id="level", classes=level_class(Level.on_track))
 
     def show(self, snap: Snapshot) -> None:
-        self.query_one("#title", Static).update(escape(snap.plan.title))
-        self.query_one("#clock", Static).update(
-            f"{snap.clock_text()}  {snap.elapsed_text()}  {snap.countdown_text()} ")
+        self.query_one("#title", Static).update(plain(snap.plan.title, newlines=False))
+        width = self.size.width or self.app.size.width
+        self.query_one("#clock", Static).update(plain(snap.header_text(width)))
         level = self.query_one("#level", Static)
-        word = snap.word
-        if snap.state.finished:
-            word = "ABORTED" if snap.state.aborted else f"{word} · FINISHED"
-        level.update(f" {word} ")
-        set_level_class(level, snap.level)
+        level.update(plain(f" {snap.word} "))
+        set_level_class(level, snap.level, ended="aborted" if snap.state.aborted else
+                        "finished" if snap.state.finished else None)
 
 
 class ModeLine(Static):
     """Who is at the keys: the operator, a read-only watcher, or the demo script."""
+
+    def show(self, text: str, warnings: tuple[str, ...] = ()) -> None:
+        """``warnings`` (clock skew, store unreachable) come first, so a narrow screen keeps
+        them."""
+        parts: list = []
+        for w in warnings:
+            parts += [(f"⚠ {w}", "bold $text-warning"), " · "]
+        self.update(line(*parts, plain(text, newlines=False)))
+
+
+class MessageLine(Static):
+    """What the last action did, or why a key did nothing: one line above the timeline.
+
+    It replaces toasts, which covered the timeline, the step details or a dialog."""
+
+    KINDS = ("information", "done", "warning", "error", "saving")
+
+    def say(self, text: str | Content, kind: str = "information") -> None:
+        self.remove_class(*(f"-{k}" for k in self.KINDS))
+        self.add_class(f"-{kind}")
+        self.update(text if isinstance(text, Content) else plain(text, newlines=False))
 
 
 class AlertBanner(Static):
@@ -76,7 +96,8 @@ class AlertBanner(Static):
         if not visible:
             return
         set_level_class(self, snap.level)
-        self.update(f"[b]⚠ {WORDS[snap.level]}[/b]  {escape(snap.banner or '')} [dim]esc hides[/dim]")
+        self.update(line((f"⚠ {WORDS[snap.level]}", "bold"), "  ", snap.banner or "",
+                         ("  esc hides", "dim")))
 
 
 class ForecastPanel(Static):
@@ -85,17 +106,15 @@ class ForecastPanel(Static):
     def show(self, snap: Snapshot, banner: bool = False) -> None:
         """With the banner up, the banner says what to do; the panel keeps to the numbers."""
         p = snap.p_on_time()
-        gauge = ""
-        if p is not None and snap.forecast is not None and not snap.forecast.resumed:
+        first = [snap.resume_line()]
+        if p is not None and snap.forecast is not None and not snap.forecast.resumed \
+                and not snap.state.finished:
             colour = {Level.on_track: "$success", Level.at_risk: "$warning"}.get(snap.level, "$error")
-            gauge = f"  [b {colour}]▕{bar(p)}▏[/]"
-        lines = [
-            escape(snap.resume_line()) + gauge,
-            escape(snap.contingency_line()),
-        ]
-        if not banner:
-            lines.append(f"[b]Do now:[/b] {escape(snap.do_now())}")
-        self.update("\n".join(lines))
+            first.append((f"  ▕{bar(p)}▏", f"bold {colour}"))
+        rows = [line(*first), *(plain(t) for t in snap.contingency_lines())]
+        if not banner or run_fact(snap) is not None:
+            rows.append(line(("Do now:", "bold"), " ", snap.do_now()))
+        self.update(lines(rows))
 
 
 STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
@@ -109,7 +128,7 @@ STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
 }
 COLUMNS = (("status", "Status", 11), ("id", "Step", 20), ("title", "Title", 0),
            ("owner", "Owner", 14), ("plan", "Plan", 7), ("taken", "Taken", 7),
-           ("var", "Var", 6))
+           ("var", "Var", 7))  # var: "+12:34!"
 
 
 class StepsTable(DataTable):
@@ -127,15 +146,19 @@ class StepsTable(DataTable):
         self._snap: Snapshot | None = None
 
     def _layout(self) -> tuple[int, ...]:
-        """Column widths for the current width: the title takes what is left; owner goes first
-        when there is no room."""
+        """Column widths for the current width. Status, plan, taken and variance are never cut;
+        the step id gives way next (down to 8), then the owner, then the title."""
         width = max(self.size.width - 2, 40)
         fixed = {k: w for k, _, w in COLUMNS}
-        ids = [r.id for r in self._snap.rows] if self._snap else []
-        fixed["id"] = min(max([len(i) for i in ids] + [4]) + 2, 24)
+        rows = self._snap.rows if self._snap else ()
+        fixed["plan"] = max([len(r.planned) for r in rows] + [4])  # "1h30m/3h" as wide as it is
+        fixed["taken"] = max([len(r.taken) for r in rows] + [fixed["taken"]])  # "10:30:00"
+        fixed["var"] = max([len(r.variance) for r in rows] + [fixed["var"]])  # "+1:30:00!"
         padding = 2 * self.cell_padding
-        used = sum(w + padding for k, w in fixed.items() if k not in ("title", "owner"))
-        left = width - used
+        left = width - sum(fixed[k] + padding for k in ("status", "plan", "taken", "var"))
+        need_id = min(max([len(r.id) for r in rows] + [4]) + 2, 24)
+        fixed["id"] = max(8, min(need_id, left - padding))
+        left -= fixed["id"] + padding
         if left >= 14 + padding + 24 + padding:
             fixed["owner"] = 14
             fixed["title"] = left - 14 - 2 * padding
@@ -159,14 +182,13 @@ class StepsTable(DataTable):
         mark = "◆ " if row.critical else "  "
         var_style = styles["over"] if row.over else ""
         texts = (
-            Text(row.status, style=styles.get(row.st.status, "")),
-            Text(mark + row.id, style=styles.get(row.st.status, "") if row.st.status == RUNNING
-                 else ""),
-            Text(row.step.title),
-            Text(row.step.owner or "", style="dim"),
-            Text(row.planned, justify="right"),
-            Text(row.taken, justify="right"),
-            Text(row.variance, style=var_style, justify="right"),
+            cell(row.status, styles.get(row.st.status, "")),
+            cell(mark + row.id, styles.get(row.st.status, "") if row.st.status == RUNNING else ""),
+            cell(row.step.title),
+            cell(row.step.owner or "", "dim"),
+            cell(row.planned, justify="right"),
+            cell(row.taken, justify="right"),
+            cell(row.variance, var_style, justify="right"),
         )
         out = []
         for text, w in zip(texts, widths, strict=True):
@@ -190,9 +212,9 @@ class StepsTable(DataTable):
                 continue
             self._cells[r.id] = key
             cells = self._cells_for(r, widths, styles)
-            for (col, _, _), w, cell in zip(COLUMNS, widths, cells, strict=True):
+            for (col, _, _), w, value in zip(COLUMNS, widths, cells, strict=True):
                 if w:
-                    self.update_cell(r.id, col, cell)
+                    self.update_cell(r.id, col, value)
 
     def _rebuild(self, snap: Snapshot, widths: tuple[int, ...], styles: dict[str, str],
                  selected: str | None) -> None:
@@ -229,72 +251,80 @@ class StepDetail(VerticalScroll):
         yield Static(id="detail-text")
 
     def show(self, snap: Snapshot, step_id: str | None) -> None:
-        row = snap.row(step_id)
-        text = self.query_one("#detail-text", Static)
-        if row is None:
-            text.update("No step selected.")
-            self.border_title = "Step"
-            return
-        s, st, tz = row.step, row.st, snap.tz
-        self.border_title = f"{s.id} · {row.status}"
-        crit = " · [b]◆ critical path[/b]" if row.critical else ""
-        lines = [f"[b]{escape(s.title)}[/b]",
-                 f"{s.kind} · owner {escape(s.owner or '-')}{crit} · path {s.path}"]
-        plan = (f"Plan {format_duration(s.optimistic)} / {format_duration(s.likely)} / "
-                f"{format_duration(s.pessimistic)} (best / likely / worst)")
-        if st.started_at is not None:
-            plan += f" · started {hhmm(st.started_at, tz)}"
-            if st.started_by:
-                plan += f" by {escape(st.started_by)}"
-            if st.finished_at is not None:
-                plan += f" · ended {hhmm(st.finished_at, tz)}"
-            plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED) else (
-                f" · {row.taken} so far")
-            if row.variance:
-                plan += f" ({row.variance} vs likely{'; past worst case' if row.over else ''})"
-        if st.attempts > 1 or st.failures:
-            plan += f" · attempts {st.attempts}, failures {st.failures}"
-        lines.append(plan)
-        if s.resumes_service:
-            lines.append("[b]Completing this step resumes service.[/b]")
-        if s.command:
-            lines.append("[b]Command[/b] [dim](y copies it; runbook never runs it)[/dim]")
-            lines.append(f"  [$accent]{escape(s.command)}[/]")
-        if s.check:
-            lines.append(f"[b]Check[/b]  {escape(s.check)}")
-        if s.notes:
-            lines.append(f"[b]Notes[/b]  {escape(s.notes)}")
-        for n in st.notes:
-            lines.append(f"[dim]{hhmm(n.at, tz)} {escape(n.actor)}:[/dim] {escape(n.text)}")
-        if st.status == READY:
-            lines.append("[dim]s starts this step; space starts the next one in order.[/dim]")
-        elif st.status == RUNNING:
-            lines.append("[dim]d marks it done, f failed; space completes it and starts the next.[/dim]")
-        elif st.status == FAILED:
-            lines.append("[dim]s retries it, k skips it, n adds a note.[/dim]")
-        text.update("\n".join(lines))
+        title, body = detail(snap, step_id)
+        self.border_title = title
+        self.query_one("#detail-text", Static).update(body)
+
+
+def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
+    """(border title, body) for the selected step; every user text through :mod:`text`."""
+    row = snap.row(step_id)
+    if row is None:
+        return plain("Step"), plain("No step selected.")
+    s, st = row.step, row.st
+    rows: list[Content] = [plain(s.title, "bold")]
+    head: list = [f"{s.kind} · owner {s.owner or '-'}"]
+    if row.critical:
+        head += [" · ", ("◆ critical path", "bold")]
+    head.append(f" · path {s.path}")
+    rows.append(line(*head))
+    plan = (f"Plan {format_duration(s.optimistic)} / {format_duration(s.likely)} / "
+            f"{format_duration(s.pessimistic)} (best / likely / worst)")
+    if st.started_at is not None:
+        plan += f" · started {snap.at(st.started_at)}"
+        if st.started_by:
+            plan += f" by {st.started_by}"
+        if st.finished_at is not None:
+            plan += f" · ended {snap.at(st.finished_at)}"
+        elif st.status == FAILED and st.failed_at is not None:
+            plan += f" · failed {snap.at(st.failed_at)}"
+        plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED, FAILED) \
+            else f" · {row.taken} so far"
+        if row.variance:
+            plan += f" ({row.variance} vs likely{'; past worst case' if row.over else ''})"
+    if st.attempts > 1 or st.failures:
+        plan += f" · attempts {st.attempts}, failures {st.failures}"
+    rows.append(plain(plan))
+    if s.resumes_service:
+        rows.append(plain("Completing this step resumes service.", "bold"))
+    if s.command:
+        rows.append(line(("Command", "bold"), ("  y copies it; runbook never runs it", "dim")))
+        rows.append(line("  ", (s.command, "$accent")))
+    if s.check:
+        rows.append(line(("Check", "bold"), "  ", s.check))
+    if s.notes:
+        rows.append(line(("Notes", "bold"), "  ", s.notes))
+    for n in st.notes:
+        rows.append(line((f"{snap.at(n.at)} {n.actor}:", "dim"), " ", n.text))
+    hint = {READY: "s starts this step; space starts the next one in order.",
+            RUNNING: "d marks it done, f failed; space completes it and starts the next.",
+            FAILED: "s retries it, k skips it, c triggers a contingency, n adds a note."
+            }.get(st.status)
+    if hint:
+        rows.append(plain(hint, "dim"))
+    return plain(f"{s.id} · {row.status}", newlines=False), lines(rows)
 
 
 class RunLog(VerticalScroll):
-    """Alert history and notes, newest first."""
+    """The run's journal (``l``): every event with who did it from where, newest first."""
+
+    KIND_STYLE = {"alert": "bold", "step_failed": "bold $text-error",
+                  "run_aborted": "bold $text-error", "contingency_triggered": "bold $text-warning",
+                  "action_undone": "italic"}
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-text")
 
     def show(self, snap: Snapshot) -> None:
-        tz = snap.tz
-        items: list[tuple] = []
-        for a in snap.alerts:
-            word = WORDS.get(Level(a.level), a.level.upper()) if a.level in Level.__members__ else a.level
-            items.append((a.at, 0, f"[b]{hhmm(a.at, tz)} {word}[/b]  {escape(a.message)}"))
-        for n in snap.notes:
-            where = f" [{escape(n.step)}]" if n.step else ""
-            items.append((n.at, 1, f"[dim]{hhmm(n.at, tz)}[/dim] {escape(n.actor)}{where}: "
-                                   f"{escape(n.text)}"))
-        items.sort(key=lambda x: (x[0], x[1]), reverse=True)
-        self.border_title = f"Alerts & notes ({len(snap.alerts)} alerts)"
-        text = "\n".join(i[2] for i in items) or "No alerts or notes yet."
-        self.query_one("#log-text", Static).update(text)
+        items = journal.entries(snap.state, snap.tz, snap.now)
+        rows = []
+        for e in reversed(items):
+            style = "dim strike" if e.undone else self.KIND_STYLE.get(e.kind, "")
+            rows.append(line((e.time, "dim"), " ", (f"{e.who} " if e.who else "", "dim"),
+                             (e.text + (" (undone)" if e.undone else ""), style)))
+        self.border_title = plain(f"Timeline, newest first ({len(items)} events) · l hides",
+                                  newlines=False)
+        self.query_one("#log-text", Static).update(lines(rows) if rows else plain("Nothing yet."))
 
 
 TIMELINE_STYLE = {
@@ -324,13 +354,8 @@ class TimelineStrip(Widget):
         if self._snap is None:
             return Content("")
         rows = timeline_rows(self._snap.timeline, self.size.width)
-        parts: list[str] = []
-        for line in rows:
-            for run in _runs(line):
-                style = TIMELINE_STYLE.get(run[0])
-                parts.append(f"[{style}]{escape(run)}[/]" if style else escape(run))
-            parts.append("\n")
-        return Content.from_markup("".join(parts[:-1]))
+        return lines(line(*[(run, TIMELINE_STYLE.get(run[0], "")) for run in _runs(text)])
+                     for text in rows)
 
 
 def _runs(line: str) -> list[str]:

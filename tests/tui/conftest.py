@@ -6,6 +6,7 @@ The apps are built with ``interval=None`` (no 1 Hz timer): tests move the Manual
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,9 +94,24 @@ def rig(tmp_path, monkeypatch) -> Rig:
 
 
 def quiet(app: RunbookApp) -> RunbookApp:
-    """No animations: Pilot waits for them after every key."""
+    """No animations (Pilot waits for them after every key), and presses a second apart: a
+    test's keys arrive within microseconds, which the app would take as a bounced key."""
     app.animation_level = "none"
+    app.monotonic = itertools.count(1000.0, 1.0).__next__
     return app
+
+
+async def settle(pilot) -> None:
+    """Wait until the app's saves (thread workers) are done and their results are on screen."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def press(pilot, *keys: str) -> None:
+    """Press keys one after another as a person does: each action recorded before the next."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
 
 
 def actions(events: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
@@ -104,8 +120,8 @@ def actions(events: list[tuple[str, str | None]]) -> list[tuple[str, str | None]
 
 
 def notices(app: RunbookApp) -> str:
-    """Every notification on screen, as one text."""
-    return "\n".join(f"{n.title} {n.message}" for n in app._notifications)
+    """Every message the app said (message line, oldest first), as one text."""
+    return "\n".join(app.said)
 
 
 def table_text(app: RunbookApp) -> str:

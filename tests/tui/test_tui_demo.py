@@ -9,7 +9,7 @@ from runbook.engine.clock import ManualClock
 from runbook.format.loader import load_runbook
 from runbook.format.model import Level
 from runbook.tui import demo as demo_mod
-from tests.tui.conftest import notices
+from tests.tui.conftest import notices, press
 
 RUNBOOK = demo_mod.find(demo_mod.RUNBOOK)
 SCRIPT = demo_mod.find(demo_mod.SCRIPT)
@@ -68,7 +68,7 @@ async def test_the_demo_plays_in_the_app_and_leaves_no_files(tmp_path):
             assert str(app.main.query_one("#mode").render()).startswith(
                 "DEMO finished: service resumed 01:04, 16 min before the announced 01:20, because "
                 "rollback was triggered at 00:38")
-            await pilot.press("space")  # the script operates; a key says so and records nothing
+            await press(pilot, "space")  # the script operates; a key says so and records nothing
             assert "Demo: the script operates this run" in notices(app)
             assert app.snapshot.state.finished
         assert any(tmp_path.iterdir())  # the temporary store exists while the demo runs

@@ -6,7 +6,7 @@ import threading
 
 from runbook.engine.state import ALERT
 from runbook.format.model import Level
-from tests.tui.conftest import notices, quiet
+from tests.tui.conftest import notices, press, quiet
 
 
 def header(app) -> str:
@@ -39,7 +39,7 @@ async def test_the_screen_follows_the_manual_clock(rig):
     app = rig.operator()
     async with app.run_test(size=(100, 30)) as pilot:
         app.refresh_now()
-        await pilot.press("space")
+        await press(pilot, "space")
         app.refresh_now()
         await pilot.pause()
         assert "00:00:00 KST  T+0:00  resume 00:40 in 40:00" in header(app)
@@ -56,7 +56,7 @@ async def test_a_worse_level_rings_the_bell_raises_the_banner_and_is_recorded(ri
     app.bell = lambda: bells.append(1)
     async with app.run_test(size=(100, 30)) as pilot:
         app.refresh_now()
-        await pilot.press("space")  # prep runs far too long
+        await press(pilot, "space")  # prep runs far too long
         banner = app.main.query_one("#banner")
         assert not banner.display
         rig.clock.advance(16 * 60)
@@ -67,7 +67,7 @@ async def test_a_worse_level_rings_the_bell_raises_the_banner_and_is_recorded(ri
         assert "Rollback needs" in str(banner.render())
         assert "AT RISK" in header(app)  # a word, not only a colour
         assert [e.payload["level"] for e in rig.raw_events() if e.type == ALERT] == ["at_risk"]
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert not banner.display
         rig.clock.advance(4 * 60)
         app.refresh_now()
@@ -82,7 +82,7 @@ async def test_a_snapshot_older_than_a_shown_action_is_dropped(rig):
     async with app.run_test(size=(100, 30)) as pilot:
         app.refresh_now()
         stale = app.desk.view()  # what a worker computed before the key press
-        await pilot.press("space")
+        await press(pilot, "space")
         app.show(stale)
         await pilot.pause()
         assert app.snapshot.state.steps["prep"].status == "running"

@@ -97,8 +97,44 @@ def test_operator_and_watcher_in_real_terminals_and_kill_9_loses_nothing(tmux, t
                           ("step_started", "cable")]
     tmux("kill-session", "-t", "op")
     tmux.start("op2", run)
-    tmux.wait_for("op2", "RESUMED")
+    tmux.wait_for("op2", "REATTACHED")
     screen = tmux.wait_for("op2", "▶ RUNNING")  # the first refresh fills the table
     assert "cable" in screen
     tmux.keys("op2", "q")
     tmux.wait_for("op2", "resumes it")  # the goodbye line says how to resume
+
+
+def test_the_screen_keeps_running_while_another_process_holds_the_store(tmux, tmp_path):
+    import re
+    db = tmp_path / "runs.db"
+    tmux.start("op", f"{RUNBOOK} run night.yaml --db {db} --operator kim --start now")
+    tmux.wait_for("op", "OPERATOR kim@")
+    tmux.wait_for("op", "○ ready")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         f"c = sqlite3.connect({str(db)!r}, isolation_level=None, timeout=5)\n"
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(5); c.rollback()"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        tmux.keys("op", "Space")
+        first = tmux.wait_for("op", "saving… next step")
+        second = tmux.wait_for("op", "the store is busy", timeout=4)  # counts the wait
+        clock = re.compile(r"\d\d:\d\d:\d\d [A-Z]{3}")
+        assert clock.search(first).group() != clock.search(second).group()  # still redrawing
+        assert "▶ RUNNING" not in second  # nothing shown before it is committed
+        assert events(db) == []
+    finally:
+        holder.wait(timeout=10)
+    tmux.wait_for("op", "Started prep", timeout=10)
+    tmux.wait_for("op", "▶ RUNNING")
+    assert events(db) == [("step_started", "prep")]
+    tmux.keys("op", "u")  # a mis-press undone, in a real terminal
+    tmux.wait_for("op", "Undid start prep")
+    tmux.keys("op", "a")
+    tmux.wait_for("op", "Abort the run?")
+    tmux.keys("op", "NO-GO: vendor not on the bridge", "Enter")
+    screen = tmux.wait_for("op", "Run ABORTED")
+    assert "NO-GO: vendor not on the bridge" in screen
+    assert events(db) == [("step_started", "prep"), ("action_undone", "prep"),
+                          ("run_aborted", None)]

@@ -13,6 +13,7 @@ from runbook.engine.run import new_run
 from runbook.store import Store
 from runbook.tui import view
 from runbook.tui.desk import Desk, advance_plan, next_after
+from runbook.tui.timeline import timeline_rows
 from tests.conftest import START, at
 from tests.tui.conftest import OPS, small_runbook
 
@@ -48,7 +49,7 @@ def test_space_after_a_failure_says_what_to_do(engine):
     engine.start("prep")
     engine.fail("prep", "bad")
     assert advance_plan(engine.state, None) == ("prep failed: s retries it, k skips it, "
-                                                "c triggers the contingency")
+                                                "or c triggers the contingency")
 
 
 def test_desk_reasons_come_from_the_domain_check(engine):
@@ -65,10 +66,10 @@ def test_rows_show_status_words_variance_and_overruns(engine):
     engine.clock.set(at(7))  # prep: likely 3m, worst 6m
     row = view.make_row(engine.plan.by_id["prep"], engine.state.steps["prep"], at(7), True)
     assert (row.status, row.planned, row.taken, row.variance, row.over) == (
-        "▶ RUNNING", "3m/6m", "7:00", "+4m!", True)
+        "▶ RUNNING", "3m/6m", "7:00", "+4:00!", True)
     engine.complete("prep")
     row = view.make_row(engine.plan.by_id["prep"], engine.state.steps["prep"], at(9), False)
-    assert (row.status, row.taken, row.variance) == ("✓ done", "7:00", "+4m!")
+    assert (row.status, row.taken, row.variance) == ("✓ done", "7:00", "+4:00!")
     pending = view.make_row(engine.plan.by_id["verify"], engine.state.steps["verify"], at(9), False)
     assert (pending.status, pending.taken, pending.variance) == ("· waiting", "", "")
 
@@ -78,7 +79,7 @@ def test_timeline_marks_now_announced_and_the_forecast(engine):
     engine.start("prep")
     engine.clock.advance(120)
     snap = desk.refresh()
-    plan_row, actual, axis = view.timeline_rows(snap.timeline, 87)
+    plan_row, actual, axis = timeline_rows(snap.timeline, 87)
     assert len(plan_row) == len(actual) == len(axis) == 87
     assert plan_row.startswith("plan   ━") and "│" in plan_row
     assert actual.startswith("actual ▒") and "░" in actual  # running, then forecast to P50
@@ -89,7 +90,7 @@ def test_timeline_marks_now_announced_and_the_forecast(engine):
 def test_timeline_labels_stay_inside_a_narrow_strip(engine):
     engine.clock.set(START + timedelta(minutes=55))  # past the announced 00:40
     snap = Desk(engine).refresh()
-    rows = view.timeline_rows(snap.timeline, 30)
+    rows = timeline_rows(snap.timeline, 30)
     assert all(len(r) == 30 for r in rows)
     axis = rows[2]
     assert axis.count("▲") == 1 and axis.count("│") == 1 and "now" in axis
@@ -105,7 +106,7 @@ def test_do_now_says_what_to_do_for_each_level(engine):
     assert snap.do_now() == "Prepare rollback (decide by 00:24) and brief customer service."
     engine.clock.advance(4 * 60)
     snap = desk.refresh()
-    assert snap.do_now() == "Decide by 00:24: trigger rollback (press c) or accept the overrun."
+    assert snap.do_now() == "Trigger rollback (press c) by 00:24 (in 4m) or accept the overrun."
     assert snap.banner and snap.banner.startswith("Decide now: resume 00:40")
 
 
@@ -118,7 +119,8 @@ def test_bar_draws_eighths():
 
 
 def test_the_headless_modules_do_not_import_textual():
-    code = ("import sys, runbook.tui.view, runbook.tui.desk, runbook.tui.director; "
+    code = ("import sys, runbook.tui.view, runbook.tui.desk, runbook.tui.director, "
+            "runbook.tui.journal, runbook.tui.rows, runbook.tui.timeline; "
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

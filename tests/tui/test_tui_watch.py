@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.tui.conftest import notices, table_text
+from tests.tui.conftest import notices, press, table_text
 
 
 def mode_line(app) -> str:
@@ -20,7 +20,7 @@ async def test_the_watcher_cannot_write_and_says_why(rig):
         assert mode_line(app).startswith("WATCHING — read-only")
         before = rig.raw_events()
         for key in ("space", "s", "d", "f", "k", "n", "c"):
-            await pilot.press(key)
+            await press(pilot, key)
         assert rig.raw_events() == before  # nothing recorded, not even a refused attempt
         assert "read-only: you are watching this run" in notices(app).lower()
         assert app.screen is app.main  # no dialog opened for k, n or c
@@ -58,3 +58,14 @@ async def test_many_watchers_at_once(rig):
             app.refresh_now()
             await pilot.pause()
             assert "✓ done" in table_text(app) and app.snapshot.seq == engine.state.last_seq
+
+
+async def test_the_watcher_sees_who_acted_last_and_when(rig):
+    engine, _ = rig.engine()
+    engine.start("prep")
+    rig.clock.advance(4 * 60 + 10)
+    app = rig.watcher()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.refresh_now()
+        await pilot.pause()
+        assert "last action by kim 4m ago (start prep)" in mode_line(app)

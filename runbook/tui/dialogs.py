@@ -1,0 +1,182 @@
+"""Modal dialogs: confirm (with a reason), pick one of several, help.
+
+Every dialog closes once. Enter pressed three times in a row on a confirm dialog reaches it
+three times (the Input's submit, the focused button, a key queued before the pop): Textual's
+``dismiss`` would call the result callback again and pop the screen *under* the dialog, leaving a
+blank screen or a traceback. :class:`Dialog` ignores every dismiss after the first and any dismiss
+of a dialog that is not the active screen.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from runbook.engine.risk import ACTIONS, WORDS
+from runbook.format.model import Level
+from runbook.tui.text import line, lines, plain
+
+R = TypeVar("R")
+
+
+class Dialog(ModalScreen[R]):
+    """A modal screen that dismisses at most once."""
+
+    closed = False
+
+    def dismiss(self, result: R | None = None) -> AwaitComplete:
+        if self.closed or not self.is_active:
+            return AwaitComplete.nothing()
+        self.closed = True
+        return super().dismiss(result)
+
+
+class ConfirmScreen(Dialog[str | None]):
+    """Ask before an action. Returns the reason typed (maybe empty) or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without recording anything")]
+
+    def __init__(self, title: str, body: str | Content, *, confirm: str = "Confirm",
+                 reason: str | None = "Reason (recorded with the event; optional)",
+                 require_text: bool = False, danger: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.confirm_label = confirm
+        self.reason = reason
+        self.require_text = require_text
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="-danger" if self.danger else ""):
+            yield Static(plain(self.title_text, "bold"), id="dialog-title")
+            body = self.body if isinstance(self.body, Content) else plain(self.body)
+            yield Static(body, id="dialog-body")
+            if self.reason is not None:
+                yield Input(placeholder=self.reason, id="dialog-input")
+            error = Static(id="dialog-error")
+            error.display = False
+            yield error
+            with Horizontal(id="dialog-buttons"):
+                yield Button(plain(f"{self.confirm_label} (enter)", newlines=False), id="confirm",
+                             variant="error" if self.danger else "primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        if self.reason is not None:
+            self.query_one(Input).cursor_blink = False
+            self.query_one(Input).focus()
+        else:
+            self.query_one("#confirm", Button).focus()
+
+    def _value(self) -> str:
+        return self.query_one(Input).value.strip() if self.reason is not None else ""
+
+    def _confirm(self) -> None:
+        value = self._value()
+        if self.require_text and not value:
+            error = self.query_one("#dialog-error", Static)
+            error.update(plain("Type some text first (esc cancels).", "bold $error"))
+            error.display = True
+            return
+        self.dismiss(value)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self._confirm()
+
+    @on(Button.Pressed, "#confirm")
+    def _pressed_confirm(self) -> None:
+        self._confirm()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickScreen(Dialog[str | None]):
+    """Pick one of several options (the contingency to trigger); each option may be several
+    lines (what it needs, its deadline, its outcome if chosen now)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without choosing")]
+
+    def __init__(self, title: str, options: list[tuple[str, str | Content]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(plain(self.title_text, "bold"), id="dialog-title")
+            yield OptionList(*[Option(text if isinstance(text, Content) else plain(text), id=key)
+                               for key, text in self.options])
+            yield Static(plain("enter picks · esc cancels", "dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+LEVEL_HELP = (
+    (Level.on_track, "P(resume by the announced time) is at least the runbook's confidence."),
+    (Level.at_risk, "P below confidence; the contingency can still be decided later."),
+    (Level.decide_now, "Within the decision lead of the contingency's last safe start."),
+    (Level.late, "No contingency can make it any more, or the announced time has passed."),
+    (Level.resumed, "The service-resuming step is complete."),
+)
+
+
+class HelpScreen(Dialog[None]):
+    """Keys (as remapped), what the levels mean, and the table's symbols."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", tooltip="Close help")]
+
+    def __init__(self, keys: list[tuple[str, str, str]], *, readonly: str | None = None) -> None:
+        """``keys``: (key as mapped, what it does, binding id); ``readonly``: why this screen
+        cannot change the run (watch, demo), shown instead of the operator's keys."""
+        super().__init__()
+        self.keys = keys
+        self.readonly = readonly
+
+    def compose(self) -> ComposeResult:
+        rows: list[Content] = [plain("Keys", "bold")]
+        if self.readonly:
+            rows.append(plain(f"  {self.readonly}", "dim"))
+        rows += [line((f"  {k:>7}", "bold"), f"  {text} ", (f"({i})", "dim"))
+                 for k, text, i in self.keys]
+        rows += [plain(""), line(("Levels", "bold"),
+                                 " (top right; the word is the signal, colour only helps)")]
+        rows += [line((f"  {WORDS[lv]:>10}", "bold"), f"  {text} {ACTIONS[lv]}")
+                 for lv, text in LEVEL_HELP]
+        rows += [plain(""), plain("Steps table", "bold"), plain(
+            "  ◆ critical path · Plan likely/worst · Taken elapsed or actual · Var vs likely (m:ss)\n"
+            "  ! past the worst-case (pessimistic) estimate\n"
+            "  · waiting  ○ ready  ▶ RUNNING  ✓ done  ✗ FAILED  ↷ skipped  – abandoned"),
+            plain(""), plain("Timeline", "bold"), plain(
+            "  plan ━/─ planned steps (likely) · actual █/▆ done, ▒ running, ░ forecast to P50,\n"
+            "  · P50 to P90 · │ announced resume · D decision deadline · ▲ now"),
+            plain(""), plain(
+            "Every action is committed to the store before the screen shows it; q quits at\n"
+            "once and `runbook run` on the same runbook reattaches. Keys can be remapped with\n"
+            "RUNBOOK_KEYMAP='complete=x;fail=ctrl+f', using the ids in brackets above."),
+            plain(""), plain("esc, q or ? closes", "dim")]
+        with VerticalScroll(id="help"):
+            yield Static(lines(rows))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

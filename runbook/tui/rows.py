@@ -1,0 +1,110 @@
+"""The steps table's rows: status words, plan, time taken and variance (m:ss). Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from runbook.engine.state import (
+    ABANDONED,
+    COMPLETED,
+    FAILED,
+    PENDING,
+    READY,
+    RUNNING,
+    SKIPPED,
+    RunState,
+    StepState,
+)
+from runbook.format.durations import format_clock, format_duration
+from runbook.format.plan import MAIN, Plan, PlanStep
+
+# status -> (glyph, word): the word carries the meaning, the glyph helps the eye, colour is extra.
+STATUS = {
+    PENDING: ("·", "waiting"),
+    READY: ("○", "ready"),
+    RUNNING: ("▶", "RUNNING"),
+    COMPLETED: ("✓", "done"),
+    FAILED: ("✗", "FAILED"),
+    SKIPPED: ("↷", "skipped"),
+    ABANDONED: ("–", "abandoned"),
+}
+
+def signed_clock(seconds: float) -> str:
+    """A variance in m:ss: ``+9:03``, ``-1:20``, ``0:00``."""
+    s = int(round(seconds))
+    return ("+" if s > 0 else "-" if s < 0 else "") + format_clock(abs(s))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the steps table."""
+
+    step: PlanStep
+    st: StepState
+    critical: bool
+    status: str  # "▶ RUNNING"
+    planned: str  # "5m/12m" (likely / pessimistic)
+    taken: str  # elapsed (running), actual (finished), until the failure (failed): "14:03"
+    variance: str  # "+9:03", "-1:00", "+3:10!" (past pessimistic)
+    over: bool  # running or finished past the pessimistic estimate
+
+    @property
+    def id(self) -> str:
+        return self.step.id
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return (self.status, self.id, self.step.title, self.step.owner or "", self.planned,
+                self.taken, self.variance)
+
+
+def make_row(step: PlanStep, st: StepState, now: datetime, critical: bool) -> Row:
+    glyph, word = STATUS.get(st.status, ("?", st.status))
+    planned = f"{format_duration(step.likely)}/{format_duration(step.pessimistic)}"
+    taken, variance, over = "", "", False
+    if st.started_at is not None:
+        took = st.elapsed_s(now)
+        taken = format_clock(took)
+        if st.status in (COMPLETED, SKIPPED) and st.finished_at is not None:
+            variance = signed_clock(took - step.likely)
+            over = took > step.pessimistic
+        elif st.status in (RUNNING, FAILED):
+            variance = signed_clock(took - step.likely) if took > step.likely else ""
+            over = took > step.pessimistic
+        if over:
+            variance += "!"
+    if st.status == FAILED and st.failures:
+        word = f"FAILED×{st.failures}" if st.failures > 1 else word
+    return Row(step, st, critical, f"{glyph} {word}", planned, taken, variance, over)
+
+
+def visible_steps(plan: Plan, state: RunState) -> list[PlanStep]:
+    """Main steps, and the running contingency's steps once it was triggered."""
+    return [s for s in plan.steps if s.path == MAIN or s.path == state.path]
+
+
+def focus_step(state: RunState, rows: tuple[Row, ...]) -> str | None:
+    """The step the selection follows: a failed step (it needs a decision), else the first
+    running one (space completes it), else the first ready one."""
+    for want in (FAILED, RUNNING, READY):
+        for r in rows:
+            if r.st.status == want and r.step.path == state.path:
+                return r.id
+    return rows[-1].id if rows else None
+
+
+class RowCache:
+    """Rows of steps that are not running do not change with the clock: build them once."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, Row] = {}
+
+    def row(self, step: PlanStep, st: StepState, now: datetime, critical: bool) -> Row:
+        cached = self._rows.get(step.id)
+        if cached is not None and cached.st is st and cached.critical == critical:
+            return cached
+        row = make_row(step, st, now, critical)
+        if st.status not in (RUNNING, FAILED):
+            self._rows[step.id] = row
+        return row
