@@ -79,6 +79,20 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: newest)")
     db(w)
 
+    sv = sub.add_parser("serve", help="the run in a browser, read-only: status page and /tui")
+    sv.add_argument("run", nargs="?", metavar="RUN",
+                    help="run id or prefix (default: follow the newest run in the store)")
+    sv.add_argument("--db", metavar="URL",
+                    help="event store (default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1; any other needs a token)")
+    sv.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free one)")
+    sv.add_argument("--token-file", metavar="FILE",
+                    help="read the access token from FILE (default: $RUNBOOK_SERVE_TOKEN, else "
+                    "one is generated and printed when not on loopback)")
+    sv.add_argument("--max-tui", type=int, default=10, metavar="N",
+                    help="at most N /tui watch sessions at once (default 10)")
+
     s = sub.add_parser("simulate", help="replay scripted actions on a simulated clock")
     s.add_argument("runbook", metavar="RUNBOOK")
     s.add_argument("--events", required=True, metavar="SCRIPT", help="events script (YAML)")

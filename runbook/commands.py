@@ -148,6 +148,32 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`runbook serve`: the status page, /status.json and /tui, read-only, over HTTP."""
+    import os
+
+    try:
+        import aiohttp  # noqa: F401
+        import textual_serve  # noqa: F401
+    except ImportError:
+        raise Unusable("runbook serve needs the serve extra: pip install 'runbook[serve]'") from None
+    from runbook.web.access import TOKEN_ENV, is_loopback, new_token, read_token
+    from runbook.web.server import serve
+
+    if not 0 <= args.port <= 65535:
+        raise Unusable(f"--port must be between 0 and 65535, got {args.port}")
+    if args.max_tui < 0:
+        raise Unusable(f"--max-tui must be 0 or more, got {args.max_tui}")
+    token = read_token(args.token_file)
+    os.environ.pop(TOKEN_ENV, None)  # the watch processes do not need it
+    printed = False
+    if token is None and not is_loopback(args.host):
+        token, printed = new_token(), True
+    serve(location(args.db), args.run, host=args.host, port=args.port, token=token,
+          token_printed=printed, max_tui=args.max_tui)
+    return OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """`runbook demo`: the bundled switch-port example, replayed in the TUI; nothing to set up."""
 

@@ -98,6 +98,7 @@ def check_size(path: Path, conn: sqlite3.Connection) -> None:
     if size == 0:
         return
     try:
+        conn.execute("PRAGMA schema_version").fetchone()  # reads the header: NOTADB if foreign
         page = int(conn.execute("PRAGMA page_size").fetchone()[0])
     except sqlite3.Error:
         return  # not a SQLite file, or unreadable: SQLite's own message says so on first use
