@@ -10,13 +10,29 @@ import argparse
 import json
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from runbook.errors import FINDINGS, INTERNAL, OK, UNUSABLE, Unusable
 
+if TYPE_CHECKING:
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error line (which quotes the arguments: a globbed file name too) made
+    safe for the terminal."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        from runbook.format.safe import terminal
+
+        self.print_usage(sys.stderr)
+        self.exit(UNUSABLE, terminal(f"{self.prog}: error: {message}\n"))
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="runbook",
         description="Live maintenance-window runbook tracker: review the plan, run it, "
         "watch it, report it.",
@@ -31,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="event store: a SQLite file or postgresql://user@host/dbname "
                         "(default: $RUNBOOK_DB or ~/.local/share/runbook/runs.db)")
 
+    def start(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--start", metavar="now|TIME",
+                        help="move the whole window to start now or at TIME (ISO 8601; naive = "
+                             "the runbook's zone), durations kept: rehearse any day")
+
     def sampling(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--samples", type=_positive, default=10_000, metavar="N",
                         help="Monte Carlo samples (default 10000)")
@@ -43,12 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     c.add_argument("--verbose", "-v", action="store_true", help="also list informational notes")
     db(c)
+    start(c)
 
     r = sub.add_parser("run", help="operator screen: start or resume a run")
     r.add_argument("runbook", metavar="RUNBOOK")
     db(r)
     r.add_argument("--operator", metavar="NAME", help="who is operating (default: login name)")
     r.add_argument("--rehearsal", action="store_true", help="label the run a rehearsal")
+    start(r)
 
     w = sub.add_parser("watch", help="follow a run live, read-only")
     w.add_argument("run", nargs="?", metavar="RUN", help="run id or prefix (default: newest)")
@@ -78,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="label of the recorded run (with --db; default rehearsal)")
     s.add_argument("--operator", metavar="NAME", default="simulator")
     s.add_argument("--notify", action="store_true", help="fire the runbook's alert hooks")
+    start(s)
 
     d = sub.add_parser("demo", help="the bundled example, replayed in the TUI")
     d.add_argument("--speed", type=float, default=None, metavar="X",
@@ -148,10 +172,14 @@ def _positive(text: str) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from runbook.forecast.review import as_json, review
-    from runbook.format.loader import load_runbook
+    from runbook import startup
+    from runbook.forecast.review import INFO, WARNING, Finding, as_json, review
+    from runbook.format.safe import json_text
+    from runbook.format.shift import timing, timing_message
+    from runbook.format.times import iso
 
-    loaded = load_runbook(args.runbook)
+    now = startup.system_clock().now()
+    loaded = startup.load_with_start(args.runbook, args.start, now)
     prior, history = None, None
     if args.db or os.environ.get("RUNBOOK_DB"):
         from runbook.forecast.calibrate import prior_from_store
@@ -159,8 +187,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         prior, history = prior_from_store(loaded.plan, location(args.db))
     rv = review(loaded, samples=args.samples, seed=args.seed, prior=prior, history=history)
+    said = timing_message(loaded, now) if args.start is None else None
+    if said:  # a window in the past or far ahead: say so, and how to rehearse it now
+        over = timing(loaded, now) == "over"
+        rv.findings.insert(0, Finding(
+            WARNING if over else INFO, "window_over" if over else "window_far_ahead",
+            f"{said} To rehearse it {'now' if over else 'today'}: --start now (the whole window "
+            "moves, durations kept).", line=loaded.line_of(("window", "start"))))
     if args.json:
-        print(json.dumps(as_json(rv), indent=2, ensure_ascii=False))
+        data = as_json(rv)
+        data["planned_window_start"] = iso(loaded.planned_start, loaded.plan.timezone)
+        print(json_text(data))
     else:
         from runbook.forecast.review_text import review_text
 
@@ -195,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(e.render(), file=sys.stderr)
         return UNUSABLE
     except Unusable as e:
-        print(f"runbook: {e}", file=sys.stderr)
+        _error(f"runbook: {e}")
         return UNUSABLE
     except KeyboardInterrupt:
         return 130
@@ -206,11 +243,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runbook.store import StoreError
 
         if isinstance(e, StoreError):
-            print(f"runbook: {e}", file=sys.stderr)
+            _error(f"runbook: {e}")
             return UNUSABLE
         if os.environ.get("RUNBOOK_DEBUG"):
             raise
-        print(f"runbook: internal error ({type(e).__name__}: {e}); this is a bug in runbook. "
-              "Nothing unrecorded was lost: actions are committed before they show. "
-              "RUNBOOK_DEBUG=1 shows the traceback.", file=sys.stderr)
+        _error(f"runbook: internal error ({type(e).__name__}: {e}); this is a bug in runbook. "
+               "Nothing unrecorded was lost: actions are committed before they show. "
+               "RUNBOOK_DEBUG=1 shows the traceback.")
         return INTERNAL
+
+
+def _error(message: str) -> None:
+    """One message on stderr; a file name or text it quotes cannot drive the terminal."""
+    from runbook.format.safe import terminal
+
+    print(terminal(message), file=sys.stderr)

@@ -3,47 +3,75 @@
 from __future__ import annotations
 
 import argparse
-import json
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runbook.errors import OK, Unusable
+from runbook.format.safe import json_text, terminal
+from runbook.format.times import zone
 from runbook.store import location, open_store
+
+if TYPE_CHECKING:
+    from runbook.format.loader import Loaded
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from runbook import startup
     from runbook.engine import simulate
-    from runbook.format.loader import load_runbook
 
-    loaded = load_runbook(args.runbook)
+    loaded = startup.load_with_start(args.runbook, args.start, startup.system_clock().now())
     db = location(args.db) if args.db else None
     result = simulate.simulate(loaded, args.events, db=db, samples=args.samples, seed=args.seed,
                                label=args.label, operator=args.operator, notify=args.notify)
     if args.json:
-        print(json.dumps(simulate.as_json(result), indent=2, ensure_ascii=False))
+        print(json_text(simulate.as_json(result)))
     else:
         print(simulate.text(result))
     return OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """`runbook run`: the operator's screen; starts a new run or resumes the unfinished one."""
-    from runbook.engine.clock import SystemClock
+    """`runbook run`: the operator's screen; starts a new run or resumes the unfinished one.
+
+    A new run of a window that is over, or that starts more than a day from now, asks first
+    (before the screen opens) and offers to move the window to now; without a terminal to ask
+    on it stops and says how (--start). A resumed run keeps the window it started with."""
+    from pathlib import Path
+
+    from runbook import startup
     from runbook.engine.notify import Notifier
     from runbook.engine.run import Actor, open_run, unfinished_run
-    from runbook.format.loader import load_runbook
-    loaded = load_runbook(args.runbook)
+    from runbook.store import Store, is_postgres
+
+    clock = startup.system_clock()
+    loaded = startup.load_with_start(args.runbook, args.start, clock.now())
+    path = location(args.db)
+    waiting = None
+    if is_postgres(path) or Path(path).exists():  # a new store has no unfinished run to resume
+        with Store(path, readonly=True) as peek:
+            waiting = unfinished_run(peek, loaded.plan.id)
+    if waiting is not None and args.start is not None:
+        raise Unusable(f"run {waiting.id} of {loaded.plan.id} is unfinished and keeps the window it "
+                       f"started with; --start applies to a new run: run without --start to "
+                       "resume it (and finish or abort it there), or use another --db")
+    if waiting is None and args.start is None:
+        confirmed = _confirm_window(loaded, clock.now())
+        if confirmed is None:
+            return OK
+        loaded = confirmed
     store = open_store(args.db)
     try:
         prior = None
-        if unfinished_run(store, loaded.plan.id) is None:  # a resumed run keeps its own prior
+        if waiting is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
 
             prior, history = prior_from_store(loaded.plan, location(args.db))  # as `check --db` does
             if prior is not None:
                 import sys
 
-                print(f"History: {history}", file=sys.stderr)
-        engine, resumed = open_run(store, loaded, SystemClock(), Actor.current(args.operator),
+                print(terminal(f"History: {history}"), file=sys.stderr)
+        engine, resumed = open_run(store, loaded, clock, Actor.current(args.operator),
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
         from runbook.tui.launch import operator_app
@@ -53,23 +81,70 @@ def cmd_run(args: argparse.Namespace) -> int:
         state = engine.state
         where = f"--db {store.path}" if args.db else ""
         if state.finished:
-            print(f"Run {engine.run_id} finished. Timing log: runbook report {engine.run_id} {where}".rstrip())
+            print(terminal(f"Run {engine.run_id} finished. Timing log: runbook report "
+                           f"{engine.run_id} {where}".rstrip()))
         else:
-            print(f"Run {engine.run_id} is saved and unfinished; `runbook run {args.runbook}"
-                  f"{' ' + where if where else ''}` resumes it.")
+            print(terminal(f"Run {engine.run_id} is saved and unfinished; `runbook run "
+                           f"{args.runbook}{' ' + where if where else ''}` resumes it."))
     finally:
         store.close()
     return OK
 
 
+def _confirm_window(loaded: Loaded, now: datetime) -> Loaded | None:
+    """``loaded`` as the operator wants it started now: moved to now, as planned, or None (quit).
+    Asks only when the window is over or more than a day away."""
+    from runbook.format.shift import shifted, timing_message
+
+    said = timing_message(loaded, now)
+    if said is None:
+        return loaded
+    planned = loaded.plan.start.astimezone(zone(loaded.plan.timezone)).strftime("%Y-%m-%dT%H:%M")
+    if not _terminal():
+        raise Unusable(f"{said} Not starting a run without asking: add --start now to rehearse "
+                       f"it now (the whole window moves, durations kept), or --start {planned} "
+                       "to keep the planned times.")
+    moved = shifted(loaded, now.replace(microsecond=0))
+    tz = loaded.plan.timezone
+    print(terminal(f"{said}\nMove the whole window to start now, {_local(moved.plan.start, tz)} "
+                   f"(announced resume {_local(moved.plan.announced, tz)}, durations kept)?"))
+    for _ in range(5):
+        answer = _ask("[y] move it to now  [n] keep the planned times  [q] quit: ").strip().lower()
+        if answer in ("y", "yes"):
+            return moved
+        if answer in ("n", "no"):
+            return loaded
+        if answer in ("q", "quit"):
+            return None
+    return None
+
+
+def _terminal() -> bool:
+    """Is there a person at a terminal to ask?"""
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return input(prompt)
+    except EOFError:
+        return "q"
+
+
+def _local(t: datetime, timezone: str) -> str:
+    return t.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     """`runbook watch`: the same screen, read-only, following a run live."""
-    from runbook.engine.clock import SystemClock
+    from runbook import startup
     from runbook.engine.run import Session
 
     store = open_store(args.db, readonly=True)
     try:
-        session = Session(store, store.resolve(args.run), SystemClock())
+        session = Session(store, store.resolve(args.run), startup.system_clock())
         from runbook.tui.launch import watch_app
 
         watch_app(session).run()
@@ -159,7 +234,7 @@ def _write_output(text: str | bytes, output: str | None) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`runbook report`: the timing log of one run (newest by default) as md, csv, json or html."""
-    from runbook.engine.clock import SystemClock
+    from runbook import startup
     from runbook.report import BINARY_FORMATS, build, render, render_bytes
 
     if args.format in BINARY_FORMATS:
@@ -172,7 +247,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     with open_store(args.db, readonly=True) as store:
         info = store.resolve(args.run)
         events = store.events(info.id)
-    report = build(info, events, now=SystemClock().now())
+    report = build(info, events, now=startup.system_clock().now())
     if args.format in BINARY_FORMATS:
         _write_output(render_bytes(report, args.format), args.output)
     else:
@@ -189,7 +264,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         rows = list_runs(store)
         path = store.name
     if args.json:
-        print(json.dumps(runs_json(rows), indent=2, ensure_ascii=False))
+        print(json_text(runs_json(rows)))
     else:
         print(runs_text(rows, path))
     return OK
@@ -223,22 +298,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         record = track_record(store, loaded.plan.id,
                               LABELS if args.label == "all" else (args.label,))
     if args.json:
-        print(json.dumps({**calibration_json(cal), "track_record": record.as_json()}, indent=2,
-                         ensure_ascii=False))
+        print(json_text({**calibration_json(cal), "track_record": record.as_json()}))
     else:
-        print(calibration_text(cal))
+        print(terminal(calibration_text(cal)))
         print()
-        print("\n".join(track_text(record)))
+        print(terminal("\n".join(track_text(record))))
     if args.write:
         import sys
 
         if not cal.runs:
-            print(f"not writing {args.write}: no past runs to learn from", file=sys.stderr)
+            print(terminal(f"not writing {args.write}: no past runs to learn from"), file=sys.stderr)
             return OK
         _write_output(cal.text, args.write)
         changed = sum(1 for c in cal.steps if c.changed and c.writable)
-        print(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} updated; "
-              f"check it with `runbook check {args.write}`", file=sys.stderr)
+        print(terminal(f"wrote {args.write}: {changed} estimate{'s' if changed != 1 else ''} "
+                       f"updated; check it with `runbook check {args.write}`"), file=sys.stderr)
     return OK
 
 
@@ -272,14 +346,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     opts = Options(sheet=args.sheet, mapping=mapping, unit={"min": "m"}.get(args.unit, args.unit),
                    window=window, name=name, schema=schema_for(output))
     result = import_plan(read_workbook(args.source), opts)
-    print(f"{args.source}:", *result.report, sep="\n", file=sys.stderr)
+    print(terminal("\n".join([f"{args.source}:", *result.report])), file=sys.stderr)
     _write_output(result.text, output)
     if output:
         plan = result.loaded.plan
         conts = len(plan.paths) - 1
-        print(f"wrote {output}: {len(plan.paths['main'])} steps"
-              + (f", {conts} contingenc{'y' if conts == 1 else 'ies'}" if conts else "")
-              + f"; review it with `runbook check {output}`", file=sys.stderr)
+        print(terminal(f"wrote {output}: {len(plan.paths['main'])} steps"
+                       + (f", {conts} contingenc{'y' if conts == 1 else 'ies'}" if conts else "")
+                       + f"; review it with `runbook check {output}`"), file=sys.stderr)
     return OK
 
 
@@ -299,17 +373,17 @@ def cmd_store(args: argparse.Namespace) -> int:
                              f"`runbook store init --db {store.name}`")
         before, after = store.migrate()
     if before == after:
-        print(f"{store.name}: schema version {after}, up to date")
+        print(terminal(f"{store.name}: schema version {after}, up to date"))
     elif before == 0:
-        print(f"{store.name}: created (schema version {after})")
+        print(terminal(f"{store.name}: created (schema version {after})"))
     else:
-        print(f"{store.name}: migrated from schema version {before} to {after}")
+        print(terminal(f"{store.name}: migrated from schema version {before} to {after}"))
     return OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     """`runbook history import FILE.csv`: past windows into the store as history runs."""
-    from runbook.engine.clock import SystemClock
+    from runbook import startup
     from runbook.forecast.history import LABEL, new_runs, parse
     from runbook.format.durations import format_duration
     from runbook.format.times import zone
@@ -329,7 +403,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         done = {(r.meta.get("imported") or {}).get("key") for r in store.runs() if r.label == LABEL}
         fresh = [w for w in windows if w.key not in done]
         runs = new_runs(fresh, runbook_id=plan.id if plan else "history", timezone=tz,
-                        source=Path(args.file).name, now=SystemClock().now(), plan=plan)
+                        source=Path(args.file).name, now=startup.system_clock().now(), plan=plan)
         store.import_runs(runs)
         path = store.name
     steps = sum(len(w.rows) for w in fresh)
@@ -337,12 +411,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     actual = sum(r.actual_s for w in fresh for r in w.rows)
     skipped = len(windows) - len(fresh)
     again = f" ({skipped} already imported, skipped)" if skipped else ""
-    print(f"Imported {len(fresh)} window{'s' if len(fresh) != 1 else ''} ({steps} steps) from "
-          f"{args.file} into {path} as history{again}.")
+    lines = [f"Imported {len(fresh)} window{'s' if len(fresh) != 1 else ''} ({steps} steps) from "
+             f"{args.file} into {path} as history{again}."]
     if fresh and planned > 0:
-        print(f"  planned {format_duration(planned)}, actual {format_duration(actual)}: "
-              f"{actual / planned:.2f}x the plan in all")
+        lines.append(f"  planned {format_duration(planned)}, actual {format_duration(actual)}: "
+                     f"{actual / planned:.2f}x the plan in all")
     which = f"`runbook check {args.runbook} --db {path}`" if args.runbook else \
         f"`runbook check RUNBOOK --db {path}` (any runbook with no past runs of its own)"
-    print(f"  {which} now forecasts from this history, and so does `runbook run`.")
+    lines.append(f"  {which} now forecasts from this history, and so does `runbook run`.")
+    print(terminal("\n".join(lines)))
     return OK

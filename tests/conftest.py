@@ -53,3 +53,14 @@ def at(minutes: float) -> datetime:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
+
+
+@pytest.fixture(autouse=True)
+def command_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """The clock the commands read (`runbook.startup.system_clock`), pinned to the examples' window
+    start so that no test depends on the date it runs on; a test moves it to try other days."""
+    import runbook.startup
+
+    pinned = ManualClock(START)
+    monkeypatch.setattr(runbook.startup, "system_clock", lambda: pinned)
+    return pinned

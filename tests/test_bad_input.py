@@ -456,6 +456,21 @@ def test_hard_deadline_before_announced_resume(tmp_path, capsys):
            "(2026-11-25 01:00)")
 
 
+@pytest.mark.parametrize("year", ["0001", "9999"])
+def test_a_window_in_year_1_or_9999_is_named_not_a_crash(tmp_path, capsys, year):
+    text = BASE.replace("2026-11-25", f"{year}-01-01")
+    path, err = check(tmp_path, capsys, text)
+    expect(err, path, (5, 10), f"window.start: {year}-01-01T00:00: year {year} is out of range "
+           "(1970-8999)", "check the date")
+    run_process(path)
+
+
+def test_a_window_longer_than_30_days_is_refused_with_the_bound(tmp_path, capsys):
+    text = variant("hard_deadline: 2026-11-25T06:00", "hard_deadline: 2027-11-25T06:00")
+    path, err = check(tmp_path, capsys, text)
+    expect(err, path, (7, 18), "hard_deadline (2027-11-25 06:00) is 365 days after window.start "
+           "(2026-11-25 00:00)", "windows of up to 30 days", "check the dates")
+
 # -- the shape of the file -------------------------------------------------------------------
 
 
@@ -571,7 +586,7 @@ def test_billion_laughs_is_refused_fast(tmp_path, capsys):
     began = time.perf_counter()
     path, err = check(tmp_path, capsys, text)
     assert time.perf_counter() - began < 2.0
-    expect(err, path, pos(text, "&l5"), "expands to more than 200,000 values",
+    expect(err, path, pos(text, "&l5"), "repeat more than 200,000 values",
            "alias bomb", "refusing to read")
     began = time.perf_counter()
     run_process(path, timeout=20)

@@ -161,7 +161,8 @@ def test_an_empty_script_file_is_refused(capsys, tmp_path):
     script.write_text(yaml.safe_dump({"events": []}))
     code, out, err = run_cli(capsys, "simulate", STORY, "--events", script, "--samples", "500",
                              "--json")
-    assert code == 0 and json.loads(out)["resumed_at"] is None
+    assert code == 2 and out == ""
+    assert f"{script}:1: error: events: the list is empty; an events script holds `events:`" in err
 
 
 def test_a_bug_is_one_line_not_a_traceback(capsys, monkeypatch):

@@ -16,6 +16,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 from runbook.cli import main  # noqa: E402
 from runbook.format.loader import load_runbook  # noqa: E402
+from runbook.format.times import iso  # noqa: E402
 from runbook.sheets import read  # noqa: E402
 
 
@@ -91,8 +92,8 @@ def test_a_team_workbook(tmp_path, capsys) -> None:
     plan = load_runbook(out).plan
     assert plan.title == "코어뱅킹 DB 스토리지 포트 교체 작업계획서"  # the merged title row
     assert plan.timezone == "Asia/Seoul"
-    assert plan.start.isoformat() == "2026-11-25T00:00:00+09:00"  # date cell + time cell
-    assert plan.announced.isoformat() == "2026-11-25T00:45:00+09:00"
+    assert iso(plan.start, plan.timezone) == "2026-11-25T00:00:00+09:00"  # date cell + time cell
+    assert iso(plan.announced, plan.timezone) == "2026-11-25T00:45:00+09:00"
     main_steps = [s for s in plan.steps if s.path == "main"]
     assert [s.id for s in main_steps] == ["1", "2", "3", "4"]
     assert [s.likely for s in main_steps] == [300, 600, 5400, 600]  # h:mm, [h]:mm, formula value

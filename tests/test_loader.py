@@ -14,6 +14,7 @@ from runbook.cli import main
 from runbook.format.durations import parse_duration
 from runbook.format.loader import Loaded, load_runbook, load_text
 from runbook.format.plan import MAIN
+from runbook.format.times import iso
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,7 +167,7 @@ def test_durations(written, seconds):
 def test_naive_times_are_local_to_the_runbook_time_zone():
     plan = load().plan
     assert plan.start == seoul(0) and plan.announced == seoul(1)
-    assert plan.start.utcoffset() == timedelta(hours=9)
+    assert iso(plan.start, plan.timezone) == "2026-11-25T00:00:00+09:00"
     assert plan.hard_deadline is None
 
 
@@ -199,7 +200,26 @@ def test_an_offset_resolves_an_ambiguous_local_time():
     # the instant, and it compares with other zones (PEP 495 makes a zone-aware time in the
     # repeated hour unequal to, and neither before nor after, any time in another zone)
     assert start == utc and start < utc + timedelta(seconds=1) and start > utc - timedelta(seconds=1)
-    assert start.isoformat() == "2026-11-01T01:30:00-05:00"
+    assert iso(start, "America/New_York") == "2026-11-01T01:30:00-05:00"
+
+
+BERLIN_FALL_BACK = variant("announced_resume: 2026-11-25T01:00", "announced_resume: 2026-10-25T04:00",
+                           variant("start: 2026-11-25T00:00", "start: 2026-10-25T01:30",
+                                   variant("timezone: Asia/Seoul", "timezone: Europe/Berlin")))
+
+
+def test_window_times_order_and_subtract_as_instants_across_a_dst_fall_back():
+    # 01:30 CEST to 04:00 CET is 3h30m, not the 2h30m the wall clocks differ by; 02:10 CET comes
+    # after 02:50 CEST although the wall clock reads earlier (same-zone datetimes compare by wall)
+    text = variant("announced_resume", "hard_deadline: 2026-10-25T02:10+01:00\n  announced_resume",
+                   BERLIN_FALL_BACK.replace("2026-10-25T04:00", "2026-10-25T02:50+02:00"))
+    plan = load(text).plan
+    assert (plan.announced - plan.start) == timedelta(hours=1, minutes=20)
+    assert plan.hard_deadline > plan.announced
+    assert (plan.hard_deadline - plan.announced) == timedelta(minutes=20)
+    assert (load(BERLIN_FALL_BACK).plan.announced - plan.start) == timedelta(hours=3, minutes=30)
+    # an offset added to a window time is an instant: 100 minutes in is after 80 minutes in
+    assert plan.start + timedelta(minutes=100) > plan.start + timedelta(minutes=80)
 
 
 # -- ids -------------------------------------------------------------------------------------

@@ -49,8 +49,9 @@ from runbook.engine.state import (
 )
 from runbook.engine.undo import describe, undo_target
 from runbook.forecast.core import Forecast, Forecaster, Prior
-from runbook.format.loader import Loaded, load_text
+from runbook.format.loader import Loaded
 from runbook.format.model import Level
+from runbook.format.shift import load_recorded, run_meta
 from runbook.format.times import iso
 from runbook.store import Event, First, RunInfo, Store, StoreUnavailable, clock_offset
 
@@ -97,8 +98,7 @@ class Session:
         self.store = store
         self.info = info
         self.clock = clock
-        self.loaded = loaded or load_text(info.source_text, info.source_name,
-                                          default_id=info.runbook_id)
+        self.loaded = loaded or load_recorded(info)  # with the window the run started with
         self.plan = self.loaded.plan
         meta = info.meta or {}
         prior = Prior.from_dict(meta.get("prior"))
@@ -389,7 +389,8 @@ class Engine(Session):
 
 
 def _meta(loaded: Loaded, samples: int, seed: int, prior: Prior | None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"samples": samples, "seed": seed, "timezone": loaded.plan.timezone}
+    meta: dict[str, Any] = {"samples": samples, "seed": seed, "timezone": loaded.plan.timezone,
+                            **run_meta(loaded)}  # a window moved by --start
     if prior is not None:
         meta["prior"] = prior.as_dict()
     return meta

@@ -32,10 +32,13 @@ from runbook.engine.state import (
     UNDONE,
 )
 from runbook.forecast.core import Prior
-from runbook.format.durations import parse_duration
-from runbook.format.loader import Loaded, LoadError, Located, parse_yaml, read_text
+from runbook.format.durations import format_duration, parse_duration
+from runbook.format.loader import Document, Loaded, LoadError, Located, parse_yaml, read_text
 from runbook.format.model import Instant, explain_error, localise
-from runbook.format.times import hhmm, iso
+from runbook.format.plan import MAX_WINDOW_DAYS, Plan
+from runbook.format.safe import terminal
+from runbook.format.shift import describe_shift
+from runbook.format.times import iso, local, when
 from runbook.store import Store
 
 TICK_S = 10.0
@@ -94,47 +97,91 @@ class Result:
     log: list[tuple[datetime, str]] = field(default_factory=list)
 
 
+SCRIPT_NEEDS = ("an events script holds `events:`, a list of actions such as "
+                "`- {at: 0m, start: STEP}`")
+MAX_EVENTS = 200_000  # two actions for each step of the largest plan, and notes
+
+
 def load_script(path: str | Path, loaded: Loaded) -> tuple[Script, list[datetime], list[int | None]]:
-    """The script, each event's instant, and each event's line."""
+    """The script, each event's instant (UTC), and each event's line.
+
+    Offsets are added to the start as instants and events are ordered by instant, so a script
+    across a DST fall-back reads as it happens. Every time must lie within MAX_WINDOW_DAYS of the
+    window start: an event at ``8000h`` is a typo, not a night to simulate second by second.
+    """
     text, name = read_text(path)
-    doc = parse_yaml(text, name)
+    doc = parse_yaml(text, name, needs=SCRIPT_NEEDS)
     if not isinstance(doc.data, dict):
-        raise LoadError(name, [Located("an events script is a mapping with `events:`", 1, 1)])
+        raise LoadError(name, [Located(f"the top level is not a mapping; {SCRIPT_NEEDS}", 1, 1)])
+    events = doc.data.get("events")
+    if isinstance(events, list) and len(events) > MAX_EVENTS:
+        m = doc.mark(("events",))
+        raise LoadError(name, [Located(f"events: {len(events):,} events; simulate takes up to "
+                                       f"{MAX_EVENTS:,} in one script", m and m.line)])
     try:
         script = Script.model_validate(doc.data, context={"timezone": loaded.plan.timezone})
     except ValidationError as e:
-        problems = []
-        for err in e.errors():
-            extra = err["type"] == "extra_forbidden"
-            loc = tuple(p for n, p in enumerate(err["loc"]) if isinstance(p, int) or p in _KEYS
-                        or (extra and n == len(err["loc"]) - 1))
-            m = doc.mark(loc, key=extra)
-            what = _event_name(loc)
-            msg = explain_error(err, loc)
-            if extra:
-                msg = (f"unknown key {loc[-1]!r}; an event has at, start, complete, fail, skip, "
-                       "trigger, finish, abort, undo, note")
-            problems.append(Located(f"{what}: {msg}", m and m.line, m and m.column))
-        raise LoadError(name, problems) from None
-    start = script.start or loaded.plan.start
+        raise LoadError(name, _problems(e, doc)) from None
+    plan = loaded.plan
+    start = script_start(script, loaded)
     times, lines = [], []
+    bound = timedelta(days=MAX_WINDOW_DAYS)
+    if abs(start - plan.start) > bound:
+        m = doc.mark(("start",))
+        raise LoadError(name, [Located(f"start: {_far(start, plan)}", m and m.line)])
+    if not script.events:
+        m = doc.mark(("events",))
+        raise LoadError(name, [Located(f"events: the list is empty; {SCRIPT_NEEDS}", m and m.line)])
     for i, ev in enumerate(script.events):
         m = doc.mark(("events", i))
         lines.append(m.line if m else None)
         try:
-            t = _instant(ev.at, start, loaded.plan.timezone)
+            t = _instant(ev.at, start, plan.timezone, loaded.shift)
         except ValueError as e:
             raise LoadError(name, [Located(f"event {i + 1}: `at`: {e}", m and m.line)]) from None
+        if abs(t - plan.start) > bound:
+            raise LoadError(name, [Located(f"event {i + 1}: `at` {ev.at} {_far(t, plan)}",
+                                           m and m.line)])
         if times and t < times[-1]:
+            tz = plan.timezone
             raise LoadError(name, [Located(
-                f"event {i + 1}: time goes backwards ({hhmm(t, loaded.plan.timezone, seconds=True)} "
-                f"is before the previous event); keep events in time order", m and m.line)])
+                f"event {i + 1}: time goes backwards ({when(t, tz, start, seconds=True)} is "
+                f"before the previous event, {when(times[-1], tz, start, seconds=True)}); keep "
+                "events in time order", m and m.line)])
         times.append(t)
     return script, times, lines
 
 
-_KEYS = {"events", "start", "at", "complete", "fail", "skip", "trigger", "finish", "abort", "undo",
-         "note"}
+def _far(t: datetime, plan: Plan) -> str:
+    days = (t - plan.start).total_seconds() / 86400
+    side = "after" if days > 0 else "before"
+    return (f"({_day_time(t, plan.timezone)}) is {abs(days):,.0f} days {side} the window start "
+            f"({_day_time(plan.start, plan.timezone)}); simulate covers {MAX_WINDOW_DAYS} days "
+            "either side of it: check the unit or the date")
+
+
+def _day_time(t: datetime, timezone: str) -> str:
+    return local(t, timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def _problems(error: ValidationError, doc: Document) -> list[Located]:
+    problems = []
+    for err in error.errors():
+        extra = err["type"] == "extra_forbidden"
+        loc = tuple(p for n, p in enumerate(err["loc"]) if isinstance(p, int) or p in _KEYS
+                    or (extra and n == len(err["loc"]) - 1))
+        m = doc.mark(loc, key=extra)
+        what = _event_name(loc)
+        msg = explain_error(err, loc)
+        if extra:
+            msg = f"unknown key {loc[-1]!r}; an event has {', '.join(ScriptEvent.model_fields)}"
+        elif err["type"] == "missing" and loc == ("events",):
+            msg = f"missing; {SCRIPT_NEEDS}"
+        problems.append(Located(f"{what}: {msg}", m and m.line, m and m.column))
+    return problems
+
+
+_KEYS = {"events", *Script.model_fields, *ScriptEvent.model_fields}
 
 
 def _event_name(loc: tuple) -> str:
@@ -143,7 +190,14 @@ def _event_name(loc: tuple) -> str:
     return ".".join(str(p) for p in loc) or "script"
 
 
-def _instant(value: Any, start: datetime, timezone: str) -> datetime:
+def script_start(script: Script, loaded: Loaded) -> datetime:
+    """Where the script's offsets count from: its ``start:`` (moved with the window under
+    --start), else the window start."""
+    return script.start + loaded.shift if script.start else loaded.plan.start
+
+
+def _instant(value: Any, start: datetime, timezone: str, shift: timedelta) -> datetime:
+    """An offset from ``start``, or an absolute time in the plan's calendar moved by ``shift``."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(f"{value!r} has no unit; write an offset like 19m or a time")
     text = str(value)
@@ -152,8 +206,10 @@ def _instant(value: Any, start: datetime, timezone: str) -> datetime:
     except ValueError:
         pass
     try:
-        return localise(text, timezone)
+        return localise(text, timezone) + shift
     except ValueError:
+        if text[:4].isdigit() and text[4:5] == "-":  # meant as a time: say what is wrong with it
+            raise
         raise ValueError(f"{text!r} is neither an offset (19m) nor a time (2026-11-25T00:19)") from None
 
 
@@ -162,7 +218,7 @@ def simulate(loaded: Loaded, script_path: str | Path, *, db: str | None = None,
              operator: str = "simulator", prior: Prior | None = None,
              notify: bool = False) -> Result:
     script, times, lines = load_script(script_path, loaded)
-    start = script.start or loaded.plan.start
+    start = script_start(script, loaded)
     with tempfile.TemporaryDirectory(prefix="runbook-sim-") as tmp:
         store = Store(db or Path(tmp) / "sim.db")
         try:
@@ -262,6 +318,8 @@ def as_json(result: Result) -> dict[str, Any]:
         "run": engine.run_id if result.recorded else None,  # same seed, same output
         "timezone": tz,
         "announced_resume": iso(plan.announced, tz),
+        "window_start": iso(plan.start, tz),
+        "planned_window_start": iso(result.loaded.planned_start, tz),  # set when --start moved it
         "samples": engine.forecaster.samples,
         "seed": engine.forecaster.seed,
         "timeline": result.timeline,
@@ -284,19 +342,33 @@ def as_json(result: Result) -> dict[str, Any]:
 
 
 def text(result: Result) -> str:
+    """The compact log for a terminal. Times off the window's local day carry the day
+    (``02:00 +1d``), times in a DST fall-back's repeated hour their zone (``02:10 CET``); text from
+    the runbook and the script is made safe for the terminal."""
     plan, state = result.loaded.plan, result.engine.state
-    tz = plan.timezone
-    out = [f"{plan.id}: simulated run, announced resume {hhmm(plan.announced, tz)}"]
-    for at, line in result.log:
-        out.append(f"  {hhmm(at, tz)}  {line}")
+    tz, ref = plan.timezone, plan.start
+
+    def t(instant: datetime | None) -> str:
+        return when(instant, tz, ref)
+
+    out = [f"{plan.id}: simulated run, announced resume {t(plan.announced)}"]
+    if result.loaded.planned_start is not None:
+        out.append(f"  window moved to {_day_time(plan.start, tz)} {describe_shift(result.loaded)}; "
+                   "the script's times moved with it")
+    stamps = [t(at) for at, _ in result.log]
+    width = max(map(len, stamps), default=5)
+    for stamp, (_, line) in zip(stamps, result.log, strict=True):
+        out.append(f"  {stamp:<{width}}  {line}")
     data = as_json(result)
     if state.resumed_at:
         over = data["overrun_s"] or 0
-        verdict = "on time" if over == 0 else f"{over / 60:.0f}m late"
-        out.append(f"Resumed {hhmm(state.resumed_at, tz)} ({verdict}) on path {state.path}.")
-        if data["outage_report_required"]:
-            out.append(f"Outage report required by {data['report_due_by']}.")
+        verdict = "on time" if over == 0 else f"{format_duration(over)} late"
+        out.append(f"Resumed {t(state.resumed_at)} ({verdict}) on path {state.path}.")
+        if data["outage_report_required"] and state.resumed_at is not None:
+            due = outage_due(plan, state.resumed_at, state.last_at or plan.start)
+            if due is not None:
+                out.append(f"Outage report required by {_day_time(due, tz)} ({tz}).")
     else:
         out.append("Service did not resume in this script.")
-    out.append(f"Finished {hhmm(state.finished_at, tz)}." if state.finished_at else "Run not finished.")
-    return "\n".join(out)
+    out.append(f"Finished {t(state.finished_at)}." if state.finished_at else "Run not finished.")
+    return terminal("\n".join(out))

@@ -13,7 +13,7 @@ from runbook.forecast.core import Criticality, Forecast, Forecaster, Prior
 from runbook.format.durations import format_duration
 from runbook.format.loader import Loaded
 from runbook.format.plan import MAIN
-from runbook.format.times import hhmm, iso
+from runbook.format.times import iso, when
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 CANNOT = 0.05  # an announced time met in fewer than 1 run in 20 cannot be met: an error
@@ -89,8 +89,8 @@ def _findings(rv: Review) -> list[Finding]:
     plan = loaded.plan
     tz, conf = plan.timezone, plan.policy.confidence
     out: list[Finding] = []
-    announced = hhmm(plan.announced, tz)
-    recommended = hhmm(fc.recommended, tz)
+    announced = when(plan.announced, tz, plan.start)
+    recommended = when(fc.recommended, tz, plan.start)
     line = loaded.line_of(("window", "announced_resume"))
     if fc.p_on_time < conf:
         cannot = fc.p_on_time < CANNOT
@@ -120,7 +120,7 @@ def _findings(rv: Review) -> list[Finding]:
     if fc.p_hard_deadline is not None and fc.p_hard_deadline < conf:
         out.append(Finding(
             ERROR if fc.p_hard_deadline < 0.5 else WARNING, "hard_deadline_at_risk",
-            f"The hard deadline {hhmm(plan.hard_deadline, tz)} has only "
+            f"The hard deadline {when(plan.hard_deadline, tz, plan.start)} has only "
             f"{pct(fc.p_hard_deadline)} chance of being met.",
             line=loaded.line_of(("window", "hard_deadline")),
         ))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from runbook.engine.risk import pct
 from runbook.forecast.review import ERROR, INFO, WARNING, Review
 from runbook.format.durations import format_duration
-from runbook.format.times import hhmm, local
+from runbook.format.safe import terminal
+from runbook.format.shift import describe_shift
+from runbook.format.times import local, when
 
 
 def review_text(rv: Review, verbose: bool = False) -> str:
@@ -14,15 +16,18 @@ def review_text(rv: Review, verbose: bool = False) -> str:
     start = local(plan.start, tz)
     window = format_duration((plan.announced - plan.start).total_seconds())
     lines = [f"{plan.id} - {plan.title}", ""]
-    hard = f", hard deadline {hhmm(plan.hard_deadline, tz)}" if plan.hard_deadline else ""
+    hard = f", hard deadline {when(plan.hard_deadline, tz, plan.start)}" if plan.hard_deadline else ""
     lines.append(f"  Window     {start.strftime('%Y-%m-%d %H:%M')} -> announced resume "
-                 f"{hhmm(plan.announced, tz)} ({window}, {tz}){hard}")
-    lines.append(f"  Forecast   P50 {hhmm(fc.p50, tz)}   P80 {hhmm(fc.p80, tz)}   "
-                 f"P90 {hhmm(fc.p90, tz)}   (mean {format_duration(rv.criticality.mean_s)} of work)")
+                 f"{when(plan.announced, tz, plan.start)} ({window}, {tz}){hard}")
+    moved = describe_shift(rv.loaded)
+    if moved:
+        lines.append(f"  Moved      {moved}")
+    lines.append(f"  Forecast   P50 {when(fc.p50, tz, plan.start)}   P80 {when(fc.p80, tz, plan.start)}   "
+                 f"P90 {when(fc.p90, tz, plan.start)}   (mean {format_duration(rv.criticality.mean_s)} of work)")
     verdict = "OK" if fc.p_on_time >= conf else "TOO SHORT"
-    lines.append(f"  On time    {pct(fc.p_on_time)} chance of resuming by {hhmm(plan.announced, tz)}"
+    lines.append(f"  On time    {pct(fc.p_on_time)} chance of resuming by {when(plan.announced, tz, plan.start)}"
                  f"  [{verdict}: policy wants {pct(conf)}]")
-    lines.append(f"  Announce   {hhmm(fc.recommended, tz)} or later ({pct(conf)} confidence)")
+    lines.append(f"  Announce   {when(fc.recommended, tz, plan.start)} or later ({pct(conf)} confidence)")
     crit = rv.criticality
     path = " > ".join(crit.path)
     lines.append(f"  Critical   {path}")
@@ -31,11 +36,11 @@ def review_text(rv: Review, verbose: bool = False) -> str:
         lines.append(f"  Fallback   {c.id}: needs {format_duration(c.need_s)} ({pct(conf)}), "
                      f"{fit} the window")
     if fc.decision_deadline is not None and fc.decision_deadline >= plan.start:
-        lines.append(f"  Decide by  {hhmm(fc.decision_deadline, tz)} at the latest to switch to "
-                     f"{fc.contingency} and still make {hhmm(plan.announced, tz)}")
+        lines.append(f"  Decide by  {when(fc.decision_deadline, tz, plan.start)} at the latest to switch to "
+                     f"{fc.contingency} and still make {when(plan.announced, tz, plan.start)}")
     elif fc.decision_deadline is not None:
-        lines.append(f"  Decide by  never: even started at {hhmm(plan.start, tz)}, {fc.contingency} "
-                     f"would not make {hhmm(plan.announced, tz)}")
+        lines.append(f"  Decide by  never: even started at {when(plan.start, tz, plan.start)}, {fc.contingency} "
+                     f"would not make {when(plan.announced, tz, plan.start)}")
     if rv.history:
         lines.append(f"  History    {rv.history}")
     lines.append(f"  Samples    {rv.samples:,} (seed {rv.seed})")
@@ -51,7 +56,7 @@ def review_text(rv: Review, verbose: bool = False) -> str:
     if infos and not verbose:
         summary += " (--verbose shows the notes)"
     lines.append(summary)
-    return "\n".join(lines)
+    return terminal("\n".join(lines))
 
 
 def _count(n: int, word: str) -> str:

@@ -11,17 +11,18 @@ from __future__ import annotations
 import difflib
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from runbook.format.files import LoadError, Located, read_text
 from runbook.format.model import Runbook, describe_value, explain_error
 from runbook.format.plan import Loc, Plan, PlanError, compile_plan, where
 
-MAX_BYTES = 8 * 1024 * 1024
-MAX_NODES = 200_000  # after alias expansion; a real 1,000-step runbook is ~15,000
+MAX_ALIAS_VALUES = 200_000  # values repeated by aliases; a runbook's own anchors add a few hundred
 MAX_DEPTH = 100  # a runbook is about six levels deep
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -36,33 +37,6 @@ class Mark(NamedTuple):  # a tuple: a 1,000-step runbook has ~20,000 of them
     column: int  # 1-based
     start: int  # character offsets of the value in the text
     end: int
-
-
-@dataclass
-class Located:
-    message: str
-    line: int | None = None
-    column: int | None = None
-
-
-class LoadError(Exception):
-    """A runbook (or events script) that cannot be used; ``str()`` is the message for stderr."""
-
-    def __init__(self, source: str, problems: list[Located]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(self.render())
-
-    def render(self, limit: int = 5) -> str:
-        lines = []
-        for p in self.problems[:limit]:
-            where = self.source
-            if p.line is not None:
-                where += f":{p.line}" + (f":{p.column}" if p.column is not None else "")
-            lines.append(f"{where}: error: {p.message}")
-        if len(self.problems) > limit:
-            lines.append(f"{self.source}: ... and {len(self.problems) - limit} more problems")
-        return "\n".join(lines)
 
 
 @dataclass
@@ -93,6 +67,12 @@ class Loaded:
     text: str
     name: str
     document: Document
+    planned_start: datetime | None = None  # the file's window start, when --start moved it
+
+    @property
+    def shift(self) -> timedelta:
+        """How far --start moved the window from the file's times (zero when it did not)."""
+        return timedelta(0) if self.planned_start is None else self.plan.start - self.planned_start
 
     def line_of(self, loc: Loc) -> int | None:
         mark = self.document.mark(loc)
@@ -176,14 +156,18 @@ def _tag_problem(node: yaml.Node, loc: Loc) -> str:
 
 
 def _measure(root: yaml.Node) -> None:
-    """Refuse, before any work proportional to it, a document that expands (through aliases) to
-    more than MAX_NODES values, nests deeper than MAX_DEPTH, or contains itself."""
+    """Refuse, before any work proportional to it, a document whose aliases add more than
+    MAX_ALIAS_VALUES values when expanded, that nests deeper than MAX_DEPTH, or that contains
+    itself. Values written out in the file are not counted here: the file's size bounds them."""
     known: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) once expanded
     active: set[int] = set()
+    added = 0  # values that aliases repeat
 
     def visit(node: yaml.Node, depth: int) -> tuple[int, int]:
+        nonlocal added
         if id(node) in known:
             size, height = known[id(node)]
+            added += size  # a second visit is an alias: its whole expansion is repeated
         elif id(node) in active:
             raise _Refused(node, "this value contains an alias (*name) to itself; a runbook "
                            "cannot be recursive: remove the alias")
@@ -199,9 +183,10 @@ def _measure(root: yaml.Node) -> None:
             for child in children:
                 n, h = visit(child, depth + 1)
                 size, height = size + n, max(height, h + 1)
-                if size > MAX_NODES:
-                    raise _Refused(node, f"this value expands to more than {MAX_NODES:,} values "
-                                   "through aliases (an alias bomb?); refusing to read the file")
+                if added > MAX_ALIAS_VALUES:
+                    raise _Refused(node, f"aliases (*name) here repeat more than "
+                                   f"{MAX_ALIAS_VALUES:,} values when expanded (an alias bomb?); "
+                                   "refusing to read the file")
             active.discard(id(node))
             known[id(node)] = size, height
         if depth + height > MAX_DEPTH:
@@ -218,45 +203,14 @@ class _Refused(Exception):
         self.message = message
 
 
-def read_text(path: str | Path) -> tuple[str, str]:
-    """(text, display name) of a file, or LoadError saying why it cannot be read."""
-    p = Path(path)
-    name = str(path)
-    try:
-        if p.is_dir():
-            raise LoadError(name, [Located("is a directory; give the path of a runbook .yaml file")])
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise LoadError(name, [Located("no such file; check the path")]) from None
-    except PermissionError:
-        raise LoadError(name, [Located("permission denied; check the file's permissions")]) from None
-    except OSError as e:
-        raise LoadError(name, [Located(f"cannot read the file: {e.strerror or e}")]) from None
-    if len(raw) > MAX_BYTES:
-        raise LoadError(name, [Located(f"file is larger than {MAX_BYTES // 1024 // 1024} MB; not a runbook")])
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        raise LoadError(name, [Located("binary file (it contains NUL bytes), not a runbook; a "
-                                       "runbook is YAML text", *_position(raw, nul))])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise LoadError(name, [Located(f"not UTF-8 text (byte 0x{raw[e.start]:02x}); save the file "
-                                       "as UTF-8", *_position(raw, e.start))]) from None
-    return text, name
+RUNBOOK_NEEDS = "a runbook starts with `runbook: 1`"
 
 
-def _position(raw: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a byte offset."""
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return raw.count(b"\n", 0, offset) + 1, column
-
-
-def parse_yaml(text: str, name: str) -> Document:
-    """YAML text -> Document; LoadError with line and column on any YAML problem."""
+def parse_yaml(text: str, name: str, needs: str = RUNBOOK_NEEDS) -> Document:
+    """YAML text -> Document; LoadError with line and column on any YAML problem. ``needs`` says
+    what an empty file should hold."""
     if not text.strip():
-        raise LoadError(name, [Located("the file is empty; a runbook starts with `runbook: 1`", 1, 1)])
+        raise LoadError(name, [Located(f"the file is empty; {needs}", 1, 1)])
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         node = None  # (a tab on a blank line would otherwise be a YAML error)
     else:
@@ -267,8 +221,8 @@ def parse_yaml(text: str, name: str) -> Document:
         except (yaml.YAMLError, RecursionError) as e:
             raise LoadError(name, [Located(f"not valid YAML: {e}", 1, 1)]) from None
     if node is None:
-        raise LoadError(name, [Located("the file holds only comments and blank lines; a runbook "
-                                       "starts with `runbook: 1`", 1, 1)])
+        raise LoadError(name, [Located(f"the file holds only comments and blank lines; {needs}",
+                                       1, 1)])
     doc = Document(data=None)
     try:
         _measure(node)
@@ -400,3 +354,7 @@ def _validation_problems(error: ValidationError, doc: Document) -> list[Located]
         found.append((kind, loc, Located(message, m and m.line, m and m.column)))
     problems = [p for kind, loc, p in found if not (kind == "missing" and loc in suggested)]
     return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+
+
+__all__ = ["Document", "LoadError", "Loaded", "Located", "Mark", "load_runbook", "load_text",
+           "parse_yaml", "read_text"]

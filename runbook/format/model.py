@@ -12,7 +12,7 @@ validation context (``{"timezone": ...}``) so the window validators can localise
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -35,6 +35,7 @@ from runbook.format.durations import format_duration, parse_duration
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+FIRST_YEAR, LAST_YEAR = 1970, 8999  # beyond, instants overflow: year 0 / 10000 after an offset
 
 Duration = Annotated[
     float,
@@ -56,7 +57,13 @@ def _localise(value: Any, info: ValidationInfo) -> datetime:
 
 
 def localise(value: Any, zone_name: str) -> datetime:
-    """An ISO 8601 time; a naive one is read in ``zone_name`` (DST gaps and folds refused)."""
+    """An ISO 8601 time as an aware UTC instant; a naive one is read in ``zone_name`` (DST gaps and
+    folds refused).
+
+    Instants are kept in UTC: Python compares and subtracts two datetimes that share a time zone
+    by their wall clocks, which is wrong across a DST change (an hour after 02:50 CEST is 02:50 CET,
+    "earlier" on the wall). Times are shown in the runbook's zone by :mod:`runbook.format.times`.
+    """
     if isinstance(value, datetime):
         text = value.isoformat()
     elif isinstance(value, str):
@@ -69,20 +76,18 @@ def localise(value: Any, zone_name: str) -> datetime:
         raise ValueError(f"{text!r} is not an ISO 8601 time; write it like 2026-11-25T00:00") from None
     if not isinstance(parsed, datetime):
         raise ValueError(f"{text!r} has no time of day; write it like 2026-11-25T00:00")
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise ValueError(f"{text}: year {parsed.year:04d} is out of range ({FIRST_YEAR}-"
+                         f"{LAST_YEAR}); check the date")
     try:
         zone = pendulum.timezone(zone_name)
     except Exception:
         zone = pendulum.timezone("UTC")  # the timezone field reports its own error
     if parsed.tzinfo is not None:
-        local = pendulum.instance(parsed).in_timezone(zone)
-        if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
-            # In the repeated hour a zone-aware time compares unequal (and neither < nor >) to
-            # every time in another zone (PEP 495); keep the written offset instead.
-            return pendulum.instance(parsed)
-        return local
+        return _utc(parsed)
     fields = (parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second)
     try:
-        return pendulum.datetime(*fields, tz=zone, raise_on_unknown_times=True)
+        return _utc(pendulum.datetime(*fields, tz=zone, raise_on_unknown_times=True))
     except pendulum.tz.exceptions.NonExistingTime:
         raise ValueError(
             f"{text} does not exist in {zone_name}: the clocks jump forward over it at the DST "
@@ -96,6 +101,14 @@ def localise(value: Any, zone_name: str) -> datetime:
             f"the offset to say which: {first[:3]}:{first[3:]} (first) or "
             f"{second[:3]}:{second[3:]} (second)"
         ) from None
+
+
+def _utc(instant: datetime) -> datetime:
+    """A plain stdlib datetime in UTC (no pendulum subclass, no wall-clock comparisons)."""
+    return _EPOCH + datetime.__sub__(instant, _EPOCH)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 Instant = Annotated[

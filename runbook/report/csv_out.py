@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 
-from runbook.format.times import hhmm, iso
+from runbook.format.safe import cell_text, csv_cell
+from runbook.format.times import iso
 from runbook.report.json_out import seconds
 from runbook.report.model import Report
 
@@ -23,7 +24,8 @@ COLUMNS = (
 
 
 def _cell(value: object) -> object:
-    return "" if value is None else value
+    """Formula-looking text neutralised (OWASP), control characters shown, numbers kept."""
+    return csv_cell(cell_text(value) if isinstance(value, str) else value)
 
 
 def render_csv(r: Report) -> str:
@@ -32,7 +34,7 @@ def render_csv(r: Report) -> str:
     w.writerow(COLUMNS)
     tz = r.tz
     for s in r.steps:
-        notes = "\n".join(f"{hhmm(n.at, tz)} {n.actor}: {n.text}" for n in s.notes)
+        notes = "\n".join(f"{r.clock(n.at)} {n.actor}: {n.text}" for n in s.notes)
         w.writerow([_cell(v) for v in (
             s.id, s.title, s.path, s.status, iso(s.started_at, tz), iso(s.finished_at, tz),
             seconds(s.actual_s), seconds(s.planned_optimistic_s), seconds(s.planned_likely_s),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from runbook import __version__
 from runbook.engine.risk import pct
 from runbook.format.plan import MAIN
-from runbook.format.times import hhmm
+from runbook.format.safe import terminal
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
 from runbook.report.svg import LEVEL_COLOURS, esc, gantt, p_chart
@@ -134,11 +134,11 @@ def _summary(r: Report) -> list[str]:
     elif sm.resumed_at is not None:
         out.append(f'<div class="banner ok">Outage report {esc(t.outage_line(r))}.</div>')
     late = sm.overrun_s > 0
-    resumed = hhmm(sm.resumed_at, tz) if sm.resumed_at else "not yet"
+    resumed = r.clock(sm.resumed_at) if sm.resumed_at else "not yet"
     delta = t.resume_line(r).split(", ", 1)[-1] if sm.resumed_at else "service still down"
     due = (t.day_time(sm.report_due_by, tz)[5:] if sm.report_due_by else "")
     out.append('<div class="kpis">')
-    out.append(_kpi("Announced resume", hhmm(sm.announced_resume, tz),
+    out.append(_kpi("Announced resume", r.clock(sm.announced_resume),
                     t.day_time(sm.announced_resume, tz)[:10]))
     out.append(_kpi("Service resumed", resumed, delta,
                     "bad" if late else "good" if sm.resumed_at else ""))
@@ -154,7 +154,7 @@ def _summary(r: Report) -> list[str]:
                     "bad" if sm.outage_report_required else "" if pending else "good"))
     out.append("</div>")
     facts = [
-        ("Window", f"{t.day_time(sm.window_start, tz)} to {hhmm(sm.announced_resume, tz)} "
+        ("Window", f"{t.window_start_line(r)} to {r.clock(sm.announced_resume)} "
                    f"announced ({tz}, UTC{t.offset(sm.announced_resume, tz)})"),
         ("Contingency", t.contingency_line(r)),
         ("First warning", t.warning_line(r)),
@@ -175,17 +175,17 @@ def _summary(r: Report) -> list[str]:
     return out
 
 
-def _step_tr(n: int, s: StepRow, tz: str) -> str:
+def _step_tr(n: int, s: StepRow, r: Report) -> str:
     actual = t.dur(s.actual_s) if s.elapsed_s is None else f"{t.dur(s.elapsed_s)} so far"
     status = esc(s.status) + (f" <span class=hot>({s.failures}&#215; failed)</span>"
                               if s.failures else "")
     var_cls = "hot" if s.over_pessimistic else ("cool" if (s.variance_s or 0) < 0 else "")
-    notes = "\n".join(f"{hhmm(x.at, tz)} {x.actor}: {x.text}" for x in s.notes)
+    notes = "\n".join(f"{r.clock(x.at)} {x.actor}: {x.text}" for x in s.notes)
     return (
         f"<tr><td class=num>{n}</td><td><code>{esc(s.id)}</code><br>"
         f'<span class="steptitle">{esc(s.title)}</span></td><td>{status}</td>'
-        f'<td class="t">{hhmm(s.started_at, tz) if s.started_at else ""}</td>'
-        f'<td class="t">{hhmm(s.finished_at, tz) if s.finished_at else ""}</td>'
+        f'<td class="t">{r.clock(s.started_at) if s.started_at else ""}</td>'
+        f'<td class="t">{r.clock(s.finished_at) if s.finished_at else ""}</td>'
         f'<td class=num>{esc(actual)}</td>'
         f'<td class=num>{t.dur(s.planned_optimistic_s)} / {t.dur(s.planned_likely_s)} / '
         f'{t.dur(s.planned_pessimistic_s)}</td>'
@@ -196,7 +196,7 @@ def _step_tr(n: int, s: StepRow, tz: str) -> str:
 
 
 def _steps(r: Report) -> list[str]:
-    plan, tz = r.plan, r.tz
+    plan = r.plan
     out = ['<section class="steps"><h2>Steps</h2>',
            '<p class="muted">Variance = actual &#8722; likely (positive: slower than the likely '
            'estimate; red: beyond the pessimistic estimate). Plan = optimistic / likely / '
@@ -210,10 +210,10 @@ def _steps(r: Report) -> list[str]:
         if s.path != path:
             path = s.path
             c = r.summary.contingency
-            when = f", triggered {hhmm(c.triggered_at, tz)}" if c and c.id == path else ""
+            when = f", triggered {r.clock(c.triggered_at)}" if c and c.id == path else ""
             out.append(f'<tr class="sep"><td colspan="10">Contingency {esc(path)}: '
                        f"{esc(plan.path_titles.get(path, path))}{esc(when)}</td></tr>")
-        out.append(_step_tr(n, s, tz))
+        out.append(_step_tr(n, s, r))
     out.append("</tbody></table>")
     for cid, count in r.untaken().items():
         out.append(f'<p class="muted">Contingency <code>{esc(cid)}</code> '
@@ -224,21 +224,19 @@ def _steps(r: Report) -> list[str]:
 
 
 def _alerts(r: Report) -> list[str]:
-    tz = r.tz
     out = ["<section><h2>Alerts</h2>"]
     if not r.alerts:
         out.append('<p class="muted">No alerts were raised.</p></section>')
         return out
     out.append("<table><thead><tr><th>Time</th><th>Level</th><th>Message</th></tr></thead><tbody>")
     for a in r.alerts:
-        out.append(f'<tr><td class="t">{hhmm(a.at, tz)}</td><td>{_level(a.level)}</td>'
+        out.append(f'<tr><td class="t">{r.clock(a.at)}</td><td>{_level(a.level)}</td>'
                    f"<td>{esc(a.message)}</td></tr>")
     out.append("</tbody></table></section>")
     return out
 
 
 def _notes(r: Report) -> list[str]:
-    tz = r.tz
     general = [n for n in r.notes if n.step is None]
     hooks = r.hook_failures
     if not general and not hooks:
@@ -246,10 +244,10 @@ def _notes(r: Report) -> list[str]:
     out = ['<section class="notes"><h2>Run notes</h2><table><thead><tr><th>Time</th><th>Who</th>'
            "<th>Note</th></tr></thead><tbody>"]
     for n in general:
-        out.append(f'<tr><td class="t">{hhmm(n.at, tz)}</td><td>{esc(n.actor)}</td>'
+        out.append(f'<tr><td class="t">{r.clock(n.at)}</td><td>{esc(n.actor)}</td>'
                    f'<td class="note">{esc(n.text)}</td></tr>')
     for f in hooks:
-        out.append(f'<tr><td class="t">{hhmm(f["at"], tz)}</td><td>alert hook</td>'
+        out.append(f'<tr><td class="t">{r.clock(f["at"])}</td><td>alert hook</td>'
                    f'<td class="note hot">{esc(f.get("hook"))} failed: {esc(f.get("error"))}'
                    "</td></tr>")
     out.append("</tbody></table></section>")
@@ -286,7 +284,7 @@ def render_html(r: Report) -> str:
     out.append(f"<figcaption>{LEGEND}</figcaption></figure></section>")
     out.append("<section><h2>Forecast during the run</h2><figure>")
     out.append(p_chart(r))
-    out.append(f"<figcaption>Chance of resuming by {hhmm(sm.announced_resume, tz)} as the tool "
+    out.append(f"<figcaption>Chance of resuming by {r.clock(sm.announced_resume)} as the tool "
                f"forecast it, {esc(t.history_note(r))}. Diamonds: alerts as raised.</figcaption>"
                "</figure></section>")
     out += _alerts(r)
@@ -297,4 +295,4 @@ def render_html(r: Report) -> str:
                f"{esc(info.source_name)}). Figures as of {esc(t.day_time(r.as_of, tz))} "
                f"{esc(tz)}. Times are local to {esc(tz)}.</footer>")
     out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return terminal("\n".join(out) + "\n")  # nothing raw reaches a terminal that cats it

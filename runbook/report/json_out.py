@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from runbook import __version__
+from runbook.format.safe import json_text
 from runbook.format.times import iso
 from runbook.report.model import Report, StepRow
 
@@ -79,6 +79,7 @@ def as_json(r: Report) -> dict[str, Any]:
             "outage_report_after_s": seconds(sm.outage_report_after_s),
             "report_due_within_s": seconds(sm.report_due_within_s),
             "window_start": iso(sm.window_start, tz),
+            "planned_window_start": iso(sm.planned_window_start, tz),  # when --start moved it
             "started_at": iso(sm.started_at, tz),
             "finished_at": iso(sm.finished_at, tz),
             "status": sm.status,
@@ -119,4 +120,4 @@ def as_json(r: Report) -> dict[str, Any]:
 
 
 def render_json(r: Report) -> str:
-    return json.dumps(as_json(r), indent=2, ensure_ascii=False) + "\n"
+    return json_text(as_json(r)) + "\n"

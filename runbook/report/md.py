@@ -11,7 +11,7 @@ import re
 
 from runbook.engine.risk import pct
 from runbook.format.plan import MAIN
-from runbook.format.times import hhmm
+from runbook.format.safe import terminal
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
 
@@ -46,7 +46,7 @@ def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[st
     return out
 
 
-def _step_row(n: int, s: StepRow, tz: str, paths: bool) -> list[str]:
+def _step_row(n: int, s: StepRow, r: Report, paths: bool) -> list[str]:
     plan = f"{t.dur(s.planned_optimistic_s)} / {t.dur(s.planned_likely_s)} / " \
            f"{t.dur(s.planned_pessimistic_s)}"
     actual = t.dur(s.actual_s)
@@ -58,8 +58,8 @@ def _step_row(n: int, s: StepRow, tz: str, paths: bool) -> list[str]:
     row = [str(n), f"`{s.id}` {cell(s.title)}"]
     if paths:
         row.append(s.path)
-    row += [status, hhmm(s.started_at, tz) if s.started_at else "",
-            hhmm(s.finished_at, tz) if s.finished_at else "", actual, plan,
+    row += [status, r.clock(s.started_at) if s.started_at else "",
+            r.clock(s.finished_at) if s.finished_at else "", actual, plan,
             t.signed(s.variance_s), esc(s.owner), esc(", ".join(s.operators))]
     return row
 
@@ -74,8 +74,7 @@ def _history_rows(r: Report) -> list[list[str]]:
     for i in range(1, len(pts)):  # every change of level, and the first dip below confidence
         if pts[i].level != pts[i - 1].level or pts[i].at == r.summary.first_below_confidence_at:
             keep.add(i)
-    tz = r.tz
-    return [[hhmm(p.at, tz), pct(p.p_on_time), hhmm(p.p50, tz), hhmm(p.p90, tz),
+    return [[r.clock(p.at), pct(p.p_on_time), r.clock(p.p50), r.clock(p.p90),
              t.level_word(p.level)] for i, p in enumerate(pts) if i in sorted(keep)]
 
 
@@ -91,7 +90,7 @@ def render_md(r: Report) -> str:
     if sm.outage_report_required:
         out += [f"> **OUTAGE REPORT {t.outage_line(r)}**", ""]
     rows = [
-        ["Window start", t.day_time(sm.window_start, tz)],
+        ["Window start", esc(t.window_start_line(r))],
         ["Announced resume", t.day_time(sm.announced_resume, tz)],
         ["Service resumed", esc(t.resume_line(r))],
         ["Overrun", (f"{t.dur(sm.overrun_s)} ({int(round(sm.overrun_s))} s)" if sm.overrun_s > 0
@@ -115,13 +114,13 @@ def render_md(r: Report) -> str:
     out += ["## Alerts", ""]
     if r.alerts:
         out += _table(["Time", "Level", "Message"],
-                      [[hhmm(a.at, tz), t.level_word(a.level), cell(a.message)] for a in r.alerts])
+                      [[r.clock(a.at), t.level_word(a.level), cell(a.message)] for a in r.alerts])
     else:
         out.append("No alerts were raised.")
     out.append("")
 
     out += ["## Forecast history", "", f"P(on time) = chance of resuming by "
-            f"{hhmm(sm.announced_resume, tz)}; {esc(t.history_note(r))}.", ""]
+            f"{r.clock(sm.announced_resume)}; {esc(t.history_note(r))}.", ""]
     hist = _history_rows(r)
     if hist:
         out += _table(["Time", "P(on time)", "P50", "P90", "Level shown"], hist, "lrrrl")
@@ -134,7 +133,7 @@ def render_md(r: Report) -> str:
     header = ["#", "Step"] + (["Path"] if paths else []) + [
         "Status", "Start", "Finish", "Actual", "Plan", "Variance", "Owner", "Operator"]
     align = "rl" + ("l" if paths else "") + "lrrrrrll"
-    out += _table(header, [_step_row(n, s, tz, paths) for n, s in enumerate(active, 1)], align)
+    out += _table(header, [_step_row(n, s, r, paths) for n, s in enumerate(active, 1)], align)
     for cid, count in r.untaken().items():
         out.append("")
         out.append(f"Contingency `{cid}` ({esc(plan.path_titles.get(cid, cid))}, {count} steps) "
@@ -146,15 +145,15 @@ def render_md(r: Report) -> str:
         for n in r.notes:
             where = f" `{n.step}`" if n.step else ""
             lines = [esc(x) for x in n.text.splitlines() if x.strip()] or [""]
-            out.append(f"- {hhmm(n.at, tz)}{where} {esc(n.actor)}: {lines[0]}")
+            out.append(f"- {r.clock(n.at)}{where} {esc(n.actor)}: {lines[0]}")
             out += [f"  {x}" for x in lines[1:]]
         out.append("")
     if r.hook_failures:
         out += ["## Alert hooks that failed", ""]
         for f in r.hook_failures:
-            out.append(f"- {hhmm(f['at'], tz)} {esc(str(f.get('hook')))}: "
+            out.append(f"- {r.clock(f['at'])} {esc(str(f.get('hook')))}: "
                        f"{esc(str(f.get('error')))}")
         out.append("")
     out.append(f"_Made by runbook from the run's event log (source {esc(info.source_name)}), "
                f"as of {t.day_time(r.as_of, tz)}._")
-    return "\n".join(out) + "\n"
+    return terminal("\n".join(out) + "\n")  # pasted or printed, no control character acts

@@ -42,9 +42,9 @@ from runbook.engine.state import (
     RunState,
     fold,
 )
-from runbook.format.loader import load_text
 from runbook.format.plan import MAIN, Plan
-from runbook.format.times import hhmm
+from runbook.format.shift import load_recorded
+from runbook.format.times import hhmm, when
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
@@ -122,6 +122,7 @@ class Summary:
     hard_deadline: datetime | None
     confidence: float
     abort_reason: str | None
+    planned_window_start: datetime | None = None  # the file's, when --start moved the window
 
     @property
     def first_warning_at(self) -> datetime | None:
@@ -145,6 +146,11 @@ class Report:
     @property
     def tz(self) -> str:
         return self.plan.timezone
+
+    def clock(self, instant: datetime | None) -> str:
+        """A time as the report shows it: ``00:40`` on the window's local day, ``02:00 +1d`` or
+        ``12-01 04:40`` on another, the zone where a DST fall-back repeats the wall clock."""
+        return when(instant, self.tz, self.summary.window_start)
 
     @property
     def status(self) -> str:
@@ -207,8 +213,7 @@ def run_status(state: RunState) -> str:
 def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
           history: bool = True) -> Report:
     """The report of ``info`` from its ``events``; ``now`` dates a run still in progress."""
-    loaded = load_text(info.source_text, info.source_name or "<stored runbook>",
-                       default_id=info.runbook_id)
+    loaded = load_recorded(info)  # the runbook as stored, the window as the run moved it
     plan = loaded.plan
     state = fold(plan, events)
     status = run_status(state)
@@ -286,6 +291,7 @@ def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
         first_below_confidence_at=hist.first_below_at, planned_likely_resume=likely_resume,
         hard_deadline=utc(plan.hard_deadline) if plan.hard_deadline else None,
         confidence=policy.confidence, abort_reason=state.abort_reason,
+        planned_window_start=loaded.planned_start,
     )
     return Report(info=info, plan=plan, state=state, as_of=as_of, steps=rows,
                   alerts=list(state.alerts), notes=notes, hook_failures=hooks,

@@ -13,9 +13,10 @@ from typing import Any
 
 from runbook.engine.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
 from runbook.format.durations import format_duration
-from runbook.format.loader import LoadError, load_text
-from runbook.format.plan import Plan
-from runbook.format.times import hhmm, iso, local
+from runbook.format.loader import Loaded, LoadError, load_text
+from runbook.format.safe import terminal
+from runbook.format.shift import recorded_start, shifted
+from runbook.format.times import iso, local, when
 from runbook.report.model import run_status
 from runbook.store import Event, RunInfo, Store
 
@@ -62,7 +63,7 @@ def _fallback(info: RunInfo, events: list[Event], tz: str) -> RunRow:
 
 def list_runs(store: Store) -> list[RunRow]:
     """Every run in ``store``, newest first."""
-    plans: dict[str, Plan | None] = {}
+    plans: dict[str, Loaded | None] = {}
     rows = []
     for info in store.runs():
         events = store.events(info.id)
@@ -70,10 +71,11 @@ def list_runs(store: Store) -> list[RunRow]:
         if key not in plans:
             try:
                 plans[key] = load_text(info.source_text, info.source_name or "<stored runbook>",
-                                       default_id=info.runbook_id).plan
+                                       default_id=info.runbook_id)
             except LoadError:
                 plans[key] = None
-        plan = plans[key]
+        loaded = plans[key]
+        plan = None if loaded is None else shifted(loaded, recorded_start(info.meta)).plan
         if plan is None:
             rows.append(_fallback(info, events, str((info.meta or {}).get("timezone") or "UTC")))
             continue
@@ -86,8 +88,11 @@ def list_runs(store: Store) -> list[RunRow]:
 
 
 def _resume(row: RunRow) -> str:
+    """'01:04 / 01:20 (16m early)'; a time off the local day the run started on carries its day
+    (``00:30 +1d``), so a resume after midnight never reads earlier than the start."""
     tz = row.timezone
-    announced = hhmm(row.announced_resume, tz) if row.announced_resume else "?"
+    ref = row.started_at or row.announced_resume
+    announced = when(row.announced_resume, tz, ref) if row.announced_resume and ref else "?"
     if row.resumed_at is None:
         return f"-- / {announced}"
     delta = row.resume_delta_s or 0.0
@@ -97,12 +102,12 @@ def _resume(row: RunRow) -> str:
         how = f"+{format_duration(delta)} late"
     else:
         how = f"{format_duration(-delta)} early"
-    return f"{hhmm(row.resumed_at, tz)} / {announced} ({how})"
+    return f"{when(row.resumed_at, tz, ref or row.resumed_at)} / {announced} ({how})"
 
 
 def runs_text(rows: list[RunRow], path: str) -> str:
     if not rows:
-        return f"no runs in {path}"
+        return terminal(f"no runs in {path}")
     table = [("RUN", "RUNBOOK", "LABEL", "OPERATORS", "STARTED", "RESUMED / ANNOUNCED", "STATUS")]
     for r in rows:
         started = local(r.started_at, r.timezone).strftime("%Y-%m-%d %H:%M") \
@@ -116,7 +121,7 @@ def runs_text(rows: list[RunRow], path: str) -> str:
     n = len(rows)
     lines.append(f"{n} run{'s' if n != 1 else ''} in {path}; times local to each runbook; "
                  "`runbook report RUN` for one in full")
-    return "\n".join(lines)
+    return terminal("\n".join(lines))
 
 
 def runs_json(rows: list[RunRow]) -> list[dict[str, Any]]:

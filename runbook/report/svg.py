@@ -12,6 +12,7 @@ from html import escape
 from runbook.engine.clock import utc
 from runbook.engine.risk import pct
 from runbook.engine.state import ABANDONED, COMPLETED, FAILED, RUNNING, SKIPPED
+from runbook.format.safe import terminal
 from runbook.format.times import hhmm, local
 from runbook.report.model import Report, StepRow
 from runbook.report.text import level_word, signed
@@ -27,7 +28,8 @@ LEVEL_COLOURS = {"on_track": "#2e7d32", "at_risk": "#b26a00", "decide_now": "#c2
 
 
 def esc(text: object) -> str:
-    return escape(str(text), quote=True)
+    """HTML/SVG text: markup escaped, control characters shown as escapes (never raw)."""
+    return escape(terminal(str(text)), quote=True)
 
 
 def clip(text: str, n: int) -> str:
@@ -78,27 +80,39 @@ def span(r: Report) -> tuple[datetime, datetime]:
 
 def _markers(r: Report) -> list[tuple[datetime, str, str, str]]:
     """(time, label, colour, css class) of the vertical lines."""
-    sm, tz = r.summary, r.tz
-    out = [(sm.announced_resume, f"announced {hhmm(sm.announced_resume, tz)}", "#b91c1c", "m-ann")]
+    sm = r.summary
+    out = [(sm.announced_resume, f"announced {r.clock(sm.announced_resume)}", "#b91c1c", "m-ann")]
     if sm.contingency:
         c = sm.contingency
-        out.append((c.triggered_at, f"{c.id} triggered {hhmm(c.triggered_at, tz)}", "#6d28d9",
+        out.append((c.triggered_at, f"{c.id} triggered {r.clock(c.triggered_at)}", "#6d28d9",
                     "m-cont"))
     if sm.resumed_at:
-        out.append((sm.resumed_at, f"resumed {hhmm(sm.resumed_at, tz)}", "#1d4ed8", "m-res"))
+        out.append((sm.resumed_at, f"resumed {r.clock(sm.resumed_at)}", "#1d4ed8", "m-res"))
     elif r.in_progress:
-        out.append((r.as_of, f"now {hhmm(r.as_of, tz)}", "#475569", "m-now"))
+        out.append((r.as_of, f"now {r.clock(r.as_of)}", "#475569", "m-now"))
     return out
 
 
-def _axis_svg(ax: Axis, tz: str, top: float, bottom: float) -> list[str]:
+def tick_labels(r: Report, ticks: list[datetime]) -> list[str]:
+    """``HH:MM`` per tick; the first tick off the window's day, and the first of each new local
+    day, carry the day (``00:00 +1d``), so a chart across midnight reads in order."""
+    labels, day = [], local(r.summary.window_start, r.tz).date()
+    for t in ticks:
+        d = local(t, r.tz).date()
+        labels.append(hhmm(t, r.tz) if d == day else r.clock(t))
+        day = d
+    return labels
+
+
+def _axis_svg(r: Report, ax: Axis, top: float, bottom: float) -> list[str]:
     out = []
-    for t in ax.ticks(tz):
+    ticks = ax.ticks(r.tz)
+    for t, label in zip(ticks, tick_labels(r, ticks), strict=True):
         x = ax.x(t)
         out.append(f'<line class="grid" x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" '
                    f'y2="{bottom:.1f}"/>')
         out.append(f'<text class="tick" x="{x:.1f}" y="{top - 4:.1f}" '
-                   f'text-anchor="middle">{hhmm(t, tz)}</text>')
+                   f'text-anchor="middle">{esc(label)}</text>')
     return out
 
 
@@ -148,10 +162,12 @@ def gantt(r: Report) -> str:
         if i % 2:
             out.append(f'<rect class="zebra" x="0" y="{top + i * ROW_H:.1f}" width="{WIDTH}" '
                        f'height="{ROW_H}"/>')
-    out += _axis_svg(ax, tz, top, bottom)
+    out += _axis_svg(r, ax, top, bottom)
     if axis_below:
+        ticks = ax.ticks(tz)
         out += [f'<text class="tick" x="{ax.x(t):.1f}" y="{bottom + 14:.1f}" '
-                f'text-anchor="middle">{hhmm(t, tz)}</text>' for t in ax.ticks(tz)]
+                f'text-anchor="middle">{esc(label)}</text>'
+                for t, label in zip(ticks, tick_labels(r, ticks), strict=True)]
     prev_path = None
     for i, s in enumerate(rows):
         y = top + i * ROW_H
@@ -244,7 +260,7 @@ def _label_rows(labels: list[tuple[float, str]]) -> list[int]:
 
 def p_chart(r: Report) -> str:
     """P(on time) over the run, the policy confidence line and the alerts."""
-    h, sm, tz = r.history, r.summary, r.tz
+    h, sm = r.history, r.summary
     t0, t1 = span(r)
     alerts = r.alerts
     band = 11 * max(1, len(_markers(r))) + 4
@@ -252,7 +268,7 @@ def p_chart(r: Report) -> str:
     plot_h = 140
     bottom = top + plot_h
     ax = Axis(t0, t1, LABEL_W, WIDTH - RIGHT_PAD)
-    rows = _label_rows([(ax.x(a.at), f"{hhmm(a.at, tz)} {level_word(a.level)}") for a in alerts])
+    rows = _label_rows([(ax.x(a.at), f"{r.clock(a.at)} {level_word(a.level)}") for a in alerts])
     height = bottom + 22 + 12 * (max(rows, default=0) + 1)
 
     def y(p: float) -> float:
@@ -261,7 +277,7 @@ def p_chart(r: Report) -> str:
     out = [f'<svg class="pchart" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
            f'height="{height:.0f}" role="img" aria-label="Chance of resuming on time over the run" '
            'xmlns="http://www.w3.org/2000/svg">']
-    out += _axis_svg(ax, tz, top, bottom)
+    out += _axis_svg(r, ax, top, bottom)
     for p in (0.0, 0.25, 0.5, 0.75, 1.0):
         out.append(f'<line class="grid" x1="{ax.x0:.1f}" y1="{y(p):.1f}" x2="{ax.x1:.1f}" '
                    f'y2="{y(p):.1f}"/>')
@@ -286,7 +302,7 @@ def p_chart(r: Report) -> str:
         if below is not None:
             p0 = min(pts, key=lambda p: abs((p.at - below).total_seconds()))
             out.append(f'<circle class="below" cx="{ax.x(below):.1f}" cy="{y(p0.p_on_time):.1f}" '
-                       f'r="3.5"><title>first below {pct(conf)}: {hhmm(below, tz)}</title>'
+                       f'r="3.5"><title>first below {pct(conf)}: {r.clock(below)}</title>'
                        '</circle>')
     else:
         out.append(f'<text class="tick" x="{(ax.x0 + ax.x1) / 2:.1f}" y="{y(0.5):.1f}" '
@@ -298,9 +314,9 @@ def p_chart(r: Report) -> str:
         cy = y(float(p)) if isinstance(p, int | float) and a.level != "resumed" else bottom
         ly = bottom + 14 + 12 * row
         word = level_word(a.level)
-        label = f"{hhmm(a.at, tz)} {word}"
+        label = f"{r.clock(a.at)} {word}"
         anchor, dx = ("end", -3) if x + _text_w(label) > WIDTH else ("start", 3)
-        out.append(f'<g class="alert"><title>{esc(hhmm(a.at, tz) + " " + word + ": " + a.message)}'
+        out.append(f'<g class="alert"><title>{esc(r.clock(a.at) + " " + word + ": " + a.message)}'
                    '</title>')
         out.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{ly - 9:.1f}" '
                    f'stroke="{colour}" class="aline"/>')

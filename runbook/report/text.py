@@ -6,7 +6,7 @@ from datetime import datetime
 
 from runbook.engine.risk import WORDS, pct
 from runbook.format.durations import format_duration
-from runbook.format.times import hhmm, local
+from runbook.format.times import local
 from runbook.report.model import ABORTED, IN_PROGRESS, Report
 
 STATUS_WORDS = {IN_PROGRESS: "IN PROGRESS", "finished": "FINISHED", ABORTED: "ABORTED"}
@@ -31,6 +31,15 @@ def offset(t: datetime, tz: str) -> str:
     return f"{raw[:3]}:{raw[3:]}"
 
 
+def window_start_line(r: Report) -> str:
+    """'2026-11-29 14:03' or, when --start moved the window, where it was planned."""
+    sm, tz = r.summary, r.tz
+    text = day_time(sm.window_start, tz)
+    if sm.planned_window_start is not None:
+        text += f" (moved by --start from the planned {day_time(sm.planned_window_start, tz)})"
+    return text
+
+
 def dur(seconds: float | None) -> str:
     return "-" if seconds is None else format_duration(seconds)
 
@@ -45,16 +54,16 @@ def signed(seconds: float | None) -> str:
 
 def resume_line(r: Report) -> str:
     """'01:30, 1h late' / '00:47, 28m early' / 'not yet (service still down)'."""
-    sm, tz = r.summary, r.tz
+    sm = r.summary
     if sm.resumed_at is None:
         if r.in_progress:
             return "not yet: service still down"
         return "not recorded: the run ended without the resuming step"
     delta = sm.resume_delta_s or 0.0
     if round(delta) == 0:
-        return f"{hhmm(sm.resumed_at, tz)}, exactly on time"
+        return f"{r.clock(sm.resumed_at)}, exactly on time"
     word = "late" if delta > 0 else "early"
-    return f"{hhmm(sm.resumed_at, tz)}, {format_duration(abs(delta))} {word}"
+    return f"{r.clock(sm.resumed_at)}, {format_duration(abs(delta))} {word}"
 
 
 def outage_line(r: Report) -> str:
@@ -73,37 +82,37 @@ def outage_line(r: Report) -> str:
 
 
 def contingency_line(r: Report) -> str:
-    c, tz = r.summary.contingency, r.tz
+    c = r.summary.contingency
     if c is None:
         untaken = r.untaken()
         if untaken:
             return "not triggered (" + ", ".join(untaken) + " available)"
         return "none in this runbook"
     by = f" by {c.triggered_by}" if c.triggered_by else ""
-    return f"{c.id} ({c.title}) triggered at {hhmm(c.triggered_at, tz)}{by}"
+    return f"{c.id} ({c.title}) triggered at {r.clock(c.triggered_at)}{by}"
 
 
 def warning_line(r: Report) -> str:
-    sm, tz = r.summary, r.tz
+    sm = r.summary
     fw = sm.first_warning
     if fw is None:
         return "none: the tool raised no warning"
-    return f"{hhmm(fw.at, tz)} {level_word(fw.level)}: {fw.message}"
+    return f"{r.clock(fw.at)} {level_word(fw.level)}: {fw.message}"
 
 
 def below_line(r: Report) -> str:
-    sm, h, tz = r.summary, r.history, r.tz
+    sm, h = r.summary, r.history
     if sm.first_below_confidence_at is None:
         return f"never below {pct(sm.confidence)} before service resumed" if h.points else "-"
-    return f"{hhmm(sm.first_below_confidence_at, tz)} (replayed to the minute)"
+    return f"{r.clock(sm.first_below_confidence_at)} (replayed to the minute)"
 
 
 def plan_line(r: Report) -> str:
-    sm, tz = r.summary, r.tz
+    sm = r.summary
     if sm.planned_likely_resume is None:
         return "-"
     gap = (sm.planned_likely_resume - sm.announced_resume).total_seconds()
-    text = f"{hhmm(sm.planned_likely_resume, tz)} if every step took its likely time"
+    text = f"{r.clock(sm.planned_likely_resume)} if every step took its likely time"
     if gap > 0:
         text += f": {format_duration(gap)} after the announced resume"
     return text

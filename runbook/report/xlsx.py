@@ -152,7 +152,7 @@ def _steps(ws: Any, r: Report, openpyxl: Any) -> None:
         row += 1
         actual = s.actual_s if s.actual_s is not None else s.elapsed_s
         status = s.status + (" (so far)" if s.elapsed_s is not None else "")
-        notes = "\n".join(f"{t.hhmm(x.at, tz)} {x.actor}: {x.text}" for x in s.notes)
+        notes = "\n".join(f"{r.clock(x.at)} {x.actor}: {x.text}" for x in s.notes)
         values: list[tuple[Any, str | None]] = [
             (n, None), (s.id, None), (s.title, None), (s.path, None), (s.kind, None),
             (s.owner or "", None), (status, None),

@@ -73,7 +73,7 @@ def events(path: Path) -> list[tuple[str, str | None]]:
 def test_operator_and_watcher_in_real_terminals_and_kill_9_loses_nothing(tmux, tmp_path):
     db = tmp_path / "runs.db"
     run = f"{RUNBOOK} run night.yaml --db {db} --operator kim"
-    tmux.start("op", run)
+    tmux.start("op", run + " --start now")  # the plan's window is in the past: rehearse it now
     tmux.wait_for("op", "OPERATOR kim@")
     tmux.keys("op", "Space")
     tmux.wait_for("op", "▶ RUNNING")
@@ -107,7 +107,7 @@ def test_operator_and_watcher_in_real_terminals_and_kill_9_loses_nothing(tmux, t
 def test_the_screen_keeps_running_while_another_process_holds_the_store(tmux, tmp_path):
     import re
     db = tmp_path / "runs.db"
-    tmux.start("op", f"{RUNBOOK} run night.yaml --db {db} --operator kim")
+    tmux.start("op", f"{RUNBOOK} run night.yaml --db {db} --operator kim --start now")
     tmux.wait_for("op", "OPERATOR kim@")
     tmux.wait_for("op", "○ ready")
     holder = subprocess.Popen(
