@@ -101,7 +101,7 @@ def _check(tmp: Path, steps: int, n: int) -> list[Figure]:
         out.append(Figure(SECTION, name, None, None, "numpy MC process", "s", ratio_limit=ratio,
                           n=0, note=f"refused: {why.split(': error: ')[-1][:90]}"))
         name += ", node limit lifted by the bench"
-    got, ref, reps = paired(lifted if probe.code == 2 else check, reference, n, budget_s=30)
+    got, ref, reps = paired(lifted if probe.code == 2 else check, reference, n, budget_s=20)
     out.append(Figure(SECTION, name, got, ref, "numpy MC process", "s", ratio_limit=ratio,
                       n=reps, note="whole processes, wall time; 10,000 samples"))
     out.append(Figure(SECTION, name.replace("check --json", "check peak memory"),
