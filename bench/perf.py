@@ -57,8 +57,8 @@ def measure(sizes: dict, sections: set[str], tmp: Path, progress) -> list[Figure
 
     if "1" in sections:
         for steps in sizes["steps"]:
-            add(*perf_events.per_event(tmp, steps, max(3, n)))
-        add(perf_events.per_event(tmp, sizes["steps"][0], max(3, n), skip=True)[0])
+            add(*perf_events.per_event(tmp, steps, max(7, n)))
+        add(*perf_events.per_event(tmp, sizes["steps"][0], max(7, n), skip=True))
         for running in sizes["running"]:
             add(perf_events.steady_per_running(tmp, running, max(3, n)))
         add(*perf_events.simulate(tmp, sizes["sim_steps"], sizes["sim_events"], n))
@@ -117,7 +117,7 @@ def header(sizes: dict, sections: set[str]) -> str:
     return (f"runbook perf (issue #11) at {commit}, {time.strftime('%Y-%m-%d %H:%M')}; Python "
             f"{platform.python_version()}, numpy {numpy.__version__}, Textual "
             f"{textual.__version__}; sections {','.join(sorted(sections))}; repeats up to "
-            f"{sizes['repeat']} (3 at least in process)\n{load_note()} at the start")
+            f"{sizes['repeat']} (more in process)\n{load_note()} at the start")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,10 +42,11 @@ def _ms(fn) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def per_event(tmp: Path, steps: int, n: int, *, skip: bool = False) -> tuple[Figure, Figure | None]:
-    """First tick after complete+start (vs a steady tick) and the action itself (vs 2 appends)."""
+def per_event(tmp: Path, steps: int, n: int, *, skip: bool = False) -> list[Figure]:
+    """First tick after complete+start (vs a steady tick), the action itself (vs 2 appends) and
+    the refresh worker's work after an event (vs a steady refresh); after a skip: the tick."""
     loaded = load_text(generate.layered(steps), f"layered-{steps}.yaml")
-    engine, clock = _half_run(tmp, loaded, f"event-{steps}{'-skip' if skip else ''}", n + 2)
+    engine, clock = _half_run(tmp, loaded, f"event-{steps}{'-skip' if skip else ''}", 2 * n + 2)
     if skip:
         engine.skip(engine.state.ids(READY)[-1], reason="bench: a skip")
         engine.tick()
@@ -76,6 +77,23 @@ def per_event(tmp: Path, steps: int, n: int, *, skip: bool = False) -> tuple[Fig
         appends.append(_ms(two_appends))
         engine.sync()
         engine.tick()
+    worker, steady_worker = [], []
+    if not skip:  # the refresh worker's whole job after an event: sync, tick, snapshot
+        from runbook.tui.desk import Desk
+
+        desk = Desk(engine, mode="run")
+        desk.refresh()
+        for _ in range(n):
+            running, ready = engine.state.ids(RUNNING), engine.state.ids(READY)
+            clock.advance(30)
+            engine.complete(running[0])
+            engine.start(ready[0])
+            clock.advance(1)
+            worker.append(_ms(desk.refresh))
+            clock.advance(1)
+            desk.refresh()  # an alert recorded by the last tick is an event too
+            clock.advance(1)
+            steady_worker.append(_ms(desk.refresh))
     engine.store.close()
     what = "after a skip, " if skip else ""
     tick = Figure(SECTION, f"first tick after an event, {what}{steps:,} steps", statistics.median(firsts),
@@ -83,11 +101,17 @@ def per_event(tmp: Path, steps: int, n: int, *, skip: bool = False) -> tuple[Fig
                   limit=5.0 if steps <= 1000 else 20.0, n=n,
                   note="event = complete + start; the reference is the next tick, no event")
     if skip:
-        return tick, None
+        return [tick]
     action = Figure(SECTION, f"action (complete + start), {steps:,} steps",
                     statistics.median(actions), statistics.median(appends),
-                    "2 bare store appends", "ms", limit=5.0, n=n)
-    return tick, action
+                    "2 bare store appends", "ms", limit=5.0, n=n,
+                    note="two commits, each durable (fsync) before it returns")
+    refresh = Figure(SECTION, f"  refresh worker after an event, {steps:,} steps",
+                     statistics.median(worker), statistics.median(steady_worker),
+                     "steady refresh", "ms", n=n,
+                     note="context, no target: Desk.refresh (sync, tick, snapshot for the "
+                     "screen) holds the lock that key presses need")
+    return [tick, action, refresh]
 
 
 def _tracks_session(tmp: Path, tracks: int) -> tuple[Session, ManualClock]:

@@ -99,7 +99,7 @@ def _check(tmp: Path, steps: int, n: int) -> list[Figure]:
     if probe.code == 2:  # refused: say so, then measure it with the loader's limit lifted
         why = probe.err.strip().splitlines()[0] if probe.err.strip() else "exit 2"
         out.append(Figure(SECTION, name, None, None, "numpy MC process", "s", ratio_limit=ratio,
-                          n=0, note=f"refused: {why.split(': error: ')[-1][:90]}"))
+                          n=0, note=f"refused: {_reason(why)}"))
         name += ", node limit lifted by the bench"
     got, ref, reps = paired(lifted if probe.code == 2 else check, reference, n, budget_s=20)
     out.append(Figure(SECTION, name, got, ref, "numpy MC process", "s", ratio_limit=ratio,
@@ -117,7 +117,12 @@ def _accepts(tmp: Path, steps: int) -> tuple[bool, str]:
     proc = runbook("check", str(yml), "--json", "--samples", "100", ok=(0, 1, 2))
     yml.unlink()
     msg = proc.err.strip().splitlines()[0] if proc.code == 2 and proc.err.strip() else ""
-    return proc.code != 2, msg.split(": error: ")[-1]
+    return proc.code != 2, _reason(msg)
+
+
+def _reason(message: str) -> str:
+    """The loader's complaint without the file name and the advice after it."""
+    return message.split(": error: ")[-1].split("; ")[0]
 
 
 def largest_plan(tmp: Path, target: int = 50_000, precision: float = 0.05) -> Figure:
@@ -146,4 +151,4 @@ def largest_plan(tmp: Path, target: int = 50_000, precision: float = 0.05) -> Fi
         else:
             hi, reason = mid, why
     return Figure(SECTION, "largest plan accepted (check)", lo, None, "-", "steps",
-                  limit=target, n=probes, note=f"{hi:,} refused: {reason[:110]}")
+                  limit=target, n=probes, note=f"{hi:,} refused: {reason}")
