@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure import ROOT, Figure, fmt, load_note  # noqa: E402
 
 FULL = {"steps": (1000, 10_000), "repeat": 3, "running": (128, 500),
-        "sim_steps": 1000, "sim_events": (2000, 3000, 4000), "ui_steps": 10_000, "notes": 1000,
+        "sim_steps": 1000, "sim_events": (2000, 4000, 6000), "ui_steps": 10_000, "notes": 1000,
         "ui_seconds": 10.0, "frame_steps": 1000, "check": (1000, 20_000), "largest": 50_000,
         "runs": 1000, "report_events": 100_000, "report_steps": 1000}
 QUICK = {"steps": (300, 1000), "repeat": 1, "running": (64, 128),
-         "sim_steps": 200, "sim_events": (400, 600, 800), "ui_steps": 1000, "notes": 100,
+         "sim_steps": 200, "sim_events": (400, 800, 1200), "ui_steps": 1000, "notes": 100,
          "ui_seconds": 3.0, "frame_steps": 300, "check": (1000,), "largest": 5000,
          "runs": 30, "report_events": 5000, "report_steps": 300}
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, help="repeats (median); default 3, quick 1")
     ap.add_argument("--steps", type=_ints, help="per-event plan sizes (default 1000,10000)")
     ap.add_argument("--running", type=_ints, help="running steps for the steady refresh")
-    ap.add_argument("--sim-events", type=_ints, help="simulate script sizes (2000,3000,4000)")
+    ap.add_argument("--sim-events", type=_ints, help="simulate script sizes (2000,4000,6000)")
     ap.add_argument("--ui-steps", type=int, help="plan size for the stall figures (10000)")
     ap.add_argument("--notes", type=int, help="notes in the run for the stall figures (1000)")
     ap.add_argument("--ui-seconds", type=float, help="steady window for the stalls (10)")

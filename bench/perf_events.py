@@ -167,8 +167,8 @@ def simulate(tmp: Path, steps: int, events: tuple[int, ...], n: int) -> list[Fig
     """`simulate --json` CPU (whole process) at each event count; growth per added event.
 
     Scripts: a full run is 2 events per step; fewer stop part-way; more add notes spread over
-    the same simulated hours (so the ticks stay the same and only the events grow). The full
-    run is repeated up to ``n`` times, the other sizes once."""
+    the same simulated hours (so the ticks stay the same and only the events grow). Each size
+    is repeated up to ``n`` times (fewer past 30 s)."""
     plan = tmp / f"sim-{steps}.yaml"
     plan.write_text(generate.layered(steps))
     loaded = load_text(plan.read_text(), plan.name)
@@ -187,7 +187,7 @@ def simulate(tmp: Path, steps: int, events: tuple[int, ...], n: int) -> list[Fig
     for count, path in scripts.items():
         cpu[count], reps[count] = repeat(
             lambda path=path: runbook("simulate", str(plan), "--events", str(path), "--json").cpu,
-            n if count == base else 1, budget_s=30)
+            n, budget_s=30)
     out = [Figure(SECTION, f"simulate --json CPU, {steps:,} steps / {base:,} events",
                   cpu[base], ref, f"check --json CPU (n={ref_n})", "s", limit=3.0, n=reps[base],
                   note="whole process, user+sys")]
@@ -198,7 +198,8 @@ def simulate(tmp: Path, steps: int, events: tuple[int, ...], n: int) -> list[Fig
         last = (cpu[c] - cpu[b]) / (c - b) * 1000
         spans = " / ".join(f"{hours[k]:.1f}" for k in counts)
         out.append(Figure(SECTION, f"simulate CPU per added event, {b:,}->{c:,} events",
-                          last, first, f"same, {a:,}->{b:,}", "ms", ratio_limit=1.25, n=1,
+                          last, first, f"same, {a:,}->{b:,}", "ms", ratio_limit=1.25,
+                          n=min(reps.values()),
                           note=f"linear in events: the marginal cost does not grow. Scripts of "
                           f"{', '.join(f'{k:,}' for k in counts)} events over {spans} simulated "
                           f"hours (a tick every 10 s); beyond the {2 * main:,} of a whole run, "
