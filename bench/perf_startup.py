@@ -150,5 +150,13 @@ def largest_plan(tmp: Path, target: int = 50_000, precision: float = 0.05) -> Fi
             lo = mid
         else:
             hi, reason = mid, why
+    yml, _ = _plan(tmp, target)  # what stops it next: the target with that limit lifted
+    lifted = run([PYTHON, "-c", LIFTED, "check", str(yml), "--json", "--samples", "100"],
+                 ok=(0, 1, 2), peak=True)
+    yml.unlink()
+    nxt = (f"with the loader's node limit lifted, {target:,} is accepted (check --samples 100: "
+           f"{lifted.wall:.0f} s, {lifted.peak_mb:,.0f} MB)" if lifted.code != 2 else
+           f"with the loader's node limit lifted, {target:,} is still refused: "
+           f"{_reason(lifted.err.strip().splitlines()[0])}")
     return Figure(SECTION, "largest plan accepted (check)", lo, None, "-", "steps",
-                  limit=target, n=probes, note=f"{hi:,} refused: {reason}")
+                  limit=target, n=probes, note=f"{hi:,} refused: {reason}; {nxt}")
