@@ -46,6 +46,7 @@ from runbook.engine.state import (  # noqa: E402
 from runbook.format.loader import Loaded  # noqa: E402
 from runbook.format.plan import MAIN  # noqa: E402
 from runbook.store import Store  # noqa: E402
+from runbook.store import open_store as store_at  # noqa: E402
 
 TIMEZONE = "Asia/Seoul"
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 2026-11-25 00:00 in Asia/Seoul
@@ -57,8 +58,8 @@ ROLLBACK = [{"id": "rb-restore", "title": "Restore the old setup", "owner": "ops
 
 
 def open_store(path: str | Path, *, readonly: bool = False) -> Store:
-    """The benches' one way into a store (its construction is changing: adapt it here)."""
-    return Store(path, readonly=readonly)
+    """The benches' one way into a store: the store's own ``open_store`` (as ``--db PATH``)."""
+    return store_at(str(path), readonly=readonly)
 
 
 # -- plans ----------------------------------------------------------------------------------------
