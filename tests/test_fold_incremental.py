@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from runbook.engine.state import (
@@ -140,6 +140,8 @@ def same_state(got: RunState, want: RunState) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(log=logs(), cuts=st.lists(st.integers(0, 41), max_size=8))
+@example(log=[Ev(1, START, RUN_STARTED), Ev(2, START, STEP_STARTED, "d"),
+              Ev(3, START, STEP_COMPLETED, "f")], cuts=[])  # g waits for f, f follows d
 def test_folding_event_by_event_equals_folding_the_whole_log(log, cuts):
     whole = fold(PLAN.plan, log)
     assert {s: whole.steps[s].status for s in ready_by_the_rules(whole)} == \

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from runbook.engine.index import StatusIndex
 from runbook.format.plan import MAIN, Plan
 
 # Event types (the ``type`` column of the store).
@@ -54,6 +55,7 @@ UNDOABLE = frozenset({STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, N
 BOOKKEEPING = frozenset({ALERT, HOOK_FAILED, OPERATOR_JOINED})  # not an operator's action
 UNDO_GRACE_S = 60.0  # a mis-press is noticed within seconds; a minute is generous
 _revisions = itertools.count(1)
+_generations = itertools.count(1)
 TERMINAL = frozenset({COMPLETED, SKIPPED, ABANDONED})
 
 
@@ -129,9 +131,20 @@ class RunState:
     revision: int = 0  # unique per folded state: lets the forecast cache per state
     log: list[EventLike] = field(default_factory=list)  # every event folded, in order
     undone: dict[int, EventLike] = field(default_factory=dict)  # seq -> the undo that reverted it
+    # What lets a fold and a forecast cost what an event touched, not the plan (issue #11):
+    # ``changes`` lists the index of every step whose StepState was replaced, in order, since
+    # ``generation`` began (an undo replays the log: a new generation, the list starts again);
+    # readers remember how far they have read. ``_where`` indexes the steps by status (built on
+    # first use); ``_consistent``: every pending/ready status follows the rules (else the next
+    # fold recomputes them all, as for a state built by hand).
+    changes: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
+    generation: int = field(default=0, init=False, repr=False, compare=False)
+    _where: StatusIndex | None = field(default=None, init=False, repr=False, compare=False)
+    _consistent: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.revision = next(_revisions)
+        self.generation = next(_generations)
 
     @classmethod
     def initial(cls, plan: Plan) -> RunState:
@@ -155,23 +168,34 @@ class RunState:
     def status(self, step_id: str) -> str:
         return self.steps[step_id].status
 
+    def where(self) -> StatusIndex:
+        """The steps by status (built on first use, then kept up to date by every change)."""
+        if self._where is None:
+            self._where = StatusIndex(((s.index, s.path, self.steps[s.id].status)
+                                       for s in self.plan.steps), DONE)
+        return self._where
+
     def ids(self, *statuses: str, path: str | None = None) -> list[str]:
         """Ids of steps in the given statuses (file order), optionally only on ``path``."""
-        return [
-            s.id for s in self.plan.steps
-            if self.steps[s.id].status in statuses and (path is None or s.path == path)
-        ]
+        steps = self.plan.steps
+        return [steps[i].id for i in self.where().indices(*statuses)
+                if path is None or steps[i].path == path]
 
     def active_ids(self) -> list[str]:
-        return [self.plan.steps[i].id for i in self.plan.paths[self.path]]
+        return list(self.plan.path_ids[self.path])
 
     def all_done(self) -> bool:
-        return all(self.steps[i].status in DONE for i in self.active_ids())
+        return self.where().done.get(self.path, 0) == len(self.plan.paths[self.path])
 
 
 def fold(plan: Plan, events: Iterable[EventLike], state: RunState | None = None) -> RunState:
-    """Apply ``events`` (in seq order) to ``state`` (default: the initial state)."""
+    """Apply ``events`` (in seq order) to ``state`` (default: the initial state).
+
+    Pending/ready are then refreshed for the steps the events changed and their successors
+    only; a change of path, an undo (a replay) or a state built by hand refreshes every step."""
     state = state or RunState.initial(plan)
+    mark, generation = len(state.changes), state.generation
+    path, finished = state.path, state.finished
     for ev in events:
         state.log.append(ev)
         if ev.type == UNDONE:
@@ -180,12 +204,19 @@ def fold(plan: Plan, events: Iterable[EventLike], state: RunState | None = None)
             _apply(state, ev)
         state.last_seq = ev.seq
         state.last_at = ev.at if state.last_at is None else max(state.last_at, ev.at)
-    _refresh_ready(state)
+    if not state._consistent or state.generation != generation or state.path != path \
+            or (finished and not state.finished):
+        _refresh_ready(state)
+    else:
+        if state.finished and not finished:  # nothing is ready in a finished run
+            for sid in state.ids(READY):
+                _set(state, sid, status=PENDING)
+        _refresh_some(state, state.changes[mark:])
     state.revision = next(_revisions)
     return state
 
 
-_KEEP = ("log", "undone", "last_seq", "last_at", "revision")
+_KEEP = ("log", "undone", "last_seq", "last_at", "revision", "changes", "generation")
 
 
 def _undo(state: RunState, ev: EventLike) -> None:
@@ -199,10 +230,19 @@ def _undo(state: RunState, ev: EventLike) -> None:
     for f in dataclasses.fields(RunState):
         if f.name not in _KEEP:
             setattr(state, f.name, getattr(fresh, f.name))
+    state.changes = []  # a new generation: readers of the changes start again
+    state.generation = next(_generations)
+    state._consistent = False
 
 
 def _set(state: RunState, step: str, **changes: Any) -> None:
-    state.steps[step] = replace(state.steps[step], **changes)
+    cur = state.steps[step]
+    new = state.steps[step] = replace(cur, **changes)
+    s = state.plan.by_id[step]
+    if state._where is not None and new.status != cur.status:
+        state._where.remove(s.index, s.path, cur.status)
+        state._where.add(s.index, s.path, new.status)
+    state.changes.append(s.index)
 
 
 def _apply(state: RunState, ev: EventLike) -> None:
@@ -270,19 +310,36 @@ def _note(state: RunState, ev: EventLike, step: str | None, text: str | None) ->
 
 def _refresh_ready(state: RunState) -> None:
     """pending <-> ready for the active path; other paths' steps stay pending."""
+    for s in state.plan.steps:
+        _refresh_step(state, s.index)
+    state._consistent = True
+
+
+def _refresh_some(state: RunState, changed: list[int]) -> None:
+    """pending <-> ready for the steps that changed and their successors: whether a step is
+    ready depends only on its predecessors (and on the path and the run's end, unchanged here)."""
+    succs = state.plan.succs
+    seen = set(changed)
+    for i in set(changed):
+        seen.update(succs[i])
+    for i in sorted(seen):
+        _refresh_step(state, i)
+
+
+def _refresh_step(state: RunState, index: int) -> None:
     plan = state.plan
-    for s in plan.steps:
-        cur = state.steps[s.id]
-        if cur.status not in (PENDING, READY):
-            continue
-        ready = (
-            not state.finished
-            and s.path == state.path
-            and all(state.steps[plan.steps[p].id].status in DONE for p in s.preds)
-        )
-        want = READY if ready else PENDING
-        if cur.status != want:
-            _set(state, s.id, status=want)
+    s = plan.steps[index]
+    cur = state.steps[s.id]
+    if cur.status not in (PENDING, READY):
+        return
+    ready = (
+        not state.finished
+        and s.path == state.path
+        and all(state.steps[plan.steps[p].id].status in DONE for p in s.preds)
+    )
+    want = READY if ready else PENDING
+    if cur.status != want:
+        _set(state, s.id, status=want)
 
 
 def check_action(state: RunState, kind: str, step: str | None = None,

@@ -23,6 +23,7 @@ Model (see docs/forecast.md for the reasoning):
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass
@@ -31,16 +32,17 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from runbook.engine.clock import utc
-from runbook.engine.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
+from runbook.engine.state import RunState
 from runbook.forecast.dists import _tri_row, ll_cdf, ll_ppf, ll_scales, tri_cdf, tri_ppf
+from runbook.forecast.frontier import LOG_CLIP, Frontier
+from runbook.forecast.paths import LongestPaths
 from runbook.format.plan import MAIN, Plan
 
-LOG_CLIP = math.log(4.0)
 TAIL_SHARE = 0.5  # a triangular step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
 CRITICALITY_SAMPLES = 2_000  # criticality shares to about +-1%; the forecast uses every sample
 U_MAX = np.float32(1 - 2**-23)  # the largest float32 below 1: keeps a conditioned draw finite
-__all__ = ["Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute", "ll_cdf",
-           "ll_ppf", "ll_scales", "tri_cdf", "tri_ppf"]
+__all__ = ["LOG_CLIP", "Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute",
+           "ll_cdf", "ll_ppf", "ll_scales", "tri_cdf", "tri_ppf"]
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,8 @@ class Forecaster:
         self.relevant = np.zeros(n, dtype=bool)
         for r in plan.resume.values():
             self.relevant[list(plan.ancestors(r))] = True
-        self.rel_succs = [tuple(j for j in plan.succs[i] if self.relevant[j]) for i in range(n)]
-        self._lp_key: frozenset[int] | None = None
-        self._lp: np.ndarray | None = None
+        self._starts = {c: [i for i in plan.paths[c] if self.relevant[i] and not plan.steps[i].preds]
+                        for c in plan.contingencies}
         self._k_key: tuple[int, float] | None = None
         self._k: np.ndarray | None = None
         self._mu_tau = (self.prior.mu0, self.prior.tau0)
@@ -164,7 +165,9 @@ class Forecaster:
         self._qs = [_quantile_index(q, samples) for q in (0.5, 0.8, 0.9, plan.policy.confidence)]
         self._announced = utc(plan.announced)
         self._hard = utc(plan.hard_deadline) if plan.hard_deadline else None
-        self.longest_remaining()  # draws every step's samples once: the only n x samples matrix
+        self.frontier = Frontier(plan, self.relevant)
+        # every step's samples drawn once: the only n x samples matrix
+        self.paths = LongestPaths(plan, samples, self.relevant, self.durations)
 
     # -- precomputation -------------------------------------------------------------------------
 
@@ -185,42 +188,25 @@ class Forecaster:
             return ll_ppf(u, s.likely, *ll)
         return _tri_row(u, s.optimistic, s.likely, s.pessimistic)
 
-    def longest_remaining(self, zero: frozenset[int] = frozenset()) -> np.ndarray:
+    def longest_remaining(self) -> np.ndarray:
         """LP[i, s]: longest path from the start of step i through its path's resuming step, with
-        the steps in ``zero`` (skipped ones) taking no time. Drawn row by row, successors first;
-        recomputed only when ``zero`` changes."""
-        if self._lp is not None and self._lp_key == zero:
-            return self._lp
-        lp = self._lp if self._lp is not None else np.empty((len(self.plan.steps), self.samples),
-                                                            dtype=np.float32)
-        for i in reversed(self.order):
-            if i in zero:
-                lp[i] = 0
-            else:
-                lp[i] = self.durations(i)
-            succ = self.rel_succs[i] if self.relevant[i] else ()
-            if len(succ) == 1:
-                lp[i] += lp[succ[0]]
-            elif succ:
-                lp[i] += lp[list(succ)].max(axis=0)
-        self._lp, self._lp_key = lp, zero
-        self._need_cache.clear()
-        return lp
+        skipped steps (and, once a step is skipped, completed ones) taking no time, for the state
+        last forecast (see :mod:`runbook.forecast.paths`: rows are brought up to date as read)."""
+        return self.paths.rows(range(len(self.plan.steps)))
 
     def bias(self, state: RunState) -> tuple[np.ndarray, float, int]:
         """Per-sample multiplier k for remaining work, its median, and how many steps taught it."""
         return self._digest(state).bias
 
     def _digest(self, state: RunState) -> _Digest:
-        """What a refresh needs from ``state``, computed once per state revision."""
+        """What a refresh needs from ``state``, computed once per state revision from the steps
+        that changed since the last one (see :mod:`runbook.forecast.frontier`)."""
         if self._digested is not None and self._digested.revision == state.revision:
             return self._digested
-        plan = self.plan
-        ratios = []
-        for s in plan.steps:
-            st = state.steps[s.id]
-            if st.status == COMPLETED and s.likely >= 1.0 and st.actual_s and st.actual_s > 0:
-                ratios.append(min(LOG_CLIP, max(-LOG_CLIP, math.log(st.actual_s / s.likely))))
+        fr, paths = self.frontier, self.paths
+        had_skips = bool(fr.skipped)
+        changed = fr.follow(state)
+        ratios = fr.ratios
         key = (len(ratios), round(sum(ratios), 9))
         if self._k is None or key != self._k_key:
             p = self.prior
@@ -230,23 +216,29 @@ class Forecaster:
             self._k_key, self._mu_tau = key, (mu, math.sqrt(tau2))
             self._k_min = float(self._k.min())
         k = self._k
-        skipped = [plan.by_id[i].index for i in state.ids(SKIPPED)]
-        done = [plan.by_id[i].index for i in state.ids(COMPLETED)] if skipped else []
-        lp = self.longest_remaining(frozenset(skipped + done))
+        if changed is None:
+            changed = set(range(len(self.plan.steps)))
+        elif bool(fr.skipped) != had_skips:  # the first skip (or its undoing) zeroes the done
+            changed = changed | fr.completed | fr.skipped | paths.zero
+        for i in changed:
+            paths.set_zero(i, fr.zeroed(i))
+        succs = paths.succs
+        need = set(fr.ready)
+        for i in fr.running:
+            need.update(succs[i])
+        lp = paths.rows(need)
         ready = np.zeros(self.samples, dtype=np.float32)
+        for i in sorted(fr.ready):
+            np.maximum(ready, lp[i], out=ready)
         running = []
-        for i in plan.paths[state.path]:
-            if not self.relevant[i]:
-                continue
-            st = state.steps[plan.steps[i].id]
-            if st.status in (READY, FAILED):
-                np.maximum(ready, lp[i], out=ready)
-            elif st.status == RUNNING:
-                succ = self.rel_succs[i]
-                after = None
-                if succ:
-                    after = k * (lp[succ[0]] if len(succ) == 1 else lp[list(succ)].max(axis=0))
-                running.append((i, st, after))
+        for i in sorted(fr.running):
+            succ = succs[i]
+            after = None
+            if succ:
+                after = k * (lp[succ[0]] if len(succ) == 1 else lp[list(succ)].max(axis=0))
+            running.append((i, fr.running[i], after))
+        for i in [i for i in self._running if i not in fr.running]:
+            del self._running[i]  # its draws are kept while it runs, and only then
         self._digested = _Digest(state.revision, (k, math.exp(self._mu_tau[0]), len(ratios)),
                                  k * ready, running)
         return self._digested
@@ -298,8 +290,6 @@ class Forecaster:
         """Step i's uniforms, durations and tail draws TAIL_SHARE·Exp(1), kept while it runs."""
         cached = self._running.get(i)
         if cached is None:
-            if len(self._running) > 64:
-                self._running.clear()
             u = self.uniforms(i)
             d = self._ppf(i, u)
             cached = self._running[i] = (u, d, (TAIL_SHARE * -np.log1p(-u)).astype(np.float32))
@@ -309,11 +299,10 @@ class Forecaster:
         """Duration of ``contingency`` if started now, per sample, and its confidence quantile.
         (Its median: :meth:`contingency_median`.)"""
         k, _, _ = self.bias(state)
-        lp = self.longest_remaining(self._lp_key or frozenset())
-        key = (contingency, self._lp_key, self._k_key)
+        starts = self._starts[contingency]
+        lp = self.paths.rows(starts)
+        key = (contingency, tuple(self.paths.version[i] for i in starts), self._k_key)
         if key not in self._need_cache:
-            starts = [i for i in self.plan.paths[contingency]
-                      if self.relevant[i] and not self.plan.steps[i].preds]
             need = k * lp[starts].max(axis=0) if starts else np.zeros(self.samples, np.float32)
             if len(self._need_cache) > 8:
                 self._need_cache.clear()
@@ -323,7 +312,8 @@ class Forecaster:
 
     def contingency_median(self, contingency: str, state: RunState) -> float:
         need, _ = self.contingency_need(contingency, state)
-        key = ("p50", contingency, self._lp_key, self._k_key)
+        starts = self._starts[contingency]
+        key = ("p50", contingency, tuple(self.paths.version[i] for i in starts), self._k_key)
         if key not in self._need_cache:
             half = self._qs[0]
             self._need_cache[key] = (need, float(np.partition(need, half)[half]))
@@ -371,35 +361,56 @@ class Forecaster:
     # -- plan review --------------------------------------------------------------------------------
 
     def criticality(self) -> Criticality:
-        """Per-step share of samples on the longest path to the main resuming step."""
+        """Per-step share of samples on the longest path to the main resuming step (with no step
+        skipped: the plan as written)."""
+        zeroed = set(self.paths.zero)
+        for i in zeroed:
+            self.paths.set_zero(i, False)
+        try:
+            return self._criticality()
+        finally:
+            for i in zeroed:
+                self.paths.set_zero(i, True)
+
+    def _criticality(self) -> Criticality:
+        """One forward pass over the first CRITICALITY_SAMPLES samples: each step's early finish
+        (kept only while a successor still needs it) and, per step, its early start plus its
+        longest remaining path, compared with the total once that is known."""
         plan = self.plan
         r = plan.resume[MAIN]
         n = min(self.samples, CRITICALITY_SAMPLES)
-        lp = self.longest_remaining(frozenset())
         in_main = plan.ancestors(r)
         main = [i for i in self.order if i in in_main]
-        d = np.empty((len(plan.steps), n), dtype=np.float32)  # rows of the main path only
-        ef = np.empty_like(d)
-        for i in main:
-            d[i] = self.durations(i, n)
+        lp = self.paths.rows(main)
+        waiting = {i: sum(j in in_main for j in plan.succs[i]) for i in main}
+        ef: dict[int, np.ndarray] = {}  # early finishes a successor still needs
+        through = np.empty((len(main), n), dtype=np.float32)  # early start + LP, per step
+        mean_ef: dict[int, float] = {}
+        for k, i in enumerate(main):
+            d = self.durations(i, n)
             preds = plan.steps[i].preds
             if len(preds) == 1:
-                np.add(ef[preds[0]], d[i], out=ef[i])
+                finish = np.add(ef[preds[0]], d)
             elif preds:
-                np.add(ef[list(preds)].max(axis=0), d[i], out=ef[i])
+                finish = np.add(functools.reduce(np.maximum, (ef[p] for p in preds)), d)
             else:
-                ef[i] = d[i]
+                finish = d.copy()
+            mean_ef[i] = float(finish.mean())
+            np.subtract(finish, d, out=through[k])
+            through[k] += lp[i, :n]
+            ef[i] = finish
+            for p in preds:
+                waiting[p] -= 1
+                if not waiting[p]:
+                    del ef[p]
         total = ef[r].copy()
         tol = np.maximum(np.float32(0.5), total * np.float32(3e-5))  # float32 sums in two orders
         share: dict[str, float] = {}
-        through = np.empty_like(total)
-        for i in main:
-            np.subtract(ef[i], d[i], out=through)
-            through += lp[i, :n]
-            through -= total
-            np.abs(through, out=through)
-            share[plan.steps[i].id] = float(np.count_nonzero(through <= tol)) / n
-        mean_ef = {i: float(ef[i].mean()) for i in main}
+        for k, i in enumerate(main):
+            row = through[k]
+            row -= total
+            np.abs(row, out=row)
+            share[plan.steps[i].id] = float(np.count_nonzero(row <= tol)) / n
         path = [r]
         while plan.steps[path[-1]].preds:
             preds = plan.steps[path[-1]].preds

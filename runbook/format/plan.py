@@ -72,9 +72,11 @@ class Plan:
     resume: dict[str, int]  # path -> index of the step whose completion resumes service
     by_id: dict[str, PlanStep] = field(init=False)
     succs: list[tuple[int, ...]] = field(init=False)
+    path_ids: dict[str, tuple[str, ...]] = field(init=False)  # each path's step ids, file order
 
     def __post_init__(self) -> None:
         self.by_id = {s.id: s for s in self.steps}
+        self.path_ids = {p: tuple(self.steps[i].id for i in ix) for p, ix in self.paths.items()}
         succs: list[list[int]] = [[] for _ in self.steps]
         for s in self.steps:
             for p in s.preds:
