@@ -33,15 +33,15 @@ import numpy as np
 
 from runbook.engine.clock import utc
 from runbook.engine.state import RunState
+from runbook.forecast import running as run_left
 from runbook.forecast.dists import _tri_row, ll_cdf, ll_ppf, ll_scales, tri_cdf, tri_ppf
 from runbook.forecast.frontier import LOG_CLIP, Frontier
 from runbook.forecast.paths import LongestPaths
+from runbook.forecast.running import TAIL_SHARE, U_MAX
 from runbook.format.plan import MAIN, Plan
 
-TAIL_SHARE = 0.5  # a triangular step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
 CRITICALITY_SAMPLES = 2_000  # criticality shares to about +-1%; the forecast uses every sample
-U_MAX = np.float32(1 - 2**-23)  # the largest float32 below 1: keeps a conditioned draw finite
-__all__ = ["LOG_CLIP", "Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute",
+__all__ = ["LOG_CLIP", "TAIL_SHARE", "U_MAX", "Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute",
            "ll_cdf", "ll_ppf", "ll_scales", "tri_cdf", "tri_ppf"]
 
 
@@ -147,9 +147,26 @@ class Forecaster:
         # single estimates: log-logistic scales (below, above the median); three points: None
         self.ll = [ll_scales(s.likely, s.optimistic, s.pessimistic) if s.single else None
                    for s in plan.steps]
+        # three points that float32 holds exactly (the kept draws are those the full arithmetic
+        # would give) and that the running shortcuts hold for
+        self._runs = [s.optimistic == float(np.float32(s.optimistic)) and
+                      s.likely == float(np.float32(s.likely)) and
+                      s.pessimistic == float(np.float32(s.pessimistic)) and
+                      run_left.exact_runs(s.optimistic, s.likely, s.pessimistic)
+                      for s in plan.steps]
         self._running: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._k_min = 1.0
-        self.Z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
+        self._k_descending = False
+        # The samples are kept in descending order of the shared bias draw (so of k): a figure
+        # of the whole sample set (a quantile, a share) does not depend on their order, and a
+        # running step's samples then fall in runs (see runbook.forecast.running). Each step's
+        # own draws are taken from its stream in the same order.
+        z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
+        self.sample_order = np.argsort(-z, kind="stable")
+        self.unsort = np.empty_like(self.sample_order)  # sorted[unsort] = as drawn
+        self.unsort[self.sample_order] = np.arange(samples)
+        self.Z = z[self.sample_order]
+        self._zeros = np.zeros(samples, dtype=np.float32)
         self.order = plan.topo_order()
         # Steps that matter for each path's resume time: the resuming step and its ancestors.
         self.relevant = np.zeros(n, dtype=bool)
@@ -167,7 +184,7 @@ class Forecaster:
         self._hard = utc(plan.hard_deadline) if plan.hard_deadline else None
         self.frontier = Frontier(plan, self.relevant)
         # every step's samples drawn once: the only n x samples matrix
-        self.paths = LongestPaths(plan, samples, self.relevant, self.durations)
+        self.paths = LongestPaths(plan, samples, self.relevant, self._sorted_durations)
 
     # -- precomputation -------------------------------------------------------------------------
 
@@ -181,6 +198,10 @@ class Forecaster:
     def durations(self, i: int, n: int | None = None) -> np.ndarray:
         """Step i's sampled durations (seconds, float32); the same numbers every time."""
         return self._ppf(i, self.uniforms(i, n))
+
+    def _sorted_durations(self, i: int) -> np.ndarray:
+        """Step i's durations, in the forecaster's order of samples."""
+        return self._ppf(i, self.uniforms(i)[self.sample_order])
 
     def _ppf(self, i: int, u: np.ndarray) -> np.ndarray:
         s, ll = self.plan.steps[i], self.ll[i]
@@ -215,6 +236,7 @@ class Forecaster:
             self._k = np.exp(mu + math.sqrt(tau2) * self.Z).astype(np.float32)
             self._k_key, self._mu_tau = key, (mu, math.sqrt(tau2))
             self._k_min = float(self._k.min())
+            self._k_descending = bool((self._k[:-1] >= self._k[1:]).all())
         k = self._k
         if changed is None:
             changed = set(range(len(self.plan.steps)))
@@ -260,39 +282,20 @@ class Forecaster:
         return out
 
     def _running_remaining(self, i: int, elapsed: float, k: np.ndarray) -> np.ndarray:
-        a, m, b = float(self.a[i]), float(self.m[i]), float(self.b[i])
-        u, d, tail = self._running_draws(i)
+        kept = self._running_draws(i)
         ll = self.ll[i]
-        e = np.float32(elapsed)
-        if ll is not None:  # log-logistic: no lower bound; its own tail grows with e
-            fx = ll_cdf(e / k, m, *ll)
-            fx += u * (1 - fx)
-            np.minimum(fx, U_MAX, out=fx)
-            finish = k * ll_ppf(fx, m, *ll)
-            finish -= e
-            return np.maximum(finish, 0, out=finish)
-        if elapsed <= a * self._k_min:
-            # Not past the optimistic estimate in any sample: F(e/k) = 0, the sampled length holds.
-            return k * d - e
-        fx = tri_cdf(e / k, a, m, b)
-        fx += u * (1 - fx)
-        finish = k * _tri_row(fx, a, m, b)
-        if elapsed > m * self._k_min:  # past its likely estimate in some samples: keep a tail
-            over = e - k * np.float32(m)
-            np.maximum(over, 0, out=over)
-            over *= tail
-            over += e
-            np.maximum(finish, over, out=finish)
-        finish -= e
-        return np.maximum(finish, 0, out=finish)
+        if ll is not None:
+            return run_left.log_logistic(elapsed, k, kept[0], float(self.m[i]), *ll, self._zeros)
+        return run_left.triangular(elapsed, k, self._k_min, self._k_descending and self._runs[i],
+                                   kept, float(self.a[i]), float(self.m[i]), float(self.b[i]),
+                                   self._zeros)
 
     def _running_draws(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step i's uniforms, durations and tail draws TAIL_SHARE·Exp(1), kept while it runs."""
+        """Step i's uniforms, durations and tail draws, kept while it runs."""
         cached = self._running.get(i)
         if cached is None:
-            u = self.uniforms(i)
-            d = self._ppf(i, u)
-            cached = self._running[i] = (u, d, (TAIL_SHARE * -np.log1p(-u)).astype(np.float32))
+            u = self.uniforms(i)[self.sample_order]
+            cached = self._running[i] = run_left.draws(u, self._ppf(i, u))
         return cached
 
     def contingency_need(self, contingency: str, state: RunState) -> tuple[np.ndarray, float]:
@@ -397,7 +400,7 @@ class Forecaster:
                 finish = d.copy()
             mean_ef[i] = float(finish.mean())
             np.subtract(finish, d, out=through[k])
-            through[k] += lp[i, :n]
+            through[k] += lp[i, self.unsort[:n]]  # the first n samples as drawn
             ef[i] = finish
             for p in preds:
                 waiting[p] -= 1
@@ -417,5 +420,6 @@ class Forecaster:
             path.append(max(preds, key=lambda p: (share[plan.steps[p].id], mean_ef[p])))
         sources = [i for i in main if not plan.steps[i].preds]
         whole = lp[sources].max(axis=0) if len(sources) > 1 else lp[sources[0]]
+        whole = whole[self.unsort]  # as drawn: the mean adds them in that order
         return Criticality(share=share, path=[plan.steps[i].id for i in reversed(path)],
                            mean_s=float(whole.mean(dtype=np.float64)))
