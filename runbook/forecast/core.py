@@ -23,7 +23,6 @@ Model (see docs/forecast.md for the reasoning):
 
 from __future__ import annotations
 
-import functools
 import math
 import zlib
 from dataclasses import dataclass
@@ -34,14 +33,14 @@ import numpy as np
 from runbook.engine.clock import utc
 from runbook.engine.state import RunState
 from runbook.forecast import running as run_left
+from runbook.forecast.criticality import CRITICALITY_SAMPLES, Criticality, criticality
 from runbook.forecast.dists import _tri_row, ll_cdf, ll_ppf, ll_scales, tri_cdf, tri_ppf
 from runbook.forecast.frontier import LOG_CLIP, Frontier
 from runbook.forecast.paths import LongestPaths
 from runbook.forecast.running import TAIL_SHARE, U_MAX
 from runbook.format.plan import MAIN, Plan
 
-CRITICALITY_SAMPLES = 2_000  # criticality shares to about +-1%; the forecast uses every sample
-__all__ = ["LOG_CLIP", "TAIL_SHARE", "U_MAX", "Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute",
+__all__ = ["CRITICALITY_SAMPLES", "LOG_CLIP", "TAIL_SHARE", "U_MAX", "Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute",
            "ll_cdf", "ll_ppf", "ll_scales", "tri_cdf", "tri_ppf"]
 
 
@@ -102,13 +101,6 @@ class Forecast:
     @property
     def resumed(self) -> bool:
         return self.resumed_at is not None
-
-
-@dataclass(frozen=True)
-class Criticality:
-    share: dict[str, float]  # step id -> share of samples in which it is on the longest path
-    path: list[str]  # the critical path, first step first
-    mean_s: float  # mean duration of the main path to the resuming step
 
 
 @dataclass
@@ -370,56 +362,7 @@ class Forecaster:
         for i in zeroed:
             self.paths.set_zero(i, False)
         try:
-            return self._criticality()
+            return criticality(self)
         finally:
             for i in zeroed:
                 self.paths.set_zero(i, True)
-
-    def _criticality(self) -> Criticality:
-        """One forward pass over the first CRITICALITY_SAMPLES samples: each step's early finish
-        (kept only while a successor still needs it) and, per step, its early start plus its
-        longest remaining path, compared with the total once that is known."""
-        plan = self.plan
-        r = plan.resume[MAIN]
-        n = min(self.samples, CRITICALITY_SAMPLES)
-        in_main = plan.ancestors(r)
-        main = [i for i in self.order if i in in_main]
-        lp = self.paths.rows(main)
-        waiting = {i: sum(j in in_main for j in plan.succs[i]) for i in main}
-        ef: dict[int, np.ndarray] = {}  # early finishes a successor still needs
-        through = np.empty((len(main), n), dtype=np.float32)  # early start + LP, per step
-        mean_ef: dict[int, float] = {}
-        for k, i in enumerate(main):
-            d = self.durations(i, n)
-            preds = plan.steps[i].preds
-            if len(preds) == 1:
-                finish = np.add(ef[preds[0]], d)
-            elif preds:
-                finish = np.add(functools.reduce(np.maximum, (ef[p] for p in preds)), d)
-            else:
-                finish = d.copy()
-            mean_ef[i] = float(finish.mean())
-            np.subtract(finish, d, out=through[k])
-            through[k] += lp[i, self.unsort[:n]]  # the first n samples as drawn
-            ef[i] = finish
-            for p in preds:
-                waiting[p] -= 1
-                if not waiting[p]:
-                    del ef[p]
-        total = ef[r].copy()
-        tol = np.maximum(np.float32(0.5), total * np.float32(3e-5))  # float32 sums in two orders
-        share: dict[str, float] = {}
-        for k, i in enumerate(main):
-            row = through[k]
-            row -= total
-            np.abs(row, out=row)
-            share[plan.steps[i].id] = float(np.count_nonzero(row <= tol)) / n
-        path = [r]
-        while plan.steps[path[-1]].preds:
-            preds = plan.steps[path[-1]].preds
-            path.append(max(preds, key=lambda p: (share[plan.steps[p].id], mean_ef[p])))
-        sources = [i for i in main if not plan.steps[i].preds]
-        whole = lp[sources].max(axis=0) if len(sources) > 1 else lp[sources[0]]
-        whole = whole[self.unsort]  # as drawn: the mean adds them in that order
-        return Criticality(share=share, path=[plan.steps[i].id for i in reversed(path)],
-                           mean_s=float(whole.mean(dtype=np.float64)))
