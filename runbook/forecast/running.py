@@ -104,9 +104,9 @@ def _in_runs(x: np.ndarray, k: np.ndarray, u: np.ndarray, d: np.ndarray, a: floa
     """
     a32, m32, b32 = np.float32(a), np.float32(m), np.float32(b)
     width = b - a
-    low = int(np.searchsorted(x, a32, side="right"))
-    mode = int(np.searchsorted(x, m32, side="right"))
-    high = int(np.searchsorted(x, b32, side="left"))
+    low = int(x.searchsorted(a32, side="right"))
+    mode = int(x.searchsorted(m32, side="right"))
+    high = int(x.searchsorted(b32, side="left"))
     finish = np.empty_like(x)
     np.multiply(k[:low], d[:low], out=finish[:low])
     np.multiply(k[high:], b32, out=finish[high:])
