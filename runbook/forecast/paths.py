@@ -30,7 +30,8 @@ class LongestPaths:
         for k, i in enumerate(self.order):
             self.rank[i] = k
         # LP[i] reads its relevant successors; a step's own relevant predecessors read it
-        self.succs = [tuple(j for j in plan.succs[i] if relevant[j]) if relevant[i] else ()
+        keep = relevant.tolist()
+        self.succs = [tuple(j for j in plan.succs[i] if keep[j]) if keep[i] else ()
                       for i in range(n)]
         self.readers: list[tuple[int, ...]] = [() for _ in range(n)]
         for i in range(n):

@@ -192,8 +192,16 @@ def _measure(root: yaml.Node) -> None:
     MAX_ALIAS_VALUES values when expanded, that nests deeper than MAX_DEPTH, or that contains
     itself. Values written out in the file are not counted here: the file's size bounds them."""
     known: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) once expanded
+    scalars: set[int] = set()  # scalars seen (a value, height 0): most nodes, kept apart
     active: set[int] = set()
     added = 0  # values that aliases repeat
+
+    def nested(node: yaml.Node, aliased: bool) -> _Refused:
+        if aliased:
+            return _Refused(node, f"nested more than {MAX_DEPTH} levels deep (through aliases); "
+                            "a runbook is only a few levels deep")
+        return _Refused(node, f"nested more than {MAX_DEPTH} levels deep (a nesting bomb?); "
+                        "a runbook is only a few levels deep")
 
     def visit(node: yaml.Node, depth: int) -> tuple[int, int]:
         nonlocal added
@@ -205,16 +213,25 @@ def _measure(root: yaml.Node) -> None:
                            "cannot be recursive: remove the alias")
         else:
             if depth > MAX_DEPTH:
-                raise _Refused(node, f"nested more than {MAX_DEPTH} levels deep (a nesting bomb?); "
-                               "a runbook is only a few levels deep")
+                raise nested(node, False)
             active.add(id(node))
             size, height = 1, 0
             children = node.value if isinstance(node, yaml.SequenceNode) else (
                 [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
                 else ())
             for child in children:
-                n, h = visit(child, depth + 1)
-                size, height = size + n, max(height, h + 1)
+                if type(child) is yaml.ScalarNode:  # a leaf, without a call
+                    if depth + 1 > MAX_DEPTH:
+                        raise nested(child, id(child) in scalars)
+                    if id(child) in scalars:
+                        added += 1
+                    else:
+                        scalars.add(id(child))
+                    size += 1
+                    height = max(height, 1)
+                else:
+                    n, h = visit(child, depth + 1)
+                    size, height = size + n, max(height, h + 1)
                 if added > MAX_ALIAS_VALUES:
                     raise _Refused(node, f"aliases (*name) here repeat more than "
                                    f"{MAX_ALIAS_VALUES:,} values when expanded (an alias bomb?); "
@@ -222,8 +239,7 @@ def _measure(root: yaml.Node) -> None:
             active.discard(id(node))
             known[id(node)] = size, height
         if depth + height > MAX_DEPTH:
-            raise _Refused(node, f"nested more than {MAX_DEPTH} levels deep (through aliases); "
-                           "a runbook is only a few levels deep")
+            raise nested(node, True)
         return size, height
 
     visit(root, 0)
