@@ -19,12 +19,14 @@ from runbook.format.model import Estimate, Policy, Runbook, Step
 MAIN = "main"
 MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong
 MAX_WINDOW_DAYS = 30  # window start to announced resume / hard deadline; simulate scripts too
-# The graph a forecast can afford (bench/size_bench.py, 10,000 samples, a busy 2-core machine):
-# `check` on 50,000 steps takes 25-40 s and 3.2 GB (one float32 per step and sample); 1,500 steps
-# that each name every step above (1.1 million links, 6.8 MB) took 17 s and 1 GB before this
-# limit and are now refused after the 10 s parse; every link beyond a step's direct ones is
-# redundant anyway.
-MAX_STEPS = 50_000  # main steps and contingency steps together
+# The graph a forecast can afford (10,000 samples, a busy 2-core machine): `check` of a
+# 50,000-step plan and its 2-step rollback (bench/perf.py's layered plan, 7.7 MB of YAML) takes
+# 20 s and peaks at 2.7 GB, 2.0 GB of it one float32 per step and sample; the limit leaves room
+# for contingencies (55,000 steps: ~3 GB). 1,500 steps that each name every step above (1.1
+# million links, 6.8 MB) took 17 s and 1 GB before the link limit and are now refused after the
+# parse; every link beyond a step's direct ones is redundant anyway.
+STEPS_MEASURED = "checking 50,000 takes ~20 s and 2.7 GB of memory"
+MAX_STEPS = 55_000  # main steps and contingency steps together
 MAX_LINKS = 200_000  # `after` entries, all steps together
 
 Loc = tuple[str | int, ...]
@@ -303,7 +305,8 @@ def _size_problems(steps: list[PlanStep]) -> list[Problem]:
     if len(steps) > MAX_STEPS:
         return [Problem(steps[MAX_STEPS].loc,
                         f"the runbook has {len(steps):,} steps (contingencies included); runbook "
-                        f"handles up to {MAX_STEPS:,}: split the plan into several runbooks")]
+                        f"handles up to {MAX_STEPS:,} ({STEPS_MEASURED}): split the plan into "
+                        "several runbooks")]
     links = 0
     for s in steps:
         links += len(s.preds)
