@@ -108,3 +108,20 @@ def test_running_shortcuts_equal_the_full_arithmetic(est, seed, mu, tau, times):
     got = running.triangular(elapsed, k, k_min, runs, kept, a, m, b, zeros)
     want = triangular_plain(elapsed, k, k_min, *kept, a, m, b)
     assert same(got, want)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**64 - 1) | st.integers(2**53 - 5, 2**53 + 5), n=st.integers(1, 3000))
+def test_a_step_stream_is_that_of_a_fresh_philox_of_its_key(seed, n):
+    """The forecaster resets one bit generator for each step's stream: the draws are those of
+    Philox(key=(seed, crc32(step id))) made afresh, whichever step came before."""
+    import zlib
+
+    from runbook.forecast.core import Forecaster
+    from tests.conftest import make_runbook
+
+    loaded = make_runbook([{"id": "other"}, {"id": "step"}])
+    f = Forecaster(loaded.plan, samples=100, seed=seed)
+    f.uniforms(0, 7)  # a stream drawn before leaves nothing behind
+    fresh = np.random.Generator(np.random.Philox(key=[seed, zlib.crc32(b"step")]))  # as it was
+    assert np.array_equal(f.uniforms(1, n), fresh.random(n, dtype=np.float32))
