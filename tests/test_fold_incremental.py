@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from runbook.engine import replay
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -95,9 +97,10 @@ def logs(draw) -> list[Ev]:
                           {"text": "a note"}))
         elif kind == ALERT:
             out.append(Ev(seq, t, ALERT, payload={"level": "at_risk", "message": "m"}))
-        elif kind == UNDONE:
-            earlier = draw(st.lists(st.integers(1, seq - 1), min_size=1, max_size=3))
-            out.append(Ev(seq, t, UNDONE, payload={"undoes": earlier}))
+        elif kind == UNDONE:  # mostly the last few events; now and then any, or one to come
+            named = draw(st.lists(st.integers(max(1, seq - 4), seq - 1) | st.integers(1, seq + 3),
+                                  min_size=1, max_size=3))
+            out.append(Ev(seq, t, UNDONE, payload={"undoes": named}))
         elif kind == CONTINGENCY_TRIGGERED:
             out.append(Ev(seq, t, kind, payload={"contingency": "rollback"}))
         elif kind == RUN_ABORTED:
@@ -142,17 +145,29 @@ def same_state(got: RunState, want: RunState) -> None:
 @given(log=logs(), cuts=st.lists(st.integers(0, 41), max_size=8))
 @example(log=[Ev(1, START, RUN_STARTED), Ev(2, START, STEP_STARTED, "d"),
               Ev(3, START, STEP_COMPLETED, "f")], cuts=[])  # g waits for f, f follows d
+@example(log=[Ev(1, START, RUN_STARTED), Ev(2, START, STEP_STARTED, "a"),
+              Ev(3, START, UNDONE, payload={"undoes": [4]}),  # named before it comes ...
+              Ev(4, START, STEP_COMPLETED, "a"),  # ... so applied, though undone
+              Ev(5, START, NOTE, payload={"text": "x"}), Ev(6, START, NOTE, payload={"text": "y"}),
+              Ev(7, START, STEP_STARTED, "c"), Ev(8, START, UNDONE, payload={"undoes": [7]})],
+         cuts=[1, 2, 3, 4, 5, 6, 7])  # a snapshot after 6 events must not serve the last undo
 def test_folding_event_by_event_equals_folding_the_whole_log(log, cuts):
+    with patch.object(replay, "SNAPSHOT_EVERY", 3):  # undo replays from snapshots, often
+        state = fold(PLAN.plan, [])
+        bounds = sorted({0, len(log), *(c for c in cuts if c < len(log))})
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            fold(PLAN.plan, log[lo:hi], state)  # a few events at a time, as sync() folds them
+            assert {s: state.steps[s].status for s in ready_by_the_rules(state)} == \
+                ready_by_the_rules(state)
     whole = fold(PLAN.plan, log)
     assert {s: whole.steps[s].status for s in ready_by_the_rules(whole)} == \
         ready_by_the_rules(whole)
-    state = fold(PLAN.plan, [])
-    bounds = sorted({0, len(log), *(c for c in cuts if c < len(log))})
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
-        fold(PLAN.plan, log[lo:hi], state)  # a few events at a time, as sync() folds them
-        assert {s: state.steps[s].status for s in ready_by_the_rules(state)} == \
-            ready_by_the_rules(state)
     same_state(state, whole)
+    # and, where each undo names events before it, both equal the log without what was undone
+    # folded from scratch (an event named before it comes is applied when it comes, as ever)
+    if all(seq < by.seq for seq, by in whole.undone.items()):
+        plain = fold(PLAN.plan, [e for e in log if e.type != UNDONE and e.seq not in whole.undone])
+        assert plain.steps == whole.steps and plain.path == whole.path
 
 
 def figures(fc) -> tuple:
@@ -167,11 +182,12 @@ def test_a_forecaster_kept_through_the_events_answers_as_a_fresh_one(log, every)
     running step, per skipped set) equals a fresh forecaster on a fold of the log so far."""
     kept = Forecaster(PLAN.plan, samples=200, seed=5)
     state = fold(PLAN.plan, [])
-    for k, ev in enumerate(log):
-        fold(PLAN.plan, [ev], state)
-        if state.resumed or k % every:
-            continue  # (the next forecast sees several events at once)
-        now = ev.at + timedelta(seconds=30)
-        fresh = Forecaster(PLAN.plan, samples=200, seed=5)
-        whole = fold(PLAN.plan, log[:k + 1])
-        assert figures(kept.forecast(state, now)) == figures(fresh.forecast(whole, now)), k
+    with patch.object(replay, "SNAPSHOT_EVERY", 2):  # undo replays from snapshots, often
+        for k, ev in enumerate(log):
+            fold(PLAN.plan, [ev], state)
+            if state.resumed or k % every:
+                continue  # (the next forecast sees several events at once)
+            now = ev.at + timedelta(seconds=30)
+            fresh = Forecaster(PLAN.plan, samples=200, seed=5)
+            whole = fold(PLAN.plan, log[:k + 1])
+            assert figures(kept.forecast(state, now)) == figures(fresh.forecast(whole, now)), k

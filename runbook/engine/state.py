@@ -16,13 +16,13 @@ next decision, recorded as such.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from runbook.engine import replay
 from runbook.engine.index import StatusIndex
 from runbook.format.plan import MAIN, Plan
 
@@ -140,6 +140,7 @@ class RunState:
     changes: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
     generation: int = field(default=0, init=False, repr=False, compare=False)
     _where: StatusIndex | None = field(default=None, init=False, repr=False, compare=False)
+    snapshots: list | None = field(default=None, init=False, repr=False, compare=False)  # undo
     _consistent: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +151,7 @@ class RunState:
     def initial(cls, plan: Plan) -> RunState:
         state = cls(plan=plan, steps={s.id: StepState() for s in plan.steps})
         _refresh_ready(state)
+        state.snapshots = []  # a replay of its log: it may keep snapshots for undo
         return state
 
     @property
@@ -194,14 +196,15 @@ def fold(plan: Plan, events: Iterable[EventLike], state: RunState | None = None)
     Pending/ready are then refreshed for the steps the events changed and their successors
     only; a change of path, an undo (a replay) or a state built by hand refreshes every step."""
     state = state or RunState.initial(plan)
-    mark, generation = len(state.changes), state.generation
+    mark, generation, length = len(state.changes), state.generation, len(state.log)
     path, finished = state.path, state.finished
     for ev in events:
         state.log.append(ev)
         if ev.type == UNDONE:
-            _undo(state, ev)
+            replay.undo(state, ev)  # the log without what it names (see runbook.engine.replay)
         else:
             _apply(state, ev)
+            replay.applied(state, ev)
         state.last_seq = ev.seq
         state.last_at = ev.at if state.last_at is None else max(state.last_at, ev.at)
     if not state._consistent or state.generation != generation or state.path != path \
@@ -212,27 +215,9 @@ def fold(plan: Plan, events: Iterable[EventLike], state: RunState | None = None)
             for sid in state.ids(READY):
                 _set(state, sid, status=PENDING)
         _refresh_some(state, state.changes[mark:])
+    replay.after_fold(state, length)
     state.revision = next(_revisions)
     return state
-
-
-_KEEP = ("log", "undone", "last_seq", "last_at", "revision", "changes", "generation")
-
-
-def _undo(state: RunState, ev: EventLike) -> None:
-    """Revert the events ``ev`` names: replay the log without them (and without undo events)."""
-    for seq in ev.payload.get("undoes") or ():
-        state.undone.setdefault(int(seq), ev)
-    fresh = RunState.initial(state.plan)
-    for e in state.log:
-        if e.type != UNDONE and e.seq not in state.undone:
-            _apply(fresh, e)
-    for f in dataclasses.fields(RunState):
-        if f.name not in _KEEP:
-            setattr(state, f.name, getattr(fresh, f.name))
-    state.changes = []  # a new generation: readers of the changes start again
-    state.generation = next(_generations)
-    state._consistent = False
 
 
 def _set(state: RunState, step: str, **changes: Any) -> None:
