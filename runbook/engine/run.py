@@ -29,7 +29,7 @@ from typing import Any
 
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
-from runbook.engine.risk import LevelTracker, message
+from runbook.engine.risk import LevelTracker, messages
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -53,6 +53,7 @@ from runbook.format.loader import Loaded
 from runbook.format.model import Level
 from runbook.format.shift import load_recorded, run_meta
 from runbook.format.times import iso
+from runbook.i18n import current
 from runbook.store import Event, First, RunInfo, Store, StoreUnavailable, clock_offset
 
 SKEW_EVERY_S = 30.0  # how often a session re-measures its clock against the store's
@@ -184,9 +185,11 @@ class Session:
 
     def alert_payload(self, level: Level, fc: Forecast, now: datetime) -> dict[str, Any]:
         tz = self.plan.timezone
+        texts = messages(level, self.plan, self.state, fc, now)
         return {
             "level": str(level),
-            "message": message(level, self.plan, self.state, fc, now),
+            "message": texts[current()],  # in the operator's language (hooks, old readers)
+            "messages": texts,  # the same numbers in every language: reports in any language
             "at": iso(now, tz),
             "p_on_time": round(fc.p_on_time, 4),
             "p50": iso(fc.p50, tz),

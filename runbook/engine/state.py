@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from runbook.format.plan import MAIN, Plan
+from runbook.i18n import current
 
 # Event types (the ``type`` column of the store).
 RUN_STARTED = "run_started"
@@ -105,8 +106,19 @@ class StepState:
 class Alert:
     at: datetime
     level: str
-    message: str
+    message: str  # as recorded: in the language of the operator who recorded it
     payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The message in the current language: recorded alerts carry it in every language
+        (``payload["messages"]``, the same numbers); one recorded before that, as recorded."""
+        texts = self.payload.get("messages")
+        if isinstance(texts, dict):
+            said = texts.get(current())
+            if isinstance(said, str) and said:
+                return said
+        return self.message
 
 
 @dataclass
