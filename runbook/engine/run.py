@@ -53,7 +53,7 @@ from runbook.format.loader import Loaded
 from runbook.format.model import Level
 from runbook.format.shift import load_recorded, run_meta
 from runbook.format.times import iso
-from runbook.i18n import current
+from runbook.i18n import DEFAULT, _, current, using
 from runbook.store import Event, First, RunInfo, Store, StoreUnavailable, clock_offset
 
 SKEW_EVERY_S = 30.0  # how often a session re-measures its clock against the store's
@@ -148,7 +148,7 @@ class Session:
         if not self._real:
             return None
         try:
-            offset, _ = clock_offset(self.store, self.clock.now)
+            offset, _rtt = clock_offset(self.store, self.clock.now)
         except StoreUnavailable:
             self._went_down()
             return self.clock_skew_s
@@ -304,7 +304,7 @@ class Engine(Session):
 
     def note(self, text: str, step: str | None = None) -> Event:
         if not text.strip():
-            raise ActionRefused("a note needs some text")
+            raise ActionRefused(_("a note needs some text"))
         return self.act(NOTE, step, text=text)
 
     def trigger(self, contingency: str, note: str | None = None) -> Event:
@@ -335,12 +335,14 @@ class Engine(Session):
             if isinstance(again, str):
                 raise ActionRefused(again)
             if [e.seq for e in again] != seqs:
-                raise ActionRefused("another action was recorded meanwhile; nothing undone "
-                                    "(undo again to revert the newest)")
+                raise ActionRefused(_("another action was recorded meanwhile; nothing undone "
+                                      "(undo again to revert the newest)"))
             return True
 
         first = group[0]
-        payload = {"undoes": seqs, "what": describe(first), "undone_at": first.at.isoformat()}
+        with using(DEFAULT):  # recorded data: English; shown with undo.undid() in any language
+            what = describe(first)
+        payload = {"undoes": seqs, "what": what, "undone_at": first.at.isoformat()}
         event = self.record(UNDONE, first.step, payload, validate=False, only_if=still_last)
         assert event is not None  # still_last() never answers False
         return event
