@@ -197,6 +197,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from runbook.format.safe import json_text
     from runbook.format.shift import timing, timing_message
     from runbook.format.times import iso
+    from runbook.i18n import _
 
     now = startup.system_clock().now()
     loaded = startup.load_with_start(args.runbook, args.start, now)
@@ -212,8 +213,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         over = timing(loaded, now) == "over"
         rv.findings.insert(0, Finding(
             WARNING if over else INFO, "window_over" if over else "window_far_ahead",
-            f"{said} To rehearse it {'now' if over else 'today'}: --start now (the whole window "
-            "moves, durations kept).", line=loaded.line_of(("window", "start"))))
+            said + " " + (_("To rehearse it now: --start now (the whole window moves, durations "
+                            "kept).") if over else
+                          _("To rehearse it today: --start now (the whole window moves, "
+                            "durations kept).")), line=loaded.line_of(("window", "start"))))
     if args.json:
         data = as_json(rv)
         data["planned_window_start"] = iso(loaded.planned_start, loaded.plan.timezone)
