@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/report_bench.py [--steps 2000] [--samples 10000] [--repeat 3]
 
-Generates a runbook (one kickoff step, 20 parallel tracks of ~99 steps, a join that resumes
-service, a few closing steps and a 10-step rollback contingency), then records a run of it in a
-temporary store: steps run about 15% over their likely estimate, so the forecast turns and
-alerts are raised. The run is recorded by a direct event loop (one transaction) rather than one
-Engine action per event, to keep the set-up short; alerts come from the same code the live tool
-uses (Forecaster, risk.level_for, LevelTracker, risk.message), evaluated once a simulated minute.
+Generates a runbook (bench/generate.py's tracks plan: a kickoff step, 20 parallel tracks, a join
+that resumes service, three closing checks and a rollback contingency), then records a run of it
+in a temporary store: steps run about 15% over their likely estimate (generate.schedule), so the
+forecast turns and alerts are raised. The run is recorded by a direct event loop (one
+transaction) rather than one Engine action per event, to keep the set-up short; alerts come from
+the same code the live tool uses (Forecaster, risk.level_for, LevelTracker, risk.message),
+evaluated once a simulated minute.
 
 Then it times, per format: reading the run from the store, building the report (loading the
 stored runbook text, fold, forecast history) and rendering; best of N, wall and CPU time. The
@@ -21,121 +22,57 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import random
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.generate import START, open_store, schedule, tracks  # noqa: E402
 from runbook.engine.risk import LevelTracker, level_for, message  # noqa: E402
-from runbook.engine.state import (  # noqa: E402
-    ALERT,
-    RUN_FINISHED,
-    RUN_STARTED,
-    STEP_COMPLETED,
-    STEP_STARTED,
-    fold,
-)
+from runbook.engine.state import ALERT, fold  # noqa: E402
 from runbook.forecast.core import Forecaster  # noqa: E402
 from runbook.format.loader import Loaded, load_text  # noqa: E402
 from runbook.format.model import Level  # noqa: E402
 from runbook.format.times import iso  # noqa: E402
 from runbook.store import Store  # noqa: E402
 
-START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 2026-11-25 00:00 Asia/Seoul
 TRACKS = 20
-ROLLBACK = 10
 
 
 def make_runbook(steps: int) -> str:
-    """YAML text of a runbook with exactly ``steps`` steps (contingency included)."""
-    per_track = (steps - 2 - ROLLBACK - 3) // TRACKS
-    tail = steps - 2 - ROLLBACK - TRACKS * per_track
-    est = "{optimistic: 1m, likely: 90s, pessimistic: 4m}"
-    lines = [
-        "runbook: 1", "id: bench-big", "title: Data-centre move, 2,000 steps",
-        "timezone: Asia/Seoul",
-        "window: {start: 2026-11-25T00:00, announced_resume: 2026-11-25T03:00}",
-        "steps:",
-        f"  - {{id: kickoff, title: Kick-off on the bridge, estimate: {est}}}",
-    ]
-    ends = []
-    for t in range(TRACKS):
-        for i in range(per_track):
-            after = "kickoff" if i == 0 else f"t{t}-s{i - 1}"
-            lines.append(f"  - {{id: t{t}-s{i}, title: 'Track {t}, step {i}: move rack, "
-                         f"re-cable, check', owner: team-{t}, estimate: {est}, after: [{after}]}}")
-        ends.append(f"t{t}-s{per_track - 1}")
-    lines.append(f"  - {{id: reopen, title: Reopen service, estimate: 2m, after: [{', '.join(ends)}],"
-                 " resumes_service: true}")
-    prev = "reopen"
-    for i in range(tail):
-        lines.append(f"  - {{id: close-{i}, title: Closing check {i}, estimate: {est}, "
-                     f"after: [{prev}]}}")
-        prev = f"close-{i}"
-    lines += ["contingencies:", "  - id: rollback", "    title: Move back", "    steps:"]
-    for i in range(ROLLBACK):
-        after = "[]" if i == 0 else f"[rb-{i - 1}]"
-        lines.append(f"      - {{id: rb-{i}, title: Rollback {i}, estimate: 3m, after: {after}}}")
-    return "\n".join(lines) + "\n"
-
-
-def _durations(loaded: Loaded, rng: random.Random) -> dict[str, float]:
-    """Actual durations: triangular on the plan, about 15% slow, whole seconds."""
-    return {s.id: float(round(rng.triangular(s.optimistic, s.pessimistic, s.likely) * 1.15))
-            for s in loaded.plan.steps}
+    """YAML text of a runbook with about ``steps`` main steps in 20 parallel tracks."""
+    return tracks(TRACKS, max(1, (steps - 5) // TRACKS))
 
 
 def record_run(store: Store, loaded: Loaded, samples: int = 10_000, seed: int = 0) -> str:
-    """Record a full run of the main path; returns its id."""
+    """Record a full run of the main path, with the alerts the live tool would raise; its id."""
     plan = loaded.plan
-    rng = random.Random(seed)
-    took = _durations(loaded, rng)
+    planned = schedule(loaded, seed=seed)
     info = store.create_run(runbook_id=plan.id, title=plan.title, label="rehearsal",
                             source_text=loaded.text, source_name="bench.yaml", created_at=START,
                             meta={"samples": samples, "seed": seed, "timezone": plan.timezone})
-    # a schedule: every main step starts when its predecessors are done
-    finish: dict[int, datetime] = {}
-    raw: list[tuple[datetime, int, str, str]] = []
-    for i in plan.topo_order():
-        s = plan.steps[i]
-        if s.path != "main":
-            continue
-        begin = max((finish[p] for p in s.preds), default=START)
-        finish[i] = begin + timedelta(seconds=took[s.id])
-        raw.append((begin, 1, STEP_STARTED, s.id))
-        raw.append((finish[i], 0, STEP_COMPLETED, s.id))
-    raw.sort()
-    end = max(finish.values())
     forecaster = Forecaster(plan, samples=samples, seed=seed)
     state = fold(plan, [])
     tracker = LevelTracker(Level.on_track)
-    seq = 0
-
-    class _Ev:  # what fold needs
-        def __init__(self, at, type_, step, payload):
-            nonlocal seq
-            seq += 1
-            self.seq, self.at, self.type, self.step, self.payload = seq, at, type_, step, payload
-            self.actor, self.host = "bench", "bench"
-
     with store.writing(info.id) as w:
         def put(at, type_, step=None, payload=None):
-            w.append(at=at, actor="bench", host="bench", type=type_, step=step,
-                     payload=payload or {})
-            fold(plan, [_Ev(at, type_, step, payload or {})], state)
+            event = w.append(at=at, actor="bench", host="bench", type=type_, step=step,
+                             payload=payload or {})
+            fold(plan, [event], state)
 
-        put(START, RUN_STARTED, payload={"operator": "bench", "label": "rehearsal"})
         k = 0
         minute = START
+        end = START + timedelta(seconds=planned[-1].offset)
         while minute <= end:
-            while k < len(raw) and raw[k][0] <= minute:
-                at, _o, type_, step = raw[k]
-                put(at, type_, step)
+            while k < len(planned) and START + timedelta(seconds=planned[k].offset) <= minute:
+                ev = planned[k]
+                put(START + timedelta(seconds=ev.offset), ev.type, ev.step, ev.payload)
                 k += 1
+            if state.finished:
+                break
             fc = forecaster.forecast(state, minute)
             changed = tracker.update(level_for(plan, state, fc, minute), minute)
             if changed is not None:
@@ -144,9 +81,8 @@ def record_run(store: Store, loaded: Loaded, samples: int = 10_000, seed: int = 
                     "at": iso(minute, plan.timezone), "p_on_time": round(fc.p_on_time, 4),
                     "p90": iso(fc.p90, plan.timezone)})
             minute += timedelta(minutes=1)
-        for at, _o, type_, step in raw[k:]:
-            put(at, type_, step)
-        put(end, RUN_FINISHED)
+        for ev in planned[k:]:
+            put(START + timedelta(seconds=ev.offset), ev.type, ev.step, ev.payload)
     return info.id
 
 
@@ -164,10 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="runbook-bench-") as tmp:
         db = Path(tmp) / "bench.db"
         t0 = time.perf_counter()
-        with Store(db) as store:
+        with open_store(db) as store:
             run_id = record_run(store, loaded, samples=args.samples)
         setup = time.perf_counter() - t0
-        with Store(db, readonly=True) as store:
+        with open_store(db, readonly=True) as store:
             info = store.resolve(run_id)
             n_events = len(store.events(run_id))
             report = build(info, store.events(run_id))

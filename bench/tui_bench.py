@@ -3,10 +3,12 @@
     .venv/bin/python bench/tui_bench.py [--quick]
 
 Every figure for `runbook` is measured beside a bare Textual app in the same run, on a generated
-1,000-step runbook (parallel branches, a contingency) with the default 10,000 samples. Start-up is
+1,000-step runbook (bench/generate.py's layered DAG: 8 wide, each step after 1-3 steps of the two
+layers before, a rollback contingency) with the default 10,000 samples. Start-up is
 measured in fresh processes (imports included) from process start to the first painted frame,
 the median of three. CPU is the whole process (all threads) over a wall-clock window with the real
-1 Hz timer, a few steps running. The watch runs a read-only follower on a simulated clock for 12
+1 Hz timer, one step running; the longest event-loop stall over that window is measured by a task
+that sleeps 5 ms at a time (bench/perf.py measures it at 10,000 steps with an operator at work). The watch runs a read-only follower on a simulated clock for 12
 hours while an operator records a step about every 40 simulated seconds.
 """
 
@@ -23,39 +25,21 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.generate import START, layered, open_store  # noqa: E402
+from bench.perf_ui import Probe  # noqa: E402
+
 STEPS = 1_000
-START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 00:00 in Asia/Seoul
 
 
 def big_runbook(n: int = STEPS) -> str:
-    """A sequential spine with a parallel branch every ten steps, and a 5-step rollback."""
-    steps = []
-    for i in range(n):
-        step = {"id": f"s{i:04d}", "title": f"Step {i} of the big change", "owner": "ops",
-                "estimate": {"optimistic": "20s", "likely": "30s", "pessimistic": "1m30s"},
-                "command": f"do-step {i}"}
-        if i % 10 == 5 and i >= 5:
-            step["after"] = [f"s{i - 5:04d}"]  # a branch running beside the spine
-        if i % 10 == 6 and i >= 6:
-            step["after"] = [f"s{i - 1:04d}", f"s{i - 2:04d}"]
-        steps.append(step)
-    data = {
-        "runbook": 1, "id": "big", "title": "A 1,000-step generated change",
-        "timezone": "Asia/Seoul",
-        "window": {"start": "2026-11-25T00:00", "announced_resume": "2026-11-25T12:00"},
-        "steps": steps,
-        "contingencies": [{"id": "rollback", "title": "Roll back", "steps": [
-            {"id": f"rb{i}", "title": f"Rollback {i}", "estimate": "5m"} for i in range(5)]}],
-    }
-    return yaml.safe_dump(data, sort_keys=False)
+    """bench/generate.py's layered DAG: 8 wide, each step after 1-3 of the two layers before."""
+    return layered(n)
 
 
 # -- child processes: start-up to the first frame -------------------------------------------------
@@ -78,9 +62,9 @@ else:
     from runbook.engine.clock import SystemClock
     from runbook.format.loader import load_runbook
     from runbook.engine.run import Actor, open_run
-    from runbook.store import Store
     from runbook.tui.launch import operator_app
-    store = Store(sys.argv[4])
+    from bench.generate import open_store
+    store = open_store(sys.argv[4])
     engine, resumed = open_run(store, load_runbook(sys.argv[3]), SystemClock(), Actor("bench", "h"))
     app = operator_app(engine, resumed)
     seen = []
@@ -115,17 +99,19 @@ def startup(kind: str, runbook: Path, db: Path) -> dict[str, float]:
 # -- CPU of the 1 Hz refresh ----------------------------------------------------------------------
 
 
-async def cpu_window(app, seconds: float, before=None) -> tuple[float, int]:
+async def cpu_window(app, seconds: float, before=None) -> tuple[float, float]:
+    """(CPU %, longest event-loop stall in ms) over ``seconds`` of the running app."""
+    probe = Probe()
     async with app.run_test(size=(120, 40)) as pilot:
         if before is not None:
             await before(app, pilot)
         await pilot.pause(1.5)  # let the first forecast settle
+        probe.start()
         c0, w0 = time.process_time(), time.perf_counter()
-        frames0 = getattr(app, "frames", 0)
         await asyncio.sleep(seconds)
         cpu, wall = time.process_time() - c0, time.perf_counter() - w0
-        frames = getattr(app, "frames", 0) - frames0
-    return cpu / wall * 100, frames
+        probe.stop()
+    return cpu / wall * 100, probe.longest()
 
 
 def cpu(runbook_text: str, tmp: Path, seconds: float) -> dict[str, float]:
@@ -135,7 +121,6 @@ def cpu(runbook_text: str, tmp: Path, seconds: float) -> dict[str, float]:
     from runbook.engine.clock import SystemClock
     from runbook.engine.run import Actor, new_run
     from runbook.format.loader import load_text
-    from runbook.store import Store
     from runbook.tui.launch import operator_app
 
     class Bare(App):
@@ -143,11 +128,10 @@ def cpu(runbook_text: str, tmp: Path, seconds: float) -> dict[str, float]:
             yield Static("hello")
             yield Footer()
 
-    bare, _ = asyncio.run(cpu_window(Bare(), seconds))
-    store = Store(tmp / "cpu.db")
+    bare, bare_stall = asyncio.run(cpu_window(Bare(), seconds))
+    store = open_store(tmp / "cpu.db")
     engine = new_run(store, load_text(runbook_text, "big.yaml"), SystemClock(), Actor("bench", "h"))
-    for sid in ("s0000",):
-        engine.start(sid)
+    engine.start(engine.state.ids("ready")[0])
     app = operator_app(engine, False, interval=1.0)
     refresh_ms: list[float] = []
     show_ms: list[float] = []
@@ -166,9 +150,9 @@ def cpu(runbook_text: str, tmp: Path, seconds: float) -> dict[str, float]:
         show_ms.append((time.perf_counter() - t) * 1000)
 
     app.desk.refresh, app.show = timed_refresh, timed_show
-    ours, _ = asyncio.run(cpu_window(app, seconds))
+    ours, stall = asyncio.run(cpu_window(app, seconds))
     store.close()
-    return {"bare": bare, "runbook": ours,
+    return {"bare": bare, "runbook": ours, "bare_stall": bare_stall, "stall": stall,
             "refresh_ms": statistics.median(refresh_ms[2:] or refresh_ms),
             "show_ms": statistics.median(show_ms[2:] or show_ms), "ticks": len(refresh_ms)}
 
@@ -188,13 +172,12 @@ async def watch_12h(runbook_text: str, tmp: Path, every_s: int):
     from runbook.engine.clock import ManualClock
     from runbook.engine.run import Actor, Session, new_run
     from runbook.format.loader import load_text
-    from runbook.store import Store
     from runbook.tui.launch import watch_app
 
     clock = ManualClock(START)
-    store = Store(tmp / "watch.db")
+    store = open_store(tmp / "watch.db")
     engine = new_run(store, load_text(runbook_text, "big.yaml"), clock, Actor("bench", "h"))
-    ro = Store(tmp / "watch.db", readonly=True)
+    ro = open_store(tmp / "watch.db", readonly=True)
     app = watch_app(Session(ro, ro.resolve(None), clock), interval=None)
     app.animation_level = "none"
     marks = []
@@ -262,6 +245,8 @@ def main() -> None:
         print(f"{'  ... to the first frame with a forecast':44}{'-':>14}{ours['forecast']:>12.2f} s")
         print(f"{f'CPU, {seconds:.0f} s at the 1 Hz refresh':44}{load['bare']:>12.1f} %"
               f"{load['runbook']:>12.1f} %")
+        print(f"{'  longest event-loop stall (UI thread)':44}{load['bare_stall']:>11.1f} ms"
+              f"{load['stall']:>11.1f} ms")
         print(f"{'  refresh in the worker (sync+tick+view)':44}{'-':>14}{load['refresh_ms']:>11.1f} ms")
         print(f"{'  applying it on the UI thread':44}{'-':>14}{load['show_ms']:>11.1f} ms")
         marks, finished = asyncio.run(watch_12h(text, tmp, every))

@@ -110,7 +110,7 @@ def demo(speed: float | None = None, *, source: Clock | None = None, interval: f
                              mode_text=lambda snap: mode_text(speed, director.caption(tz),
                                                               director.paused, snap),
                              welcome=("Demo: the night a faulty SAN port was swapped. Watch the "
-                                      "level (top right) go from ON TRACK to AT RISK to DECIDE NOW, "
+                                      "level (top right) go from ON TRACK to DECIDE NOW, "
                                       "and the rollback save the announced time. q quits."))
             yield Demo(app, desk, director, store, speed)
         finally:

@@ -1,0 +1,288 @@
+"""Sections 2 and 3 of bench/perf.py: event-loop stalls in the real app, first frames.
+
+Stalls: the real RunbookApp under Textual's ``run_test`` (headless, 120x40) with its real 1 Hz
+refresh timer, on a run in progress "now" (the run and its plan anchored to the wall clock). A
+probe task in the same event loop sleeps 5 ms at a time; a wake-up later than asked is a stall
+of the UI thread. Start-up: until the first snapshot with a forecast is drawn. Steady: the
+seconds after it, while an operator works: for `watch` a separate process appends the run's
+next events (complete, start, a note) every second; for `run` the bench selects a running step
+and presses d, then a ready one and presses s, every second. Reference: the same probe in a bare
+Textual app over the same window.
+
+First frames: whole processes through the real command (`runbook run|watch`, patched only to
+run headless and to print when a frame is drawn), from before the process starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench import generate
+from bench.measure import PYTHON, ROOT, Figure, Proc, run
+
+SIZE = (120, 40)
+PERIOD = 0.005
+
+OPERATOR = r"""
+import json, sys, time
+from datetime import UTC, datetime
+sys.path.insert(0, sys.argv[1])
+from bench.generate import open_store
+store = open_store(sys.argv[2])
+for batch in json.load(open(sys.argv[4])):
+    time.sleep(1.0)
+    for kind, step, payload in batch:
+        store.append(sys.argv[3], at=datetime.now(UTC), actor="operator", host="elsewhere",
+                     type=kind, step=step, payload=payload)
+"""
+
+
+class Probe:
+    """Event-loop lag: (start, lag in ms) of every 5 ms sleep."""
+
+    def __init__(self) -> None:
+        self.gaps: list[tuple[float, float]] = []
+        self._task: asyncio.Task | None = None
+
+    async def _loop(self) -> None:
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(PERIOD)
+            self.gaps.append((t, (time.perf_counter() - t - PERIOD) * 1000))
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def longest(self, since: float = 0.0, until: float = float("inf")) -> float:
+        return max((g for t, g in self.gaps if since <= t < until), default=0.0)
+
+
+def _bare_app():
+    from textual.app import App
+    from textual.widgets import DataTable, Footer, Static
+
+    class Bare(App):
+        def compose(self):
+            yield Static("hello")
+            yield DataTable()
+            yield Footer()
+
+    return Bare()
+
+
+async def _bare(seconds: float) -> float:
+    probe = Probe()
+    probe.start()
+    async with _bare_app().run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        t0 = time.perf_counter()
+        await asyncio.sleep(seconds)
+        probe.stop()
+    return probe.longest(t0)
+
+
+async def _app_stalls(app, seconds: float, every_second=None) -> tuple[float, float, float]:
+    """(start-up stall, steady stall, seconds to the first forecast frame) of ``app``."""
+    shown = asyncio.Event()
+    original = app.show
+
+    def show(snapshot):
+        original(snapshot)
+        if snapshot.forecast is not None:
+            shown.set()
+
+    app.show = show
+    probe = Probe()
+    probe.start()
+    t0 = time.perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        await asyncio.wait_for(shown.wait(), timeout=300)
+        await pilot.pause()
+        ready = time.perf_counter()
+        end = ready + seconds
+        while time.perf_counter() < end:
+            if every_second is not None:
+                await every_second(app, pilot)
+            await asyncio.sleep(max(0.0, min(1.0, end - time.perf_counter())))
+        probe.stop()
+    return probe.longest(0, ready), probe.longest(ready), ready - t0
+
+
+def _live_run(tmp: Path, steps: int, notes: int, name: str, ready: int):
+    """A store with a run of a ``steps``-step layered plan in progress now, ``notes`` notes;
+    returns (store path, run id, the events still to come)."""
+    from runbook.format.loader import load_text
+
+    loaded = load_text(generate.layered(steps), f"{name}.yaml")
+    full = generate.schedule(loaded)
+    events = generate.schedule(loaded, upto=0.5, notes=notes, ready=ready)
+    cut = events[-1].offset
+    start = (datetime.now(UTC) - timedelta(seconds=cut + 2)).replace(microsecond=0)
+    anchored = dataclasses.replace(loaded, text=generate.layered(steps, start=start))
+    db = tmp / f"{name}.db"
+    with generate.open_store(db) as store:
+        run_id = generate.record(store, anchored, events, start=start)
+    to_come = [e for e in full if e.offset > cut and e.type != "run_finished"]
+    return db, run_id, to_come
+
+
+def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Actor, Engine, Session
+    from runbook.engine.state import READY, RUNNING
+    from runbook.tui.launch import operator_app, watch_app
+
+    out = []
+    bare = asyncio.run(_bare(seconds))
+    # watch: another process records the run's next events
+    db, run_id, to_come = _live_run(tmp, steps, notes, f"watch-{steps}", 0)
+    batches, k = [], 0
+    for n in range(int(seconds) + 300):
+        batch = [(e.type, e.step, e.payload) for e in to_come[k:k + 2]]
+        batch.append(("note", batch[0][1] if batch else None, {"text": f"operator note {n}"}))
+        batches.append(batch)
+        k += 2
+    script = tmp / "operator.json"
+    script.write_text(json.dumps(batches))
+    store = generate.open_store(db, readonly=True)
+    app = watch_app(Session(store, store.run(run_id), SystemClock()))
+    import subprocess
+
+    operator = subprocess.Popen([PYTHON, "-c", OPERATOR, str(ROOT), str(db), run_id, str(script)])
+    seq = app.desk.session.state.last_seq
+    try:
+        start, steady, first = asyncio.run(_app_stalls(app, seconds))
+    finally:
+        operator.kill()
+        operator.wait()
+        store.close()
+    followed = app.desk.session.state.last_seq - seq
+    what = f"{steps:,} steps, {notes:,} notes"
+    out.append(Figure("2 UI thread", f"watch: longest stall, steady {seconds:.0f} s, {what}",
+                      steady, bare, "bare app, same window", "ms", limit=50.0, n=1,
+                      note=f"another process records 2 events + a note every second "
+                      f"({followed} followed)"))
+    out.append(Figure("2 UI thread", f"watch: longest stall at start-up ({first:.1f} s), {what}",
+                      start, bare, "bare app, same window", "ms", limit=50.0, n=1))
+
+    # run: the operator presses keys in this app
+    db, run_id, _ = _live_run(tmp, steps, notes, f"run-{steps}", int(seconds) + 5)
+    store = generate.open_store(db)
+    engine = Engine(store, store.run(run_id), SystemClock(), Actor("bench", "bench"))
+    app = operator_app(engine, True)
+
+    async def operate(app, pilot):
+        state = app.desk.session.state
+        running, waiting = state.ids(RUNNING), state.ids(READY)
+        if running:
+            app.main.table.select(running[0])
+            await pilot.press("d")
+        if waiting:
+            app.main.table.select(waiting[0])
+            await pilot.press("s")
+
+    seq = engine.state.last_seq
+    try:
+        start, steady, first = asyncio.run(_app_stalls(app, seconds, operate))
+    finally:
+        store.close()
+    recorded = engine.state.last_seq - seq
+    out.append(Figure("2 UI thread", f"run: longest stall, steady {seconds:.0f} s, {what}",
+                      steady, bare, "bare app, same window", "ms", limit=50.0, n=1,
+                      note=f"the bench presses d and s (complete, start) every second "
+                      f"({recorded} events recorded)"))
+    out.append(Figure("2 UI thread", f"run: longest stall at start-up ({first:.1f} s), {what}",
+                      start, bare, "bare app, same window", "ms", limit=50.0, n=1))
+    return out
+
+
+# -- first frames (whole processes) -----------------------------------------------------------------
+
+FRAME_CHILD = r"""
+import sys, time
+t0 = float(sys.argv[1])
+argv = sys.argv[2:]
+def say(what):
+    print(what, time.time() - t0, flush=True)
+if argv[0] == "bare":
+    import numpy
+    from textual.app import App
+    from textual.widgets import Footer, Static
+    class Bare(App):
+        def compose(self):
+            yield Static("hello")
+            yield Footer()
+        def on_mount(self):
+            self.call_after_refresh(lambda: (say("frame"), say("full"), self.exit()))
+    Bare().run(headless=True, size=(120, 40))
+    raise SystemExit(0)
+from runbook.tui.app import RunbookApp
+show, on_mount, run = RunbookApp.show, RunbookApp.on_mount, RunbookApp.run
+def _show(self, snapshot):
+    show(self, snapshot)
+    if snapshot.forecast is not None and not getattr(self, "_bench_full", False):
+        self._bench_full = True
+        self.call_after_refresh(lambda: (say("full"), self.exit()))
+def _on_mount(self):
+    on_mount(self)
+    self.call_after_refresh(lambda: say("frame"))
+RunbookApp.show, RunbookApp.on_mount = _show, _on_mount
+RunbookApp.run = lambda self, *a, **k: run(self, headless=True, size=(120, 40))
+from runbook.cli import main
+raise SystemExit(main(argv))
+"""
+
+
+def frame(*argv: str) -> Proc:
+    """A first-frame child: ``bare`` or runbook's command line (``run PLAN --db DB ...``)."""
+    return run([PYTHON, "-c", FRAME_CHILD, repr(time.time()), *argv])
+
+
+def first_frames(tmp: Path, steps: int, n: int) -> list[Figure]:
+    """First frame of `run` (new store each time) and `watch` vs a bare Textual app + numpy."""
+    from runbook.format.loader import load_text
+
+    plan = tmp / f"frame-{steps}.yaml"
+    plan.write_text(generate.layered(steps))
+    loaded = load_text(plan.read_text(), plan.name)
+    watch_db = tmp / f"frame-watch-{steps}.db"
+    with generate.open_store(watch_db) as store:
+        generate.record(store, loaded, generate.schedule(loaded, upto=0.5))
+    rows: dict[str, list[float]] = {}
+    for k in range(n):
+        for name, argv in (("bare", ["bare"]),
+                           ("run", ["run", str(plan), "--db", str(tmp / f"frame-{k}.db"),
+                                    "--operator", "bench"]),
+                           ("watch", ["watch", "--db", str(watch_db)])):
+            proc = frame(*argv)
+            for what in ("frame", "full"):
+                rows.setdefault(f"{name} {what}", []).append(proc.lines[what])
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    out = []
+    for cmd in ("run", "watch"):
+        out.append(Figure("3 start-up", f"{cmd}: first frame (screen drawn), {steps:,} steps",
+                          med[f"{cmd} frame"], med["bare frame"], "bare Textual + numpy", "s",
+                          ratio_limit=1.5, n=n, note="new process; from before it starts"))
+        out.append(Figure("3 start-up", f"{cmd}: first frame with steps and forecast, "
+                          f"{steps:,} steps", med[f"{cmd} full"], med["bare frame"],
+                          "bare Textual + numpy", "s", ratio_limit=1.5, n=n))
+    return out
+
+
+if __name__ == "__main__":  # a quick look: python -m bench.perf_ui
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        for f in stalls(Path(d), int(sys.argv[1]) if len(sys.argv) > 1 else 1000, 200, 5):
+            print(f)
