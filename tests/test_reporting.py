@@ -223,3 +223,30 @@ def test_report_default_rule_keeps_its_words(tmp_path: Path) -> None:
     sm = got["json"]["summary"]
     assert sm["reporting_rule"] == "policy" and sm["report_due_by"] == "2026-11-26T00:40:00+09:00"
     assert "REQUIRED: the overrun (1h) is more than 10m past the announced resume" in got["md"]
+
+
+def test_workbook_names_the_rule_and_its_deadline(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    import io
+
+    from test_report_support import DATA
+
+    from runbook.report import build, render_bytes
+    from runbook.store import Store
+
+    text = (DATA / "story.yaml").read_text(encoding="utf-8").replace(
+        "  outage_report_after: 10m\n  report_due_within: 24h\n",
+        "  outage_report: kr-fss\n  subscribers: 50000\n")
+    (tmp_path / "story.yaml").write_text(text, encoding="utf-8")
+    db = tmp_path / "runs.db"
+    assert main(["simulate", str(tmp_path / "story.yaml"), "--events",
+                 str(DATA / "story.events.yaml"), "--db", str(db), "--samples", "500"]) == 0
+    with Store(db, readonly=True) as s:
+        info = s.resolve(None)
+        report = build(info, s.events(info.id))
+    ws = openpyxl.load_workbook(io.BytesIO(render_bytes(report, "xlsx")))["Summary"]
+    rows = {r[0].value: r[1].value for r in ws.iter_rows(min_col=1, max_col=2) if r[0].value}
+    assert rows["Reporting rule"].startswith("kr-fss: Korea FSS electronic financial incident")
+    assert rows["Outage report required"] == "YES"
+    due = rows["Report to the FSS due by"]
+    assert (due.year, due.month, due.day, due.hour, due.minute) == (2026, 11, 26, 0, 40)
