@@ -197,6 +197,7 @@ def test_report_under_kr_fss(tmp_path: Path) -> None:
     assert sm["outage_report_required"] is True
     assert sm["report_due_by"] == "2026-11-26T00:40:00+09:00"  # crossed 10 min at 00:40
     assert sm["reporting_rule"] == "kr-fss"
+    assert (sm["outage_report_after_s"], sm["report_due_within_s"]) == (600, 86400)
     assert sm["report_deadlines"] == [{"name": "report to the FSS",
                                        "due": "2026-11-26T00:40:00+09:00",
                                        "rule": "at once, within a day"}]
@@ -214,6 +215,7 @@ def test_report_under_eu_dora_not_major(tmp_path: Path) -> None:
     sm = got["json"]["summary"]
     assert sm["outage_report_required"] is False and sm["report_due_by"] is None
     assert sm["reporting_rule"] == "eu-dora" and sm["report_deadlines"] == []
+    assert sm["outage_report_after_s"] is None  # no single threshold: two criteria
     assert "clients: all 50,000 clients" in sm["reporting_basis"]
     assert "not required under eu-dora" in got["md"]
 

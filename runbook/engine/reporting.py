@@ -70,6 +70,8 @@ class Obligation:
     crossed_at: datetime | None  # when it became reportable
     deadlines: tuple[Deadline, ...]
     basis: str = ""  # what runbook measured or assumed for this rule
+    threshold_s: float | None = None  # the overrun that makes it reportable, where one does
+    within_s: float | None = None  # threshold to deadline, where there is one deadline
 
     @property
     def named(self) -> bool:
@@ -117,7 +119,8 @@ def obligation(policy: Policy, announced: datetime, end: datetime, tz: str = "UT
             (Deadline("notification to the primary federal regulator",
                       crossed + timedelta(seconds=US_WITHIN_S),
                       "as soon as possible, no later than 36 hours after the determination"),),
-            "runbook cannot tell a computer-security incident from other causes: confirm it")
+            "runbook cannot tell a computer-security incident from other causes: confirm it",
+            after, US_WITHIN_S)
     after, within = policy.outage_report_after, policy.report_due_within
     crossed = announced + timedelta(seconds=after)
     required = overrun > after
@@ -125,7 +128,8 @@ def obligation(policy: Policy, announced: datetime, end: datetime, tz: str = "UT
         POLICY, required, f"more than {format_duration(after)} past the announced resume",
         crossed if required else None,
         (Deadline("report", crossed + timedelta(seconds=within),
-                  f"within {format_duration(within)} of crossing the threshold"),))
+                  f"within {format_duration(within)} of crossing the threshold"),),
+        "", after, within)
 
 
 def in_force(policy: Policy) -> str:
@@ -171,7 +175,7 @@ def _kr_fss(policy: Policy, announced: datetime, overrun: float) -> Obligation:
         crossed if required else None,
         (Deadline("report to the FSS", crossed + timedelta(seconds=KR_WITHIN_S),
                   "at once, within a day"),),
-        size)
+        size, threshold, KR_WITHIN_S)
 
 
 def _eu_dora(policy: Policy, announced: datetime, overrun: float, tz: str) -> Obligation:

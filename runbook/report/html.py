@@ -152,7 +152,8 @@ def _summary(r: Report) -> list[str]:
                     "REQUIRED" if sm.outage_report_required else
                     "not so far" if pending else "not required",
                     f"due by {due}" if due else
-                    f"threshold {t.dur(sm.outage_report_after_s)} past announced",
+                    f"threshold {t.dur(sm.outage_report_after_s)} past announced"
+                    if sm.outage_report_after_s is not None else "major incidents only",
                     "bad" if sm.outage_report_required else "" if pending else "good"))
     out.append("</div>")
     facts = [

@@ -114,8 +114,8 @@ class Summary:
     resume_delta_s: float | None  # resumed_at - announced_resume; negative = early
     outage_report_required: bool
     report_due_by: datetime | None
-    outage_report_after_s: float
-    report_due_within_s: float
+    outage_report_after_s: float | None  # the rule's threshold (None: eu-dora has none)
+    report_due_within_s: float | None  # threshold to deadline (None: eu-dora has several)
     window_start: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -292,8 +292,7 @@ def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
         resume_delta_s=(None if state.resumed_at is None
                         else (state.resumed_at - utc(plan.announced)).total_seconds()),
         outage_report_required=due is not None, report_due_by=due,
-        outage_report_after_s=policy.outage_report_after,
-        report_due_within_s=policy.report_due_within,
+        outage_report_after_s=ob.threshold_s, report_due_within_s=ob.within_s,
         window_start=utc(plan.start), started_at=state.started_at, finished_at=state.finished_at,
         status=status, path=state.path, contingency=contingency, first_warning=first_warning,
         first_below_confidence_at=hist.first_below_at, planned_likely_resume=likely_resume,
