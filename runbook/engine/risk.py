@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from runbook.engine.reporting import Obligation, obligation
 from runbook.engine.state import RunState
 from runbook.forecast.core import Forecast, Option
 from runbook.format.durations import format_duration, format_minutes, format_until
@@ -242,13 +243,21 @@ def _name(contingency: str) -> str:
     return contingency[:1].upper() + contingency[1:]
 
 
+def report_obligation(plan: Plan, resumed_at: datetime | None, now: datetime) -> Obligation:
+    """What the runbook's reporting rule asks if the outage ends at ``resumed_at`` (or ``now``
+    while service is down): :mod:`runbook.engine.reporting`."""
+    return obligation(plan.policy, plan.announced, resumed_at or now, plan.timezone)
+
+
 def outage_due(plan: Plan, resumed_at: datetime | None, now: datetime) -> datetime | None:
-    """When a supervisor report falls due, if the overrun has crossed the reporting threshold."""
-    crossing = plan.announced + timedelta(seconds=plan.policy.outage_report_after)
-    end = resumed_at or now
-    if end <= crossing:
-        return None
-    return crossing + timedelta(seconds=plan.policy.report_due_within)
+    """When a supervisor report falls due (the rule's first deadline), if the overrun is
+    reportable."""
+    return report_obligation(plan, resumed_at, now).due
+
+
+def deadlines_text(ob: Obligation, tz: str) -> str:
+    """``initial notification by 2026-11-25 06:10, ...`` for a named rule's deadlines."""
+    return ", ".join(f"{d.name} by {_day_time(d.due, tz)}" for d in ob.deadlines)
 
 
 def still_beats(fc: Forecast, now: datetime) -> Option | None:
@@ -334,9 +343,11 @@ def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: dateti
         late_by = (f"{format_duration(delta)} past the announced {announced}" if delta > 0
                    else f"{format_duration(-delta)} before the announced {announced}")
         text = f"Service resumed at {when(t, tz, now)} ({late_by}). Finish the remaining checks."
-        due = outage_due(plan, t, now)
-        if due is not None:
-            text += f" Outage report to the supervisor required by {_day_time(due, tz)}."
+        ob = report_obligation(plan, t, now)
+        if ob.due is not None and not ob.named:
+            text += f" Outage report to the supervisor required by {_day_time(ob.due, tz)}."
+        elif ob.due is not None:
+            text += f" Outage report required under {ob.rule}: {deadlines_text(ob, tz)}."
         return text
     hard = ""
     if fc.p_hard_deadline is not None and fc.p_hard_deadline < plan.policy.confidence:
@@ -372,9 +383,10 @@ def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: dateti
         over = format_until((now - plan.announced).total_seconds())
         text = f"Resume {announced} missed by {over}, service still down: {numbers}.{contingency}"
     text += f" {action}"
-    due = outage_due(plan, None, fc.recommended)
-    if due is not None:
-        text += f" An outage report will be due by {_day_time(due, tz)}."
+    ob = report_obligation(plan, None, fc.recommended)
+    if ob.due is not None:
+        what = f"a {ob.rule} report" if ob.named else "an outage report"
+        text += f" {what[:1].upper() + what[1:]} will be due by {_day_time(ob.due, tz)}."
     return text + hard
 
 

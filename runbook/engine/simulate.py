@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from runbook.engine.clock import ManualClock
 from runbook.engine.notify import Notifier
-from runbook.engine.risk import WORDS, outage_due
+from runbook.engine.risk import WORDS, report_obligation
 from runbook.engine.run import ActionRefused, Actor, Engine, new_run
 from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
@@ -311,7 +311,8 @@ def as_json(result: Result) -> dict[str, Any]:
     overrun = None
     if state.resumed_at is not None:
         overrun = max(0.0, (state.resumed_at - plan.announced).total_seconds())
-    due = outage_due(plan, state.resumed_at, state.last_at or plan.start) if state.resumed_at else None
+    ob = report_obligation(plan, state.resumed_at, state.last_at or plan.start)
+    due = ob.due if state.resumed_at else None
     return {
         "runbook": plan.id,
         "title": plan.title,
@@ -323,7 +324,8 @@ def as_json(result: Result) -> dict[str, Any]:
         "samples": engine.forecaster.samples,
         "seed": engine.forecaster.seed,
         "timeline": result.timeline,
-        "alerts": [{"at": iso(a.at, tz), "level": a.level, "message": a.message}
+        "alerts": [{"at": iso(a.at, tz), "level": a.level, "message": a.message,
+                    **({"notice": a.payload["notice"]} if a.payload.get("notice") else {})}
                    for a in state.alerts],
         "resumed_at": iso(state.resumed_at, tz),
         "finished_at": iso(state.finished_at, tz),
@@ -331,6 +333,9 @@ def as_json(result: Result) -> dict[str, Any]:
         "overrun_s": overrun,
         "outage_report_required": due is not None,
         "report_due_by": iso(due, tz),
+        "reporting_rule": ob.rule,
+        "report_deadlines": [{"name": d.name, "due": iso(d.due, tz)} for d in ob.deadlines
+                             if due is not None],
         "steps": [
             {"id": s.id, "path": s.path, "status": state.steps[s.id].status,
              "started_at": iso(state.steps[s.id].started_at, tz),
@@ -365,9 +370,13 @@ def text(result: Result) -> str:
         verdict = "on time" if over == 0 else f"{format_duration(over)} late"
         out.append(f"Resumed {t(state.resumed_at)} ({verdict}) on path {state.path}.")
         if data["outage_report_required"] and state.resumed_at is not None:
-            due = outage_due(plan, state.resumed_at, state.last_at or plan.start)
-            if due is not None:
-                out.append(f"Outage report required by {_day_time(due, tz)} ({tz}).")
+            ob = report_obligation(plan, state.resumed_at, state.last_at or plan.start)
+            if ob.due is not None and not ob.named:
+                out.append(f"Outage report required by {_day_time(ob.due, tz)} ({tz}).")
+            elif ob.due is not None:
+                out.append(f"Outage report required under {ob.rule}: "
+                           + ", ".join(f"{d.name} by {_day_time(d.due, tz)}"
+                                       for d in ob.deadlines) + f" ({tz}).")
     else:
         out.append("Service did not resume in this script.")
     out.append(f"Finished {t(state.finished_at)}." if state.finished_at else "Run not finished.")

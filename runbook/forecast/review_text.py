@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from runbook.engine.reporting import in_force
 from runbook.engine.risk import pct
 from runbook.forecast.review import ERROR, INFO, WARNING, Review
+from runbook.format.comms import NOTICE_LEVELS, Comms
 from runbook.format.durations import format_duration
 from runbook.format.safe import terminal
 from runbook.format.shift import describe_shift
@@ -41,6 +43,9 @@ def review_text(rv: Review, verbose: bool = False) -> str:
     elif fc.decision_deadline is not None:
         lines.append(f"  Decide by  never: even started at {when(plan.start, tz, plan.start)}, {fc.contingency} "
                      f"would not make {when(plan.announced, tz, plan.start)}")
+    lines.append(f"  Reporting  {in_force(plan.policy)}")
+    if plan.runbook.comms is not None:
+        lines.append(f"  Notices    {notices_in(plan.runbook.comms)}")
     if rv.history:
         lines.append(f"  History    {rv.history}")
     lines.append(f"  Samples    {rv.samples:,} (seed {rv.seed})")
@@ -57,6 +62,13 @@ def review_text(rv: Review, verbose: bool = False) -> str:
         summary += " (--verbose shows the notes)"
     lines.append(summary)
     return terminal("\n".join(lines))
+
+
+def notices_in(comms: Comms) -> str:
+    """``at_risk, late, resumed in ko, en``: the levels with a customer notice, and languages."""
+    levels = [name for name in NOTICE_LEVELS if comms.for_level(name)]
+    langs = list(dict.fromkeys(lang for name in levels for lang in comms.for_level(name) or {}))
+    return f"{', '.join(levels)} in {', '.join(langs)} (filled at each level change; t copies)"
 
 
 def _count(n: int, word: str) -> str:

@@ -146,14 +146,18 @@ def _summary(r: Report) -> list[str]:
                     f"{int(round(sm.overrun_s))} s" + (" so far" if r.in_progress else ""),
                     "bad" if late else "good"))
     pending = r.in_progress and sm.resumed_at is None
-    out.append(_kpi("Outage report",
+    ob = sm.obligation
+    named = ob is not None and ob.named
+    out.append(_kpi(f"Outage report ({ob.rule})" if named else "Outage report",
                     "REQUIRED" if sm.outage_report_required else
                     "not so far" if pending else "not required",
                     f"due by {due}" if due else
-                    f"threshold {t.dur(sm.outage_report_after_s)} past announced",
+                    f"threshold {t.dur(sm.outage_report_after_s)} past announced"
+                    if sm.outage_report_after_s is not None else "major incidents only",
                     "bad" if sm.outage_report_required else "" if pending else "good"))
     out.append("</div>")
     facts = [
+        ("Reporting rule", t.rule_line(r)),
         ("Window", f"{t.window_start_line(r)} to {r.clock(sm.announced_resume)} "
                    f"announced ({tz}, UTC{t.offset(sm.announced_resume, tz)})"),
         ("Contingency", t.contingency_line(r)),
@@ -236,6 +240,23 @@ def _alerts(r: Report) -> list[str]:
     return out
 
 
+def _notices(r: Report) -> list[str]:
+    """What customers were told: every notice copied or sent, with its exact text."""
+    out = ["<section><h2>Customer notices</h2>"]
+    rows = t.notice_rows(r)
+    if not rows:
+        out.append('<p class="muted">No customer notice was copied or sent from runbook.</p>'
+                   "</section>")
+        return out if r.plan.runbook.comms is not None else []
+    out.append("<table><thead><tr><th>Time</th><th>Who</th><th>Level</th><th>Lang</th>"
+               "<th>How</th><th>Text</th></tr></thead><tbody>")
+    for at, who, level, lang, how, text in rows:
+        out.append(f'<tr><td class="t">{at}</td><td>{esc(who)}</td><td>{esc(level)}</td>'
+                   f'<td>{esc(lang)}</td><td>{esc(how)}</td><td class="note">{esc(text)}</td></tr>')
+    out.append("</tbody></table></section>")
+    return out
+
+
 def _notes(r: Report) -> list[str]:
     general = [n for n in r.notes if n.step is None]
     hooks = r.hook_failures
@@ -288,6 +309,7 @@ def render_html(r: Report) -> str:
                f"forecast it, {esc(t.history_note(r))}. Diamonds: alerts as raised.</figcaption>"
                "</figure></section>")
     out += _alerts(r)
+    out += _notices(r)
     out += _steps(r)
     out += _notes(r)
     out.append(f"<footer>Made by runbook {esc(__version__)} from the event log of run "

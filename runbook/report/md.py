@@ -97,6 +97,7 @@ def render_md(r: Report) -> str:
                      else "none")
          + (" so far" if r.in_progress and sm.resumed_at is None else "")],
         ["Outage report", esc(t.outage_line(r))],
+        ["Reporting rule", esc(t.rule_line(r))],
         ["Contingency", esc(t.contingency_line(r))],
         ["First warning", esc(t.warning_line(r))],
         [esc(f"First P(on time) < {pct(sm.confidence)}"), esc(t.below_line(r))],
@@ -118,6 +119,17 @@ def render_md(r: Report) -> str:
     else:
         out.append("No alerts were raised.")
     out.append("")
+
+    notices = t.notice_rows(r)
+    if notices or r.plan.runbook.comms is not None:
+        out += ["## Customer notices", ""]
+        if notices:
+            out += _table(["Time", "Who", "Level", "Lang", "How", "Text"],
+                          [[at, esc(who), level, esc(lang), how, cell(text)]
+                           for at, who, level, lang, how, text in notices])
+        else:
+            out.append("No customer notice was copied or sent from runbook.")
+        out.append("")
 
     out += ["## Forecast history", "", f"P(on time) = chance of resuming by "
             f"{r.clock(sm.announced_resume)}; {esc(t.history_note(r))}.", ""]

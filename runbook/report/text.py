@@ -67,6 +67,37 @@ def resume_line(r: Report) -> str:
 
 
 def outage_line(r: Report) -> str:
+    """Whether the overrun must be reported, under which rule, and by when (every deadline)."""
+    sm, tz, ob = r.summary, r.tz, r.summary.obligation
+    if ob is None or not ob.named:
+        return _policy_outage_line(r)
+    over = format_duration(sm.overrun_s)
+    basis = f"; {ob.basis}" if ob.basis else ""
+    if sm.outage_report_required:
+        dates = "; ".join(f"{d.name} by {day_time(d.due, tz)} ({offset(d.due, tz)}): {d.how}"
+                          for d in ob.deadlines)
+        return (f"REQUIRED under {ob.rule} ({ob.title}): the overrun ({over}) is {ob.threshold_text}"
+                f"{basis}. {dates}.")
+    so_far = " so far" if r.in_progress and sm.resumed_at is None else ""
+    return f"not required{so_far} under {ob.rule} (overrun {over}; reportable: {ob.threshold_text}{basis})"
+
+
+def rule_line(r: Report) -> str:
+    """``kr-fss: Korea FSS electronic financial incident report (2025 revision); source: ...``."""
+    ob = r.summary.obligation
+    if ob is None or not ob.named:
+        return "the runbook's policy (outage_report_after / report_due_within)"
+    return f"{ob.rule}: {ob.title} (source: {ob.source}; see docs/reporting.md)"
+
+
+def notice_rows(r: Report) -> list[tuple[str, str, str, str, str, str]]:
+    """(time, who, level, language, how, exact text) for every customer notice given."""
+    return [(r.clock(n.at), n.actor, level_word(n.level), n.lang,
+             "sent by the alert hooks" if n.via == "hooks" else "copied by the operator", n.text)
+            for n in r.notices]
+
+
+def _policy_outage_line(r: Report) -> str:
     sm, tz = r.summary, r.tz
     threshold = format_duration(sm.outage_report_after_s)
     if sm.outage_report_required:

@@ -102,6 +102,8 @@ class RunbookApp(OperatorActions, App[None]):
                 tooltip="Abort the run, NO-GO (asks for the reason)"),
         Binding("y", "copy_command", "Copy cmd", id="copy", show=False,
                 tooltip="Copy the selected step's command (runbook never runs it)"),
+        Binding("t", "copy_notice", "Notice", id="notice", show=False,
+                tooltip="Copy the customer notice for this level (recorded for the report)"),
         Binding("l", "toggle_log", "Log", id="log", show=False,
                 tooltip="Show the run's whole timeline: who did what, alerts, notes"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the demo"),
@@ -124,6 +126,7 @@ class RunbookApp(OperatorActions, App[None]):
         "undo": "Undo my last action",
         "abort": "Abort the run (NO-GO)…",
         "copy_command": "Copy the selected step's command",
+        "copy_notice": "Copy the customer notice (recorded)",
         "toggle_log": "Show or hide the run's timeline",
         "help": "Help: keys, levels, symbols",
         "quit": "Quit (the run stays resumable)",
@@ -152,6 +155,8 @@ class RunbookApp(OperatorActions, App[None]):
         self._keymap = keymap
         self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text)
         self.main.add_class(f"-{desk.mode}")
+        if not desk.readonly_reason:
+            self.main.notice_key = keymap.get("notice", "t") if keymap else "t"
 
     # -- life cycle ------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -252,6 +257,12 @@ class RunbookApp(OperatorActions, App[None]):
             return f"still saving {self.saving}; wait for it to be recorded"
         if snap is None and not self.desk.readonly_reason:
             return "the run is still loading"
+        if action == "copy_notice" and not self.desk.readonly_reason and (
+                snap is None or snap.notice is None):
+            comms = self.desk.plan.runbook.comms
+            return ("this runbook has no customer notices (add a comms: section)" if comms is None
+                    else f"no customer notice for {snap.word if snap else 'this level'} in the "
+                    "runbook's comms:")
         return self.desk.why_not(action, self.selected, state=snap.state if snap else None,
                                  now=snap.now if snap else None)
 

@@ -16,6 +16,7 @@ from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
     HOOK_FAILED,
     NOTE,
+    NOTICE,
     OPERATOR_JOINED,
     RUN_ABORTED,
     RUN_FINISHED,
@@ -77,6 +78,11 @@ def _text(ev: EventLike, starts: dict[str, datetime], tz: str, now: datetime) ->
         level = p.get("level", "")
         word = WORDS[Level(level)] if level in Level.__members__ else str(level).upper()
         return f"{word}: {p.get('message', '')}"
+    if ev.type == NOTICE:
+        level = p.get("level", "")
+        word = WORDS[Level(level)] if level in Level.__members__ else str(level).upper()
+        how = "sent by the alert hooks" if p.get("via") == "hooks" else "copied"
+        return f"customer notice ({p.get('lang', '')}, {word}) {how}: {p.get('text', '')}"
     if ev.type == HOOK_FAILED:
         return f"alert hook {p.get('hook')} failed: {p.get('error')}"
     return ev.type

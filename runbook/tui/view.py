@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from runbook.engine import risk
-from runbook.engine.risk import WORDS, message, outage_due, pct
+from runbook.engine.notices import Notice
+from runbook.engine.notices import notice as notice_for_level
+from runbook.engine.risk import WORDS, message, pct, report_obligation
 from runbook.engine.state import (
     ABANDONED,
     COMPLETED,
@@ -68,6 +70,7 @@ class Snapshot:
     contingencies: tuple[tuple[str, str, float | None], ...]  # (id, title, need_s)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what is wrong with this host or the store
+    notice: Notice | None = None  # the customer notice for the level shown (runbook comms:)
 
     @property
     def tz(self) -> str:
@@ -141,10 +144,24 @@ class Snapshot:
         if late <= 0:
             return f"{format_duration(-late)} before the announced {announced}"
         text = f"{format_duration(late)} late"
-        due = outage_due(self.plan, resumed, self.now)
-        if due is not None:
-            text += f"; outage report due {when(due, self.tz, self.now)}"
+        ob = report_obligation(self.plan, resumed, self.now)
+        if ob.due is not None:
+            text += f"; {ob.label} due {when(ob.due, self.tz, self.now)}"
         return text
+
+    def report_lines(self) -> list[str]:
+        """Once service is back late under a named rule: the rule and every deadline, e.g.
+        ``eu-dora: initial notification by 06:10, intermediate report by 11-28 06:10, ...``."""
+        resumed = self.state.resumed_at
+        if resumed is None:
+            return []
+        ob = report_obligation(self.plan, resumed, self.now)
+        if not ob.named:
+            return []
+        if ob.due is None:
+            return [f"{ob.rule}: no report ({ob.basis or 'below ' + ob.threshold_text})"]
+        dates = ", ".join(f"{d.name} by {when(d.due, self.tz, self.now)}" for d in ob.deadlines)
+        return [f"{ob.rule} ({ob.title}): {dates}"]
 
     def countdown_text(self) -> str:
         announced = self.at(self.plan.announced)
@@ -172,6 +189,13 @@ class Snapshot:
                     f"{self.at(self.plan.announced)}  ·  {self.overrun_text()}")
         return (f"Resume P50 {self.at(fc.p50)}  P90 {self.at(fc.p90)}  ·  announced "
                 f"{self.at(self.plan.announced)}  ·  on time {pct(fc.p_on_time)}")
+
+    def notice_line(self) -> str:
+        """``Customer notice (ko, LATE): ...`` while the level has one."""
+        n = self.notice
+        if n is None:
+            return ""
+        return f"Customer notice ({n.lang}, {WORDS[Level(n.level)]}): {n.text}"
 
     def contingency_lines(self) -> list[str]:
         """One line per contingency on the main path (its need, deadline and outcome if
@@ -284,7 +308,7 @@ def option_text(snap: Snapshot, contingency: str) -> str:
 def copy_state(state: RunState) -> RunState:
     """A copy the UI thread can read while the worker folds new events into the original."""
     copy = dataclasses.replace(state, steps=dict(state.steps), operators=list(state.operators),
-                               alerts=list(state.alerts), notes=list(state.notes),
+                               alerts=list(state.alerts), notes=list(state.notes), notices=list(state.notices),
                                log=list(state.log), undone=dict(state.undone))
     copy.revision = state.revision
     return copy
@@ -294,7 +318,7 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
           run_id: str, label: str, critical: frozenset[str],
           planned: tuple[tuple[str, datetime, datetime], ...],
           needs: dict[str, float] | None = None, rows: RowCache | None = None,
-          warnings: tuple[str, ...] = ()) -> Snapshot:
+          warnings: tuple[str, ...] = (), notice_lang: str = "en") -> Snapshot:
     state = copy_state(state)
     cache = rows or RowCache()
     rows = tuple(cache.row(s, state.steps[s.id], now, s.id in critical)
@@ -311,6 +335,8 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         banner=banner, timeline=make_timeline(plan, state, now, forecast, planned),
         contingencies=tuple((c, plan.path_titles[c], needs.get(c)) for c in plan.contingencies),
         warnings=warnings,
+        notice=None if state.finished and not state.resumed else
+        notice_for_level(plan, level, state, forecast, notice_lang),
     )
 
 

@@ -100,6 +100,20 @@ class AlertBanner(Static):
                          ("  esc hides", "dim")))
 
 
+class NoticeLine(Static):
+    """The customer notice for the level shown (runbook ``comms:``), with the key that copies it;
+    hidden while there is none. Watchers see it without the key."""
+
+    def show(self, snap: Snapshot, key: str | None) -> None:
+        n = snap.notice
+        self.display = n is not None
+        if n is None:
+            return
+        how = f"  {key} copies it" if key else "  (read-only)"
+        self.update(line((f"Customer notice ({n.lang}, {WORDS[Level(n.level)]})", "bold"), " ",
+                         (n.text, "$text"), (how, "dim")))
+
+
 class ForecastPanel(Static):
     """P50/P90 resume, P(on time) as a number and a bar, the decision deadline, what to do."""
 
@@ -111,7 +125,8 @@ class ForecastPanel(Static):
                 and not snap.state.finished:
             colour = {Level.on_track: "$success", Level.at_risk: "$warning"}.get(snap.level, "$error")
             first.append((f"  ▕{bar(p)}▏", f"bold {colour}"))
-        rows = [line(*first), *(plain(t) for t in snap.contingency_lines())]
+        rows = [line(*first), *(plain(t) for t in snap.report_lines()),
+                *(plain(t) for t in snap.contingency_lines())]
         if not banner or run_fact(snap) is not None:
             rows.append(line(("Do now:", "bold"), " ", snap.do_now()))
         self.update(lines(rows))
