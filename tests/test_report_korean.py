@@ -45,6 +45,8 @@ def test_the_markdown_report_in_korean(db, capsys):
     for heading in ("## 요약", "## 경보", "## 예측 추이", "## 단계"):
         assert heading in ko
     assert "| 공지 재개 시각 |" in ko and "| 서비스 재개 |" in ko and "| 장애 보고 |" in ko
+    # the reporting rule the story runbook names (kr-fss), said in Korean
+    assert "| 보고 규칙 | kr-fss: 금융감독원 전자금융사고 보고 (2025년 개정)" in ko
     assert "Timing log" not in ko and "## Summary" in en
     # the alerts table: Korean level words and messages, from an English-recorded run
     alerts = ko[ko.index("## 경보"):ko.index("## 예측 추이")]
@@ -69,7 +71,7 @@ def test_the_html_report_in_korean(db, capsys):
 def test_the_xlsx_report_in_korean(db, capsys, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.load_workbook(report(capsys, db, "xlsx", "ko", tmp_path))
-    assert wb.sheetnames == ["단계", "요약", "경보", "비고"]
+    assert wb.sheetnames == ["단계", "요약", "경보", "비고", "고객 공지"]
     steps = wb["단계"]
     headings = [c.value for c in steps[4]]
     assert headings[:3] == ["#", "단계 id", "작업 내용"] and "편차 (분, 실제 - 예상)" in headings

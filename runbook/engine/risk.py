@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from runbook.engine.reporting import Obligation, obligation
 from runbook.engine.state import RunState
 from runbook.forecast.core import Forecast, Option
 from runbook.format.durations import duration_text, format_minutes, format_until
@@ -253,13 +254,22 @@ def _name(contingency: str) -> str:
     return contingency[:1].upper() + contingency[1:]
 
 
+def report_obligation(plan: Plan, resumed_at: datetime | None, now: datetime) -> Obligation:
+    """What the runbook's reporting rule asks if the outage ends at ``resumed_at`` (or ``now``
+    while service is down): :mod:`runbook.engine.reporting`."""
+    return obligation(plan.policy, plan.announced, resumed_at or now, plan.timezone)
+
+
 def outage_due(plan: Plan, resumed_at: datetime | None, now: datetime) -> datetime | None:
-    """When a supervisor report falls due, if the overrun has crossed the reporting threshold."""
-    crossing = plan.announced + timedelta(seconds=plan.policy.outage_report_after)
-    end = resumed_at or now
-    if end <= crossing:
-        return None
-    return crossing + timedelta(seconds=plan.policy.report_due_within)
+    """When a supervisor report falls due (the rule's first deadline), if the overrun is
+    reportable."""
+    return report_obligation(plan, resumed_at, now).due
+
+
+def deadlines_text(ob: Obligation, tz: str) -> str:
+    """``initial notification by 2026-11-25 06:10, ...`` for a named rule's deadlines."""
+    return ", ".join(_("{name} by {time}").format(name=_(d.name), time=_day_time(d.due, tz))
+                     for d in ob.deadlines)
 
 
 def still_beats(fc: Forecast, now: datetime) -> Option | None:
@@ -363,10 +373,13 @@ def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: dateti
                      "Finish the remaining checks.")
         text = text.format(time=when(t, tz, now), late=duration_text(delta),
                            early=duration_text(-delta), announced=announced)
-        due = outage_due(plan, t, now)
-        if due is not None:
+        ob = report_obligation(plan, t, now)
+        if ob.due is not None and not ob.named:
             text += " " + _("Outage report to the supervisor required by {due}.").format(
-                due=_day_time(due, tz))
+                due=_day_time(ob.due, tz))
+        elif ob.due is not None:
+            text += " " + _("Outage report required under {rule}: {deadlines}.").format(
+                rule=ob.rule, deadlines=deadlines_text(ob, tz))
         return text
     hard = ""
     if fc.p_hard_deadline is not None and fc.p_hard_deadline < plan.policy.confidence:
@@ -411,9 +424,11 @@ def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: dateti
         text = _("Resume {announced} missed by {over}, service still down: {numbers}.").format(
             announced=announced, over=over, numbers=numbers) + contingency
     text += " " + act
-    due = outage_due(plan, None, fc.recommended)
-    if due is not None:
-        text += " " + _("An outage report will be due by {due}.").format(due=_day_time(due, tz))
+    ob = report_obligation(plan, None, fc.recommended)
+    if ob.due is not None:
+        text += " " + (_("A {rule} report will be due by {due}.") if ob.named else
+                       _("An outage report will be due by {due}.")).format(
+            rule=ob.rule, due=_day_time(ob.due, tz))
     return text + hard
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from runbook.engine import notices
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
 from runbook.engine.risk import LevelTracker, messages
@@ -35,6 +36,7 @@ from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
     HOOK_FAILED,
     NOTE,
+    NOTICE,
     OPERATOR_JOINED,
     RUN_ABORTED,
     RUN_FINISHED,
@@ -111,6 +113,7 @@ class Session:
         self.store_down_since: datetime | None = None  # the store has been unreachable since
         self._real = bool(getattr(clock, "real", False))  # simulated clocks have no skew
         self._skew_at: datetime | None = None
+        self.notice_lang = notices.language()  # customer notices: the run's language
         self.state = fold(self.plan, store.events(info.id))
         self.tracker = LevelTracker(self.state.level or Level.on_track)
         self._version = store.data_version()
@@ -199,7 +202,13 @@ class Session:
             "announced_resume": iso(self.plan.announced, tz),
             "run": self.run_id,
             "runbook": self.plan.id,
+            "notice": self.notice_for(level, fc),
         }
+
+    def notice_for(self, level: Level | str, fc: Forecast | None) -> dict[str, str] | None:
+        """The customer notice for ``level`` now (runbook ``comms:``), or None."""
+        found = notices.notice(self.plan, str(level), self.state, fc, self.notice_lang)
+        return None if found is None else found.as_dict()
 
     def _on_alert(self, alert: dict[str, Any], now: datetime) -> None:
         """Watchers only show an alert; the operator's engine records it."""
@@ -365,6 +374,17 @@ class Engine(Session):
     def _record_hook_failures(self) -> None:
         for f in self.notifier.failures():
             self._record_or_keep(HOOK_FAILED, {"hook": f.hook, "error": f.error, "level": f.level})
+        for given in self.notifier.notices_sent():  # what the hooks were handed, exactly
+            self._record_or_keep(NOTICE, {**given, "via": "hooks"})
+
+    def give_notice(self, level: str, lang: str, text: str) -> Event:
+        """The operator copied a customer notice to pass it on: recorded with its exact text."""
+        if not text.strip():
+            raise ActionRefused("no customer notice to copy")
+        event = self.record(NOTICE, None, {"level": str(level), "lang": lang, "text": text,
+                                           "via": "copy"}, validate=False)
+        assert event is not None
+        return event
 
     def _record_or_keep(self, kind: str, payload: dict[str, Any],
                         only_if: Callable[[], bool] | None = None, event_id: str = "") -> bool:

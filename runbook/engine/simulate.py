@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from runbook.engine.clock import ManualClock
 from runbook.engine.notify import Notifier
-from runbook.engine.risk import outage_due, word
+from runbook.engine.risk import deadlines_text, report_obligation, word
 from runbook.engine.run import ActionRefused, Actor, Engine, new_run
 from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
@@ -343,7 +343,8 @@ def as_json(result: Result) -> dict[str, Any]:
     overrun = None
     if state.resumed_at is not None:
         overrun = max(0.0, (state.resumed_at - plan.announced).total_seconds())
-    due = outage_due(plan, state.resumed_at, state.last_at or plan.start) if state.resumed_at else None
+    ob = report_obligation(plan, state.resumed_at, state.last_at or plan.start)
+    due = ob.due if state.resumed_at else None
     return {
         "runbook": plan.id,
         "title": plan.title,
@@ -355,7 +356,8 @@ def as_json(result: Result) -> dict[str, Any]:
         "samples": engine.forecaster.samples,
         "seed": engine.forecaster.seed,
         "timeline": result.timeline,
-        "alerts": [{"at": iso(a.at, tz), "level": a.level, "message": a.message}
+        "alerts": [{"at": iso(a.at, tz), "level": a.level, "message": a.message,
+                    **({"notice": a.payload["notice"]} if a.payload.get("notice") else {})}
                    for a in state.alerts],
         "resumed_at": iso(state.resumed_at, tz),
         "finished_at": iso(state.finished_at, tz),
@@ -363,6 +365,9 @@ def as_json(result: Result) -> dict[str, Any]:
         "overrun_s": overrun,
         "outage_report_required": due is not None,
         "report_due_by": iso(due, tz),
+        "reporting_rule": ob.rule,
+        "report_deadlines": [{"name": d.name, "due": iso(d.due, tz)} for d in ob.deadlines
+                             if due is not None],
         "steps": [
             {"id": s.id, "path": s.path, "status": state.steps[s.id].status,
              "started_at": iso(state.steps[s.id].started_at, tz),
@@ -401,10 +406,13 @@ def text(result: Result) -> str:
         out.append(text.format(time=t(state.resumed_at), late=duration_text(over),
                                path=state.path))
         if data["outage_report_required"] and state.resumed_at is not None:
-            due = outage_due(plan, state.resumed_at, state.last_at or plan.start)
-            if due is not None:
+            ob = report_obligation(plan, state.resumed_at, state.last_at or plan.start)
+            if ob.due is not None and not ob.named:
                 out.append(_("Outage report required by {due} ({zone}).").format(
-                    due=_day_time(due, tz), zone=tz))
+                    due=_day_time(ob.due, tz), zone=tz))
+            elif ob.due is not None:
+                out.append(_("Outage report required under {rule}: {deadlines} ({zone}).").format(
+                    rule=ob.rule, deadlines=deadlines_text(ob, tz), zone=tz))
     else:
         out.append(_("Service did not resume in this script."))
     out.append(_("Finished {time}.").format(time=t(state.finished_at)) if state.finished_at

@@ -40,6 +40,7 @@ RUN_ABORTED = "run_aborted"
 UNDONE = "action_undone"
 ALERT = "alert"
 HOOK_FAILED = "hook_failed"
+NOTICE = "customer_notice"  # a customer notice copied by an operator or sent by the hooks
 
 # Step statuses (DESIGN §4).
 PENDING = "pending"
@@ -52,7 +53,8 @@ ABANDONED = "abandoned"
 
 DONE = frozenset({COMPLETED, SKIPPED})
 UNDOABLE = frozenset({STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, NOTE})
-BOOKKEEPING = frozenset({ALERT, HOOK_FAILED, OPERATOR_JOINED})  # not an operator's action
+BOOKKEEPING = frozenset({ALERT, HOOK_FAILED, OPERATOR_JOINED, NOTICE})  # not undoable, never
+# "the last action" (what customers were told cannot be unsaid)
 UNDO_GRACE_S = 60.0  # a mis-press is noticed within seconds; a minute is generous
 _revisions = itertools.count(1)
 TERMINAL = frozenset({COMPLETED, SKIPPED, ABANDONED})
@@ -127,6 +129,19 @@ def alert_text(payload: dict[str, Any]) -> str:
     return str(payload.get("message", ""))
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A customer notice as given: the exact text, its level and language, who copied it or that
+    the alert hooks sent it (``via``: ``copy`` or ``hooks``), and when."""
+
+    at: datetime
+    actor: str
+    level: str
+    lang: str
+    text: str
+    via: str
+
+
 @dataclass
 class RunState:
     plan: Plan
@@ -142,6 +157,7 @@ class RunState:
     operators: list[str] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     last_seq: int = 0
     last_at: datetime | None = None
     revision: int = 0  # unique per folded state: lets the forecast cache per state
@@ -271,6 +287,11 @@ def _apply(state: RunState, ev: EventLike) -> None:
         for sid in state.ids(RUNNING, FAILED):
             _set(state, sid, status=ABANDONED, finished_at=at)
         _note(state, ev, None, ev.payload.get("reason"))
+    elif kind == NOTICE:
+        p = ev.payload
+        state.notices.append(Notice(at=at, actor=ev.actor, level=str(p.get("level", "")),
+                                    lang=str(p.get("lang", "")), text=str(p.get("text", "")),
+                                    via=str(p.get("via", "copy"))))
     elif kind == ALERT:
         state.alerts.append(Alert(at=at, level=ev.payload.get("level", ""),
                                   message=ev.payload.get("message", ""), payload=dict(ev.payload)))

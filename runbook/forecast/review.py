@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from runbook.engine.reporting import in_force
 from runbook.engine.risk import pct
 from runbook.engine.state import RunState
 from runbook.forecast.core import Criticality, Forecast, Forecaster, Prior
@@ -187,6 +188,11 @@ def as_json(rv: Review) -> dict[str, Any]:
              "need_s": round(c.need_s, 1), "fits": c.fits}
             for c in rv.contingencies
         ],
+        "reporting_rule": plan.policy.outage_report.value if plan.policy.outage_report else
+        "policy",
+        "reporting": in_force(plan.policy),
+        "notices": None if plan.runbook.comms is None else
+        plan.runbook.comms.model_dump(exclude_none=True),
         "samples": rv.samples,
         "seed": rv.seed,
         "history": rv.history,

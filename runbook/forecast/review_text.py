@@ -5,10 +5,12 @@ Korean label takes two per character). Finding codes stay English: they are stab
 
 from __future__ import annotations
 
+from runbook.engine.reporting import in_force
 from runbook.engine.risk import pct
 from runbook.forecast.review import ERROR, INFO, WARNING, Review
 from runbook.format.cells import ljust
 from runbook.format.cells import width as cell_width
+from runbook.format.comms import NOTICE_LEVELS, Comms
 from runbook.format.durations import duration_text
 from runbook.format.safe import terminal
 from runbook.format.shift import describe_shift
@@ -62,6 +64,9 @@ def review_text(rv: Review, verbose: bool = False) -> str:
         rows.append((_("Decide by"), _("never: even started at {start}, {contingency} would not "
                                        "make {announced}").format(
             start=t(plan.start), contingency=fc.contingency, announced=t(plan.announced))))
+    rows.append((_("Reporting"), in_force(plan.policy)))
+    if plan.runbook.comms is not None:
+        rows.append((_("Notices"), notices_in(plan.runbook.comms)))
     if rv.history:
         rows.append((_("History"), rv.history))
     rows.append((_("Samples"), _("{samples} (seed {seed})").format(samples=f"{rv.samples:,}",
@@ -88,6 +93,14 @@ def review_text(rv: Review, verbose: bool = False) -> str:
         summary += _(" (--verbose shows the notes)")
     lines.append(summary)
     return terminal("\n".join(lines))
+
+
+def notices_in(comms: Comms) -> str:
+    """``at_risk, late, resumed in ko, en``: the levels with a customer notice, and languages."""
+    levels = [name for name in NOTICE_LEVELS if comms.for_level(name)]
+    langs = list(dict.fromkeys(lang for name in levels for lang in comms.for_level(name) or {}))
+    return _("{levels} in {languages} (filled at each level change; t copies)").format(
+        levels=", ".join(levels), languages=", ".join(langs))
 
 
 __all__ = ["review_text", "ERROR", "WARNING", "INFO"]

@@ -149,17 +149,22 @@ def _summary(r: Report) -> list[str]:
                         seconds=int(round(sm.overrun_s))),
                     "bad" if late else "good"))
     pending = r.in_progress and sm.resumed_at is None
-    out.append(_kpi(_("Outage report"),
+    ob = sm.obligation
+    named = ob is not None and ob.named
+    out.append(_kpi(_("Outage report ({rule})").format(rule=ob.rule) if named
+                    else _("Outage report"),
                     _("REQUIRED") if sm.outage_report_required else
                     _("not so far") if pending else _("not required"),
                     _("due by {due}").format(due=due) if due else
                     _("threshold {threshold} past announced").format(
-                        threshold=t.dur(sm.outage_report_after_s)),
+                        threshold=t.dur(sm.outage_report_after_s))
+                    if sm.outage_report_after_s is not None else _("major incidents only"),
                     "bad" if sm.outage_report_required else "" if pending else "good"))
     out.append("</div>")
     run = _("started {start}, finished {finish}") if sm.finished_at else \
         _("started {start}, not finished")
     facts = [
+        (_("Reporting rule"), t.rule_line(r)),
         (_("Window"), _("{start} to {announced} announced ({zone}, UTC{offset})").format(
             start=t.window_start_line(r), announced=r.clock(sm.announced_resume), zone=tz,
             offset=t.offset(sm.announced_resume, tz))),
@@ -249,6 +254,24 @@ def _alerts(r: Report) -> list[str]:
     return out
 
 
+def _notices(r: Report) -> list[str]:
+    """What customers were told: every notice copied or sent, with its exact text."""
+    out = [f"<section><h2>{esc(_('Customer notices'))}</h2>"]
+    rows = t.notice_rows(r)
+    if not rows:
+        out.append(f'<p class="muted">{esc(_("No customer notice was copied or sent from runbook."))}</p>'
+                   "</section>")
+        return out if r.plan.runbook.comms is not None else []
+    out.append("<table><thead><tr>" + "".join(
+        f"<th>{esc(h)}</th>" for h in (_("Time"), _("Who"), _("Level"), _("Lang"), _("How"),
+                                       _("Text"))) + "</tr></thead><tbody>")
+    for at, who, level, lang, how, text in rows:
+        out.append(f'<tr><td class="t">{at}</td><td>{esc(who)}</td><td>{esc(level)}</td>'
+                   f'<td>{esc(lang)}</td><td>{esc(how)}</td><td class="note">{esc(text)}</td></tr>')
+    out.append("</tbody></table></section>")
+    return out
+
+
 def _notes(r: Report) -> list[str]:
     general = [n for n in r.notes if n.step is None]
     hooks = r.hook_failures
@@ -309,6 +332,7 @@ def render_html(r: Report) -> str:
         announced=r.clock(sm.announced_resume), how=t.history_note(r)))
         + "</figcaption></figure></section>")
     out += _alerts(r)
+    out += _notices(r)
     out += _steps(r)
     out += _notes(r)
     out.append("<footer>" + esc(_(

@@ -105,6 +105,7 @@ def render_md(r: Report) -> str:
         [_("Service resumed"), esc(t.resume_line(r))],
         [_("Overrun"), overrun],
         [_("Outage report"), esc(t.outage_line(r))],
+        [_("Reporting rule"), esc(t.rule_line(r))],
         [_("Contingency"), esc(t.contingency_line(r))],
         [_("First warning"), esc(t.warning_line(r))],
         [esc(_("First P(on time) < {confidence}").format(confidence=pct(sm.confidence))),
@@ -127,6 +128,17 @@ def render_md(r: Report) -> str:
     else:
         out.append(_("No alerts were raised."))
     out.append("")
+
+    notices = t.notice_rows(r)
+    if notices or r.plan.runbook.comms is not None:
+        out += [_("## Customer notices"), ""]
+        if notices:
+            out += _table([_("Time"), _("Who"), _("Level"), _("Lang"), _("How"), _("Text")],
+                          [[at, esc(who), level, esc(lang), how, cell(text)]
+                           for at, who, level, lang, how, text in notices])
+        else:
+            out.append(_("No customer notice was copied or sent from runbook."))
+        out.append("")
 
     out += [_("## Forecast history"), "", _("P(on time) = chance of resuming by {announced}; "
                                             "{how}.").format(announced=r.clock(sm.announced_resume),

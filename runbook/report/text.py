@@ -100,6 +100,43 @@ def resume_delta(r: Report) -> str:
 
 
 def outage_line(r: Report) -> str:
+    """Whether the overrun must be reported, under which rule, and by when (every deadline)."""
+    sm, tz, ob = r.summary, r.tz, r.summary.obligation
+    if ob is None or not ob.named:
+        return _policy_outage_line(r)
+    over = duration_text(sm.overrun_s)
+    basis = f"; {ob.basis}" if ob.basis else ""
+    if sm.outage_report_required:
+        dates = "; ".join(_("{name} by {time} ({offset}): {how}").format(
+            name=_(d.name), time=day_time(d.due, tz), offset=offset(d.due, tz), how=d.how)
+            for d in ob.deadlines)
+        return _("REQUIRED under {rule} ({title}): the overrun ({overrun}) is {threshold}{basis}. "
+                 "{dates}.").format(rule=ob.rule, title=ob.title, overrun=over,
+                                    threshold=ob.threshold_text, basis=basis, dates=dates)
+    text = (_("not required so far under {rule} (overrun {overrun}; reportable: "
+              "{threshold}{basis})") if r.in_progress and sm.resumed_at is None else
+            _("not required under {rule} (overrun {overrun}; reportable: {threshold}{basis})"))
+    return text.format(rule=ob.rule, overrun=over, threshold=ob.threshold_text, basis=basis)
+
+
+def rule_line(r: Report) -> str:
+    """``kr-fss: Korea FSS electronic financial incident report (2025 revision); source: ...``."""
+    ob = r.summary.obligation
+    if ob is None or not ob.named:
+        return _("the runbook's policy (outage_report_after / report_due_within)")
+    return _("{rule}: {title} (source: {source}; see docs/reporting.md)").format(
+        rule=ob.rule, title=ob.title, source=ob.source)
+
+
+def notice_rows(r: Report) -> list[tuple[str, str, str, str, str, str]]:
+    """(time, who, level, language, how, exact text) for every customer notice given."""
+    return [(r.clock(n.at), n.actor, level_word(n.level), n.lang,
+             _("sent by the alert hooks") if n.via == "hooks" else _("copied by the operator"),
+             n.text)
+            for n in r.notices]
+
+
+def _policy_outage_line(r: Report) -> str:
     sm, tz = r.summary, r.tz
     threshold = duration_text(sm.outage_report_after_s)
     if sm.outage_report_required:

@@ -112,6 +112,8 @@ def render_xlsx(r: Report) -> bytes:
     _summary(wb.create_sheet(_("Summary")), r, openpyxl)
     _alerts(wb.create_sheet(_("Alerts")), r, openpyxl)
     _notes(wb.create_sheet(_("Notes")), r, openpyxl)
+    if r.notices or r.plan.runbook.comms is not None:
+        _notices(wb.create_sheet(_("Customer notices")), r, openpyxl)
     for ws in wb.worksheets:
         _fit_rows(ws)
     for ws in wb.worksheets:  # printed: landscape, as wide as the page, header on every page
@@ -222,8 +224,15 @@ def _summary(ws: Any, r: Report, openpyxl: Any) -> None:
         (required, _("YES") if sm.outage_report_required else _("no"), None),
         (_("Outage report"), t.outage_line(r), None),
         (_("Report due by"), _when(sm.report_due_by, tz) or "-", TIME_FORMAT),
-        (_("Report threshold (overrun past announced)"), _span(sm.outage_report_after_s),
-         DURATION_FORMAT),
+        (_("Reporting rule"), t.rule_line(r), None),
+        *(() if sm.obligation is None or not sm.obligation.named else
+          [(_("Report threshold"), sm.obligation.threshold_text, None)] +
+          [(_cap(_("{deadline} due by").format(deadline=_(d.name))), _when(d.due, tz),
+            TIME_FORMAT)
+           for d in (sm.obligation.deadlines if sm.obligation.required else ())]),
+        *(() if sm.obligation is not None and sm.obligation.named else
+          [(_("Report threshold (overrun past announced)"), _span(sm.outage_report_after_s),
+            DURATION_FORMAT)]),
         (_("Planned (likely) resume"), _when(sm.planned_likely_resume, tz) or "-", TIME_FORMAT),
         (_("Hard deadline"), _when(sm.hard_deadline, tz) or "-", TIME_FORMAT),
         (_("Started"), _when(sm.started_at, tz) or "-", TIME_FORMAT),
@@ -284,6 +293,28 @@ def _notes(ws: Any, r: Report, openpyxl: Any) -> None:
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:D{max(HEADER_ROW + len(r.notes), HEADER_ROW + 1)}"
     _widths(ws, [19, None, None, 100], HEADER_ROW)
+
+
+def _notices(ws: Any, r: Report, openpyxl: Any) -> None:
+    """What customers were told: every notice copied or sent, its exact text."""
+    tz = r.tz
+    _title_rows(ws, r, _("customer notices"), _zone_words(r, [n.at for n in r.notices]), openpyxl)
+    _header(ws, HEADER_ROW, [_("At"), _("Who"), _("Level"), _("Lang"), _("How"), _("Text")],
+            openpyxl)
+    wrap = openpyxl.styles.Alignment(wrap_text=True, vertical="top")
+    for n, (notice, row) in enumerate(zip(r.notices, t.notice_rows(r), strict=True),
+                                      start=HEADER_ROW + 1):
+        put(ws, n, 1, _when(notice.at, tz), TIME_FORMAT)
+        for col, value in enumerate(row[1:5], start=2):
+            put(ws, n, col, value)
+        put(ws, n, 6, notice.text).alignment = wrap
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    ws.auto_filter.ref = f"A{HEADER_ROW}:F{max(HEADER_ROW + len(r.notices), HEADER_ROW + 1)}"
+    _widths(ws, [19, None, 12, 6, 24, 90], HEADER_ROW)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _fit_rows(ws: Any) -> None:

@@ -241,3 +241,14 @@ class OperatorActions:
             return
         self.copy_to_clipboard(row.step.command)
         self.say(_("Copied the command of {step} (runbook never runs it).").format(step=row.id))
+
+    def action_copy_notice(self: RunbookApp) -> None:
+        """Copy the customer notice shown and record it (who, which, its exact text, when)."""
+        if not self._attempt("copy_notice"):
+            return
+        notice = self.snapshot.notice if self.snapshot else None
+        if notice is None:
+            self.refuse(_("no customer notice for this level"))
+            return
+        self.copy_to_clipboard(notice.text)
+        self.save(_("customer notice"), lambda: self.desk.give_notice(notice))

@@ -116,6 +116,8 @@ class RunbookApp(OperatorActions, App[None]):
                 tooltip=N_("Abort the run, NO-GO (asks for the reason)")),
         Binding("y", "copy_command", N_("Copy cmd"), id="copy", show=False,
                 tooltip=N_("Copy the selected step's command (runbook never runs it)")),
+        Binding("t", "copy_notice", N_("Notice"), id="notice", show=False,
+                tooltip=N_("Copy the customer notice for this level (recorded for the report)")),
         Binding("l", "toggle_log", N_("Log"), id="log", show=False,
                 tooltip=N_("Show the run's whole timeline: who did what, alerts, notes")),
         Binding("p", "pause", N_("Pause"), id="pause", tooltip=N_("Pause or resume the demo")),
@@ -138,6 +140,7 @@ class RunbookApp(OperatorActions, App[None]):
         "undo": N_("Undo my last action"),
         "abort": N_("Abort the run (NO-GO)…"),
         "copy_command": N_("Copy the selected step's command"),
+        "copy_notice": N_("Copy the customer notice (recorded)"),
         "toggle_log": N_("Show or hide the run's timeline"),
         "help": N_("Help: keys, levels, symbols"),
         "quit": N_("Quit (the run stays resumable)"),
@@ -167,6 +170,8 @@ class RunbookApp(OperatorActions, App[None]):
         self._keymap = keymap
         self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text)
         self.main.add_class(f"-{desk.mode}")
+        if not desk.readonly_reason:
+            self.main.notice_key = keymap.get("notice", "t") if keymap else "t"
 
     # -- life cycle ------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -267,6 +272,13 @@ class RunbookApp(OperatorActions, App[None]):
             return _("still saving {what}; wait for it to be recorded").format(what=self.saving)
         if snap is None and not self.desk.readonly_reason:
             return _("the run is still loading")
+        if action == "copy_notice" and not self.desk.readonly_reason and (
+                snap is None or snap.notice is None):
+            comms = self.desk.plan.runbook.comms
+            if comms is None:
+                return _("this runbook has no customer notices (add a comms: section)")
+            return _("no customer notice for {level} in the runbook's comms:").format(
+                level=snap.word if snap else _("this level"))
         return self.desk.why_not(action, self.selected, state=snap.state if snap else None,
                                  now=snap.now if snap else None)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from runbook.engine.notices import Notice
+from runbook.engine.risk import word
 from runbook.engine.run import ActionRefused, Engine, Session, Tick
 from runbook.engine.state import (
     ABANDONED,
@@ -41,7 +43,7 @@ from runbook.tui import timeline, view
 
 # Actions that change the run: bound to keys, refused in watch and demo mode.
 OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger", "undo",
-                    "abort")
+                    "abort", "copy_notice")
 KINDS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
          "skip": STEP_SKIPPED}
 
@@ -134,7 +136,8 @@ class Desk:
                                        getattr(s, "store_down_since", None), self.plan.timezone, now)
         return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
                           run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
-                          planned=self._planned, needs=needs, rows=self._rows, warnings=warnings)
+                          planned=self._planned, needs=needs, rows=self._rows, warnings=warnings,
+                          notice_lang=s.notice_lang)
 
     # -- availability ----------------------------------------------------------------------
     def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,
@@ -151,6 +154,8 @@ class Desk:
 
     def _why_not(self, action: str, step: str | None, state: RunState,
                  contingency: str | None, now: datetime | None = None) -> str | None:
+        if action == "copy_notice":
+            return None  # the screen knows whether its level has a notice (app.why_not)
         if action == "undo":
             found = undo_target(state, self.engine.actor.name,
                                 now or state.last_at or self.session.now())
@@ -250,6 +255,14 @@ class Desk:
             self.engine.note(text, step)
             return (_("Note recorded on {step}").format(step=step) if step
                     else _("Note recorded"))
+        return self._act(go)
+
+    def give_notice(self, notice: Notice) -> Outcome:
+        """The operator copied the customer notice: record who, which, its exact text, when."""
+        def go() -> str:
+            self.engine.give_notice(notice.level, notice.lang, notice.text)
+            return _("Copied the {level} customer notice ({lang}); recorded with your name and "
+                     "the time for the report").format(level=word(notice.level), lang=notice.lang)
         return self._act(go)
 
     def trigger(self, contingency: str, note: str | None = None) -> Outcome:

@@ -16,6 +16,7 @@ from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
     HOOK_FAILED,
     NOTE,
+    NOTICE,
     OPERATOR_JOINED,
     RUN_ABORTED,
     RUN_FINISHED,
@@ -89,6 +90,13 @@ def _text(ev: EventLike, starts: dict[str, datetime], tz: str, now: datetime,
         level = p.get("level", "")
         shown = word(level) if level in Level.__members__ else str(level).upper()
         return f"{shown}: {alert_text(p)}"
+    if ev.type == NOTICE:
+        level = p.get("level", "")
+        shown = word(level) if level in Level.__members__ else str(level).upper()
+        text = (_("customer notice ({lang}, {level}) sent by the alert hooks: {text}")
+                if p.get("via") == "hooks" else
+                _("customer notice ({lang}, {level}) copied: {text}"))
+        return text.format(lang=p.get("lang", ""), level=shown, text=p.get("text", ""))
     if ev.type == HOOK_FAILED:
         return _("alert hook {hook} failed: {error}").format(hook=p.get("hook"),
                                                             error=p.get("error"))

@@ -18,6 +18,7 @@ from runbook.tui.widgets import (
     ForecastPanel,
     MessageLine,
     ModeLine,
+    NoticeLine,
     RunHeader,
     RunLog,
     StepDetail,
@@ -52,6 +53,7 @@ class MainScreen(Screen):
         self._last_focus: str | None = None
         self.follow_next = False  # set by the app after the operator's own action
         self.pending: tuple[str | Content, str] | None = None  # a message said before mounting
+        self.notice_key: str | None = None  # the key that copies the customer notice (run only)
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="header")
@@ -59,6 +61,9 @@ class MainScreen(Screen):
         banner = AlertBanner(id="banner")
         banner.display = False
         yield banner
+        notice = NoticeLine(id="notice")
+        notice.display = False
+        yield notice
         yield ForecastPanel(_("Forecast: computing…"), id="forecast")
         with Horizontal(id="body"):
             yield StepsTable(id="steps")
@@ -88,6 +93,7 @@ class MainScreen(Screen):
         self.query_one(RunHeader).show(snap)
         banner = self.query_one(AlertBanner)
         banner.show(snap, self.hidden_level)
+        self.query_one(NoticeLine).show(snap, self.notice_key)
         self.query_one(ForecastPanel).show(snap, banner=banner.display)
         table = self.table
         table.show(snap)

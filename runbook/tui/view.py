@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from runbook.engine import risk
-from runbook.engine.risk import message, outage_due, pct, word
+from runbook.engine.notices import Notice
+from runbook.engine.notices import notice as notice_for_level
+from runbook.engine.risk import message, pct, report_obligation, word
 from runbook.engine.state import (
     ABANDONED,
     COMPLETED,
@@ -70,6 +72,7 @@ class Snapshot:
     contingencies: tuple[tuple[str, str, float | None], ...]  # (id, title, need_s)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what is wrong with this host or the store
+    notice: Notice | None = None  # the customer notice for the level shown (runbook comms:)
 
     @property
     def tz(self) -> str:
@@ -145,10 +148,28 @@ class Snapshot:
             return _("{early} before the announced {announced}").format(
                 early=duration_text(-late), announced=announced)
         text = _("{late} late").format(late=duration_text(late))
-        due = outage_due(self.plan, resumed, self.now)
-        if due is not None:
-            text += _("; outage report due {due}").format(due=when(due, self.tz, self.now))
+        ob = report_obligation(self.plan, resumed, self.now)
+        if ob.due is not None:
+            text += _("; {report} due {due}").format(report=ob.label,
+                                                     due=when(ob.due, self.tz, self.now))
         return text
+
+    def report_lines(self) -> list[str]:
+        """Once service is back late under a named rule: the rule and every deadline, e.g.
+        ``eu-dora: initial notification by 06:10, intermediate report by 11-28 06:10, ...``."""
+        resumed = self.state.resumed_at
+        if resumed is None:
+            return []
+        ob = report_obligation(self.plan, resumed, self.now)
+        if not ob.named:
+            return []
+        if ob.due is None:
+            why = ob.basis or _("below {threshold}").format(threshold=ob.threshold_text)
+            return [_("{rule}: no report ({why})").format(rule=ob.rule, why=why)]
+        dates = ", ".join(_("{name} by {time}").format(name=_(d.name),
+                                                       time=when(d.due, self.tz, self.now))
+                          for d in ob.deadlines)
+        return [f"{ob.rule} ({ob.title}): {dates}"]
 
     def countdown_text(self) -> str:
         announced = self.at(self.plan.announced)
@@ -182,6 +203,14 @@ class Snapshot:
                 time=self.at(fc.resumed_at), announced=announced, overrun=self.overrun_text())
         return _("Resume P50 {p50}  P90 {p90}  ·  announced {announced}  ·  on time {p}").format(
             p50=self.at(fc.p50), p90=self.at(fc.p90), announced=announced, p=pct(fc.p_on_time))
+
+    def notice_line(self) -> str:
+        """``Customer notice (ko, LATE): ...`` while the level has one."""
+        n = self.notice
+        if n is None:
+            return ""
+        return _("Customer notice ({lang}, {level}): {text}").format(
+            lang=n.lang, level=word(n.level), text=n.text)
 
     def contingency_lines(self) -> list[str]:
         """One line per contingency on the main path (its need, deadline and outcome if
@@ -304,7 +333,7 @@ def option_text(snap: Snapshot, contingency: str) -> str:
 def copy_state(state: RunState) -> RunState:
     """A copy the UI thread can read while the worker folds new events into the original."""
     copy = dataclasses.replace(state, steps=dict(state.steps), operators=list(state.operators),
-                               alerts=list(state.alerts), notes=list(state.notes),
+                               alerts=list(state.alerts), notes=list(state.notes), notices=list(state.notices),
                                log=list(state.log), undone=dict(state.undone))
     copy.revision = state.revision
     return copy
@@ -314,7 +343,7 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
           run_id: str, label: str, critical: frozenset[str],
           planned: tuple[tuple[str, datetime, datetime], ...],
           needs: dict[str, float] | None = None, rows: RowCache | None = None,
-          warnings: tuple[str, ...] = ()) -> Snapshot:
+          warnings: tuple[str, ...] = (), notice_lang: str = "en") -> Snapshot:
     state = copy_state(state)
     cache = rows or RowCache()
     rows = tuple(cache.row(s, state.steps[s.id], now, s.id in critical)
@@ -331,6 +360,8 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         banner=banner, timeline=make_timeline(plan, state, now, forecast, planned),
         contingencies=tuple((c, plan.path_titles[c], needs.get(c)) for c in plan.contingencies),
         warnings=warnings,
+        notice=None if state.finished and not state.resumed else
+        notice_for_level(plan, level, state, forecast, notice_lang),
     )
 
 

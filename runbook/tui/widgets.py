@@ -103,6 +103,21 @@ class AlertBanner(Static):
                          ("  " + _("esc hides"), "dim")))
 
 
+class NoticeLine(Static):
+    """The customer notice for the level shown (runbook ``comms:``), with the key that copies it;
+    hidden while there is none. Watchers see it without the key."""
+
+    def show(self, snap: Snapshot, key: str | None) -> None:
+        n = snap.notice
+        self.display = n is not None
+        if n is None:
+            return
+        how = "  " + (_("{key} copies it").format(key=key) if key else _("(read-only)"))
+        self.update(line((_("Customer notice ({lang}, {level})").format(
+            lang=n.lang, level=word(n.level)), "bold"), " ",
+                         (n.text, "$text"), (how, "dim")))
+
+
 class ForecastPanel(Static):
     """P50/P90 resume, P(on time) as a number and a bar, the decision deadline, what to do."""
 
@@ -114,7 +129,8 @@ class ForecastPanel(Static):
                 and not snap.state.finished:
             colour = {Level.on_track: "$success", Level.at_risk: "$warning"}.get(snap.level, "$error")
             first.append((f"  ▕{bar(p)}▏", f"bold {colour}"))
-        rows = [line(*first), *(plain(t) for t in snap.contingency_lines())]
+        rows = [line(*first), *(plain(t) for t in snap.report_lines()),
+                *(plain(t) for t in snap.contingency_lines())]
         if not banner or run_fact(snap) is not None:
             rows.append(line((_("Do now:"), "bold"), " ", snap.do_now()))
         self.update(lines(rows))
