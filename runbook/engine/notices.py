@@ -35,21 +35,21 @@ class Notice:
 
 
 def language(env: dict[str, str] | None = None) -> str:
-    """The language notices are picked in: the run's language where runbook has one
-    (``runbook.i18n.current()``), else ``RUNBOOK_NOTICE_LANG``, else the locale
-    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``ko_KR.UTF-8`` -> ``ko``), else English."""
-    try:
-        from runbook import i18n  # type: ignore[attr-defined]  # the Korean work (issue #13)
+    """The language notices are picked in: ``RUNBOOK_NOTICE_LANG`` when set (notices for
+    customers may be wanted in another language than the operator's screen); else the run's
+    language when it is not the default English (``runbook --lang ko`` or a Korean locale:
+    ``runbook.i18n.current()``); else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``:
+    ``ja_JP.UTF-8`` -> ``ja``, a language a runbook's ``comms:`` may have though the screens do
+    not); else English."""
+    from runbook import i18n
 
-        current = getattr(i18n, "current", None)
-        if callable(current):
-            found = str(current() or "")
-            if found:
-                return _code(found) or FALLBACK
-    except ImportError:
-        pass
     env = os.environ if env is None else env
-    for key in ("RUNBOOK_NOTICE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+    code = _code(env.get("RUNBOOK_NOTICE_LANG", ""))
+    if code:
+        return code
+    if i18n.current() != i18n.DEFAULT:
+        return i18n.current()
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
         code = _code(env.get(key, ""))
         if code:
             return code

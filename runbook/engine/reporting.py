@@ -25,9 +25,10 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from runbook.format.durations import format_duration
+from runbook.format.durations import duration_text, format_duration
 from runbook.format.model import DoraCriterion, OutageReport, Policy
 from runbook.format.times import local
+from runbook.i18n import N_, _
 
 POLICY = "policy"  # no named rule: the policy's threshold and deadline
 KR_LARGE_SERVICE = 10_000  # subscribers from which the shorter threshold applies
@@ -37,11 +38,11 @@ DORA_DURATION_S = 24 * 3600.0  # duration of the incident
 DORA_INITIAL_S, DORA_AWARE_S, DORA_INTERMEDIATE_S = 4 * 3600.0, 24 * 3600.0, 72 * 3600.0
 US_WITHIN_S = 36 * 3600.0
 
-TITLES = {
-    POLICY: "the runbook's policy",
-    OutageReport.kr_fss: "Korea FSS electronic financial incident report (2025 revision)",
-    OutageReport.eu_dora: "EU DORA major ICT-related incident reporting",
-    OutageReport.us_36h: "US bank computer-security incident notification (36 hours)",
+TITLES = {  # in English; Obligation.title says them in the current language
+    POLICY: N_("the runbook's policy"),
+    OutageReport.kr_fss: N_("Korea FSS electronic financial incident report (2025 revision)"),
+    OutageReport.eu_dora: N_("EU DORA major ICT-related incident reporting"),
+    OutageReport.us_36h: N_("US bank computer-security incident notification (36 hours)"),
 }
 SOURCES = {
     POLICY: "policy.outage_report_after / report_due_within",
@@ -79,7 +80,7 @@ class Obligation:
 
     @property
     def title(self) -> str:
-        return TITLES[self.rule]
+        return _(TITLES[self.rule])
 
     @property
     def source(self) -> str:
@@ -93,7 +94,7 @@ class Obligation:
     @property
     def label(self) -> str:
         """``outage report`` (the policy's) or ``kr-fss report``: how screens name it."""
-        return f"{self.rule} report" if self.named else "outage report"
+        return _("{rule} report").format(rule=self.rule) if self.named else _("outage report")
 
 
 def obligation(policy: Policy, announced: datetime, end: datetime, tz: str = "UTC") -> Obligation:
@@ -116,7 +117,7 @@ def obligation(policy: Policy, announced: datetime, end: datetime, tz: str = "UT
             f"{format_duration(after)} (policy.outage_report_after: the rule sets no duration, "
             "the bank determines it)",
             crossed if required else None,
-            (Deadline("notification to the primary federal regulator",
+            (Deadline(N_("notification to the primary federal regulator"),
                       crossed + timedelta(seconds=US_WITHIN_S),
                       "as soon as possible, no later than 36 hours after the determination"),),
             "runbook cannot tell a computer-security incident from other causes: confirm it",
@@ -125,10 +126,12 @@ def obligation(policy: Policy, announced: datetime, end: datetime, tz: str = "UT
     crossed = announced + timedelta(seconds=after)
     required = overrun > after
     return Obligation(
-        POLICY, required, f"more than {format_duration(after)} past the announced resume",
+        POLICY, required, _("more than {threshold} past the announced resume").format(
+            threshold=duration_text(after)),
         crossed if required else None,
-        (Deadline("report", crossed + timedelta(seconds=within),
-                  f"within {format_duration(within)} of crossing the threshold"),),
+        (Deadline(N_("report"), crossed + timedelta(seconds=within),
+                  _("within {within} of crossing the threshold").format(
+                      within=duration_text(within))),),
         "", after, within)
 
 
@@ -138,27 +141,32 @@ def in_force(policy: Policy) -> str:
     if rule == OutageReport.kr_fss:
         subscribers = policy.subscribers or 0
         threshold = KR_SHORT_S if subscribers >= KR_LARGE_SERVICE else KR_LONG_S
-        return (f"kr-fss: a stoppage or delay of {format_duration(threshold)} or more past the "
-                f"announced resume ({subscribers:,} subscribers) is reported to the FSS at once, "
-                "within a day")
+        return _("kr-fss: a stoppage or delay of {threshold} or more past the announced resume "
+                 "({subscribers} subscribers) is reported to the FSS at once, within a day"
+                 ).format(threshold=duration_text(threshold), subscribers=f"{subscribers:,}")
     if rule == OutageReport.eu_dora:
         if not policy.critical_service:
-            return ("eu-dora: never major here (critical_service: false): no report unless the "
-                    "team classifies otherwise")
-        measured = ["downtime over 2h", "duration over 24h"]
+            return _("eu-dora: never major here (critical_service: false): no report unless the "
+                     "team classifies otherwise")
+        measured = [_("downtime over 2h"), _("duration over 24h")]
         if policy.subscribers:
-            measured.insert(0, f"clients ({policy.subscribers:,})")
+            measured.insert(0, _("clients ({n})").format(n=f"{policy.subscribers:,}"))
         declared = [c.value for c in policy.dora_thresholds_met]
-        return ("eu-dora: major once two materiality thresholds are met (measured: "
-                + ", ".join(measured) + (f"; declared: {', '.join(declared)}" if declared else "")
-                + "): initial notification within 4h of classification (at most 24h after the "
-                "overrun began), intermediate report 72h later, final report a month later")
+        listed = ", ".join(measured)
+        if declared:
+            listed += _("; declared: {names}").format(names=", ".join(declared))
+        return _("eu-dora: major once two materiality thresholds are met (measured: {listed}): "
+                 "initial notification within 4h of classification (at most 24h after the "
+                 "overrun began), intermediate report 72h later, final report a month later"
+                 ).format(listed=listed)
     if rule == OutageReport.us_36h:
-        return (f"us-36h: overrun past {format_duration(policy.outage_report_after)} taken as a "
-                "notification incident: notify the primary federal regulator within 36h")
-    return (f"outage report if more than {format_duration(policy.outage_report_after)} past the "
-            f"announced resume, due within {format_duration(policy.report_due_within)} "
-            "(policy.outage_report_after / report_due_within)")
+        return _("us-36h: overrun past {threshold} taken as a notification incident: notify the "
+                 "primary federal regulator within 36h").format(
+            threshold=duration_text(policy.outage_report_after))
+    return _("outage report if more than {threshold} past the announced resume, due within "
+             "{within} (policy.outage_report_after / report_due_within)").format(
+        threshold=duration_text(policy.outage_report_after),
+        within=duration_text(policy.report_due_within))
 
 
 def _kr_fss(policy: Policy, announced: datetime, overrun: float) -> Obligation:
@@ -167,14 +175,15 @@ def _kr_fss(policy: Policy, announced: datetime, overrun: float) -> Obligation:
     threshold = KR_SHORT_S if large else KR_LONG_S
     crossed = announced + timedelta(seconds=threshold)
     required = overrun >= threshold  # "30분 이상": 30 minutes or more
-    size = (f"{subscribers:,} subscribers (10,000 or more: 10 minutes)" if large else
-            f"{subscribers:,} subscribers (under 10,000: 30 minutes)")
+    size = (_("{n} subscribers (10,000 or more: 10 minutes)") if large else
+            _("{n} subscribers (under 10,000: 30 minutes)")).format(n=f"{subscribers:,}")
     return Obligation(
         OutageReport.kr_fss, required,
-        f"a stoppage or delay of {format_duration(threshold)} or more past the announced resume",
+        _("a stoppage or delay of {threshold} or more past the announced resume").format(
+            threshold=duration_text(threshold)),
         crossed if required else None,
-        (Deadline("report to the FSS", crossed + timedelta(seconds=KR_WITHIN_S),
-                  "at once, within a day"),),
+        (Deadline(N_("report to the FSS"), crossed + timedelta(seconds=KR_WITHIN_S),
+                  _("at once, within a day")),),
         size, threshold, KR_WITHIN_S)
 
 
@@ -212,13 +221,13 @@ def _eu_dora(policy: Policy, announced: datetime, overrun: float, tz: str) -> Ob
     final = add_month(intermediate, tz)
     return Obligation(
         OutageReport.eu_dora, True, threshold, classified,
-        (Deadline("initial notification", initial,
+        (Deadline(N_("initial notification"), initial,
                   "within 4 hours of classification as major, at most 24 hours after becoming "
                   "aware"),
-         Deadline("intermediate report", intermediate,
+         Deadline(N_("intermediate report"), intermediate,
                   "within 72 hours of the initial notification (here: if it is sent at its "
                   "deadline)"),
-         Deadline("final report", final,
+         Deadline(N_("final report"), final,
                   "within one month of the latest intermediate report (here: if that is sent "
                   "at its deadline)")),
         basis)

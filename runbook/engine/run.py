@@ -30,7 +30,7 @@ from typing import Any
 from runbook.engine import notices
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
-from runbook.engine.risk import LevelTracker, message
+from runbook.engine.risk import LevelTracker, messages
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -55,6 +55,7 @@ from runbook.format.loader import Loaded
 from runbook.format.model import Level
 from runbook.format.shift import load_recorded, run_meta
 from runbook.format.times import iso
+from runbook.i18n import DEFAULT, _, current, using
 from runbook.store import Event, First, RunInfo, Store, StoreUnavailable, clock_offset
 
 SKEW_EVERY_S = 30.0  # how often a session re-measures its clock against the store's
@@ -150,7 +151,7 @@ class Session:
         if not self._real:
             return None
         try:
-            offset, _ = clock_offset(self.store, self.clock.now)
+            offset, _rtt = clock_offset(self.store, self.clock.now)
         except StoreUnavailable:
             self._went_down()
             return self.clock_skew_s
@@ -187,9 +188,11 @@ class Session:
 
     def alert_payload(self, level: Level, fc: Forecast, now: datetime) -> dict[str, Any]:
         tz = self.plan.timezone
+        texts = messages(level, self.plan, self.state, fc, now)
         return {
             "level": str(level),
-            "message": message(level, self.plan, self.state, fc, now),
+            "message": texts[current()],  # in the operator's language (hooks, old readers)
+            "messages": texts,  # the same numbers in every language: reports in any language
             "at": iso(now, tz),
             "p_on_time": round(fc.p_on_time, 4),
             "p50": iso(fc.p50, tz),
@@ -310,7 +313,7 @@ class Engine(Session):
 
     def note(self, text: str, step: str | None = None) -> Event:
         if not text.strip():
-            raise ActionRefused("a note needs some text")
+            raise ActionRefused(_("a note needs some text"))
         return self.act(NOTE, step, text=text)
 
     def trigger(self, contingency: str, note: str | None = None) -> Event:
@@ -341,12 +344,14 @@ class Engine(Session):
             if isinstance(again, str):
                 raise ActionRefused(again)
             if [e.seq for e in again] != seqs:
-                raise ActionRefused("another action was recorded meanwhile; nothing undone "
-                                    "(undo again to revert the newest)")
+                raise ActionRefused(_("another action was recorded meanwhile; nothing undone "
+                                      "(undo again to revert the newest)"))
             return True
 
         first = group[0]
-        payload = {"undoes": seqs, "what": describe(first), "undone_at": first.at.isoformat()}
+        with using(DEFAULT):  # recorded data: English; shown with undo.undid() in any language
+            what = describe(first)
+        payload = {"undoes": seqs, "what": what, "undone_at": first.at.isoformat()}
         event = self.record(UNDONE, first.step, payload, validate=False, only_if=still_last)
         assert event is not None  # still_last() never answers False
         return event

@@ -106,7 +106,7 @@ def as_json(r: Report) -> dict[str, Any]:
                 "triggered_by": c.triggered_by, "note": c.note},
             "first_warning_at": iso(sm.first_warning_at, tz),
             "first_warning": None if fw is None else {
-                "at": iso(fw.at, tz), "level": fw.level, "message": fw.message},
+                "at": iso(fw.at, tz), "level": fw.level, "message": fw.text},
             "first_below_confidence_at": iso(sm.first_below_confidence_at, tz),
             "planned_likely_resume": iso(sm.planned_likely_resume, tz),
             "hard_deadline": iso(sm.hard_deadline, tz),
@@ -114,7 +114,7 @@ def as_json(r: Report) -> dict[str, Any]:
         },
         "steps": [step_json(s, tz) for s in r.steps],
         "alerts": [
-            {"at": iso(a.at, tz), "level": a.level, "message": a.message,
+            {"at": iso(a.at, tz), "level": a.level, "message": a.text,
              "p_on_time": a.payload.get("p_on_time"), "p90": a.payload.get("p90"),
              "decision_deadline": a.payload.get("decision_deadline")}
             for a in r.alerts

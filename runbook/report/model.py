@@ -48,9 +48,11 @@ from runbook.engine.state import (
     RunState,
     fold,
 )
+from runbook.engine.undo import describe
 from runbook.format.plan import MAIN, Plan
 from runbook.format.shift import load_recorded
 from runbook.format.times import hhmm, when
+from runbook.i18n import _
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
@@ -200,9 +202,12 @@ def event_notes(events: list[Event], tz: str = "UTC") -> list[Note]:
     for ev in events:
         if ev.type == UNDONE:
             first = by_seq.get(min(ev.payload.get("undoes") or [0]))
-            when = f" of {hhmm(first.at, tz, seconds=True)}" if first is not None else ""
-            out.append(Note(ev.at, ev.actor, f"undid {ev.payload.get('what', 'an action')}{when}",
-                            ev.step))
+            what = describe(first) if first is not None else \
+                str(ev.payload.get("what") or _("an action"))
+            text = (_("undid {what} of {time}").format(what=what,
+                                                       time=hhmm(first.at, tz, seconds=True))
+                    if first is not None else _("undid {what}").format(what=what))
+            out.append(Note(ev.at, ev.actor, text, ev.step))
             continue
         key = NOTE_KEYS.get(ev.type)
         text = ev.payload.get(key) if key else None

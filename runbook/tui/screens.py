@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from runbook.format.model import Level
+from runbook.i18n import _
 from runbook.tui.view import Snapshot
 from runbook.tui.widgets import (
     AlertBanner,
@@ -63,7 +64,7 @@ class MainScreen(Screen):
         notice = NoticeLine(id="notice")
         notice.display = False
         yield notice
-        yield ForecastPanel("Forecast: computing…", id="forecast")
+        yield ForecastPanel(_("Forecast: computing…"), id="forecast")
         with Horizontal(id="body"):
             yield StepsTable(id="steps")
             with Vertical(id="side"):
