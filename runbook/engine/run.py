@@ -31,6 +31,7 @@ from runbook.engine import notices
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
 from runbook.engine.risk import LevelTracker, messages
+from runbook.engine.rules import check_action
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -46,7 +47,6 @@ from runbook.engine.state import (
     STEP_SKIPPED,
     STEP_STARTED,
     UNDONE,
-    check_action,
     fold,
 )
 from runbook.engine.undo import describe, undo_target
