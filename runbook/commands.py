@@ -175,7 +175,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if token is None and not is_loopback(args.host):
         token, printed = new_token(), True
     serve(location(args.db), args.run, host=args.host, port=args.port, token=token,
-          token_printed=printed, max_tui=args.max_tui)
+          token_printed=printed, max_tui=args.max_tui,
+          lang=getattr(args, "lang_given", None))  # None: each browser's Accept-Language
     return OK
 
 
