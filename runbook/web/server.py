@@ -64,23 +64,26 @@ def build_app(follower: Follower, access: Access, *, max_tui: int = 10,
     def language(request: web.Request) -> str:
         return choose(request.query, request.headers, pinned=lang, default=default)
 
+    def said_in(chosen: str) -> dict[str, str]:  # what a cache must know about the answer
+        return {"Content-Language": chosen, "Vary": "Accept-Language"}
+
     async def page(request: web.Request) -> web.Response:
         assert hub.latest is not None
         chosen = language(request)
         return web.Response(text=render(hub.latest.get(chosen).status, chosen),
-                            content_type="text/html", headers={"Content-Language": chosen})
+                            content_type="text/html", headers=said_in(chosen))
 
     async def status_json(request: web.Request) -> web.Response:
         assert hub.latest is not None
         chosen = language(request)
         return web.Response(body=hub.latest.get(chosen).json, content_type="application/json",
-                            headers={"Content-Language": chosen})
+                            headers=said_in(chosen))
 
     async def events(request: web.Request) -> web.StreamResponse:
         chosen = language(request)
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream; charset=utf-8", "X-Accel-Buffering": "no",
-            "Content-Language": chosen})
+            **said_in(chosen)})
         await response.prepare(request)
         sent: Frame | None = None
         with contextlib.suppress(ConnectionError):

@@ -123,7 +123,8 @@ async def test_a_korean_browser_gets_the_page_json_and_stream_in_korean(follower
     try:
         r = await client.get("/", headers=KO)
         page = await r.text()
-        assert r.headers["Content-Language"] == "ko" and '<html lang="ko">' in page
+        assert r.headers["Content-Language"] == "ko" and r.headers["Vary"] == "Accept-Language"
+        assert '<html lang="ko">' in page
         assert "정상 진행" in page and "고객 안내" in page and "ON TRACK" not in page
         r = await client.get("/status.json", headers=KO)
         st = await r.json()
