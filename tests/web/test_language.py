@@ -169,3 +169,33 @@ async def test_refusals_are_said_in_the_browsers_language(follower):  # noqa: F8
         assert r.status == 401 and "needs its access token" in await r.text()
     finally:
         await client.close()
+
+
+async def test_tui_runs_the_watch_screen_in_the_pages_language(follower, monkeypatch):  # noqa: F811
+    """The /tui page names its language in the websocket's path; the watch process gets it."""
+    import sys
+
+    from runbook.web import tui
+
+    started: list[str] = []
+
+    class Service:  # stands in for textual-serve's AppService: records the command, runs nothing
+        def __init__(self, command: str, **kw) -> None:
+            started.append(command)
+
+        async def start(self, width: int, height: int) -> None:
+            pass
+
+        async def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(tui, "AppService", Service)
+    client = await client_for(follower, None)
+    try:
+        for path, headers in (("/tui/ws/ko", EN), ("/tui/ws", KO), ("/tui/ws/xx", EN)):
+            async with client.ws_connect(path, headers=headers) as ws:
+                await ws.close()
+    finally:
+        await client.close()
+    assert [c.rsplit("--lang ", 1)[1] for c in started] == ["ko", "ko", "en"]
+    assert all(c.startswith(sys.executable) and " watch " in c for c in started)
