@@ -54,7 +54,7 @@ def stores(tmp: Path, runs: int, n: int) -> list[Figure]:
     def start_up(db: Path) -> float:
         fresh = tmp / f"fresh-{next(count)}.db"
         shutil.copyfile(db, fresh)
-        proc = frame("run", str(plan), "--db", str(fresh), "--operator", "bench")
+        proc = frame("run", str(plan), "--db", str(fresh), "--operator", "bench", "--start", "now")
         fresh.unlink()
         return proc.lines["full"]
 
