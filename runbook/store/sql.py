@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from runbook.store.base import (
+    ENDINGS,
     Event,
     First,
     RunInfo,
+    RunLine,
     Store,
     StoreError,
     Writer,
@@ -27,6 +29,7 @@ from runbook.store.base import (
     dump,
     event_from_row,
     from_us,
+    line_from_row,
     new_run_id,
     run_from_row,
     to_us,
@@ -34,6 +37,16 @@ from runbook.store.base import (
 
 EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
 RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
+# the newest run of a runbook that has not ended: none at all when it has as many endings as runs
+# (max n of each, two index lookups), else the runs newest first until one has not ended
+UNFINISHED = (f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = ? "
+              "AND (SELECT max(n) FROM run_opened WHERE runbook_id = ?) > "
+              "coalesce((SELECT max(n) FROM run_ended WHERE runbook_id = ?), 0) "
+              "AND NOT EXISTS (SELECT 1 FROM run_ended AS x WHERE x.run_id = r.id) ")
+LAST_SEQ = "(SELECT max(seq) FROM events AS e WHERE e.run_id = r.id)"
+LINES = ("SELECT r.id, r.runbook_id, r.title, r.label, r.created_at_us, r.meta, "
+         f"{LAST_SEQ}, (SELECT s.summary FROM run_summaries AS s WHERE s.run_id = r.id "
+         f"AND s.version = ? AND s.seq = {LAST_SEQ}) FROM runs AS r ")
 
 
 class SQLStore(Store):
@@ -68,15 +81,34 @@ class SQLStore(Store):
                        **create: Any) -> tuple[RunInfo, bool]:
         check_label(create["label"])
         runbook_id = create["runbook_id"]
-        marks = ", ".join("?" * len(finished))
+        sql, params = self._unfinished_query(runbook_id, finished)
         with self._transaction("open or create a run", lock=f"runbook:open:{runbook_id}") as conn:
-            row = conn.execute(self._sql(
-                f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = ? AND NOT EXISTS "
-                f"(SELECT 1 FROM events AS e WHERE e.run_id = r.id AND e.type IN ({marks})) "
-                f"{self.newest} LIMIT 1"), (runbook_id, *finished)).fetchone()
+            row = conn.execute(self._sql(sql), params).fetchone()
             if row is not None:
                 return run_from_row(row, self.name), True
             return self._insert_run(conn, first=first, **create), False
+
+    def _unfinished_query(self, runbook_id: str, finished: tuple[str, ...]) -> tuple[str, tuple]:
+        if set(finished) == set(ENDINGS):
+            return (f"{UNFINISHED} {self.newest} LIMIT 1",
+                    (runbook_id, runbook_id, runbook_id))
+        marks = ", ".join("?" * len(finished))  # other endings: ask every run's events
+        return (f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = ? AND NOT EXISTS "
+                f"(SELECT 1 FROM events AS e WHERE e.run_id = r.id AND e.type IN ({marks})) "
+                f"{self.newest} LIMIT 1", (runbook_id, *finished))
+
+    def unfinished(self, runbook_id: str) -> RunInfo | None:
+        """The newest run of ``runbook_id`` that has not ended (run_finished, run_aborted)."""
+        sql, params = self._unfinished_query(runbook_id, ENDINGS)
+        return next((run_from_row(r, self.name) for r in self._rows(sql, params)), None)
+
+    def summaries(self, version: int, runbook_id: str | None = None) -> list[RunLine]:
+        """Every run (of ``runbook_id``), newest first, without its runbook text: the seq of its
+        last event, and its stored summary of ``version`` if one covers that event."""
+        where, params = ("WHERE r.runbook_id = ?", (version, runbook_id)) if runbook_id \
+            else ("", (version,))
+        rows = self._rows(f"{LINES} {where} {self.newest}", params)
+        return [line_from_row(r, self.name) for r in rows]
 
     def import_runs(self, runs: list[dict]) -> list[RunInfo]:
         """Create several finished runs with their events in ONE transaction: all or nothing
@@ -127,6 +159,9 @@ class SQLStore(Store):
 
     def _exact(self, run_id: str) -> RunInfo | None:
         return next(iter(self._runs("WHERE id = ?", (run_id,))), None)
+
+    def _prefixed(self, prefix: str) -> list[RunInfo]:
+        return self._runs("WHERE substr(id, 1, ?) = ?", (len(prefix), prefix), "LIMIT 9")
 
     def _newest(self) -> RunInfo | None:
         return next(iter(self._runs(limit="LIMIT 1")), None)
@@ -227,3 +262,11 @@ class SQLWriter(Writer):
         self._last = seq
         return Event(self.run_id, seq, event_id, from_us(at_us), actor, host, type, step,
                      json.loads(body))
+
+    def settle(self, version: int, summary: dict) -> None:
+        if not self._bumped:
+            raise RuntimeError("a summary follows the event it covers, in its transaction: "
+                               "append first")
+        self._one("INSERT INTO run_summaries (run_id, seq, version, summary) VALUES (?, ?, ?, ?) "
+                  "ON CONFLICT DO NOTHING",
+                  (self.run_id, self._last, version, dump(summary, "run summary")))
