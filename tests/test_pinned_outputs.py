@@ -4,7 +4,8 @@ Pinned before the big-store work of issue #11 (stored run summaries, SQL lookups
 report): none of it may change a word of these outputs. The store mixes every way a run gets
 there: generated runs written event by event (as older versions left them), runs recorded by the
 engine (`simulate --db`), an aborted run, an undo, a hook failure recorded after the finish, and
-imported history.
+imported history. Each output is checked with the run summaries the engine stored and with them
+ignored (every run folded from its events).
 
 Regenerate only when an output is meant to change, and say why in the commit:
     RUNBOOK_PIN_WRITE=1 .venv/bin/pytest tests/test_pinned_outputs.py
@@ -117,6 +118,16 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             generate.record(store, report_plan, generate.schedule(report_plan, **how),
                             samples=500)
     return {"many": many, "big": big, "layered": layered}
+
+
+@pytest.fixture(params=["stored", "ignored"], autouse=True)
+def summaries(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every pin holds both ways: with the summaries the engine stored, and with them ignored
+    (another format asked for), so that every run is folded from its events."""
+    if request.param == "ignored":
+        for module in ("runbook.report.runs", "runbook.forecast.calibrate"):
+            monkeypatch.setattr(f"{module}.VERSION", -1)
+    return request.param
 
 
 def test_runs(stores, capsys) -> None:

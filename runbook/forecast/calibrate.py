@@ -29,13 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from runbook.engine.risk import pct
-from runbook.engine.state import COMPLETED, RunState, fold
+from runbook.engine.state import RunState
+from runbook.engine.summary import VERSION, completed_of
 from runbook.forecast.core import LOG_CLIP, Forecaster, Prior
 from runbook.format.durations import format_duration
 from runbook.format.loader import Loaded, LoadError, load_text
 from runbook.format.plan import Plan
 from runbook.format.times import hhmm, iso
-from runbook.store import RunInfo, Store, is_postgres
+from runbook.store import RunLine, Store, is_postgres
 
 PLAN_WEIGHT = 3.0
 GRID_S = 10.0
@@ -73,7 +74,7 @@ class Calibration:
     loaded: Loaded
     store: str
     label: str
-    runs: list[RunInfo]
+    runs: list[RunLine]
     unreadable: list[str]
     steps: list[StepCal]
     text: str  # the runbook with the proposed estimates written in
@@ -81,39 +82,23 @@ class Calibration:
     warnings: list[str] = field(default_factory=list)
 
 
-def _completed(plan: Plan, state: RunState) -> dict[str, float]:
-    out = {}
-    for s in plan.steps:
-        st = state.steps[s.id]
-        if st.status == COMPLETED and st.actual_s is not None and st.actual_s > 0:
-            out[s.id] = st.actual_s
-    return out
-
-
 def observations(store: Store, runbook_id: str, labels: tuple[str, ...]
-                 ) -> tuple[list[RunInfo], list[str], dict[str, list[float]]]:
+                 ) -> tuple[list[RunLine], list[str], dict[str, list[float]]]:
     """(runs used, runs whose stored runbook cannot be read, step id -> durations)."""
     runs, bad = [], []
     seen: dict[str, list[float]] = {}
-    cache: dict[str, Plan | None] = {}
-    for info in reversed(store.runs_of(runbook_id)):  # oldest first
-        if info.label not in labels:
+    plans: dict = {}
+    for line in reversed(store.summaries(VERSION, runbook_id)):  # oldest first
+        if line.label not in labels:
             continue
-        if info.source_text not in cache:
-            try:
-                cache[info.source_text] = load_text(info.source_text, info.source_name,
-                                                    default_id=info.runbook_id).plan
-            except LoadError:
-                cache[info.source_text] = None
-        plan = cache[info.source_text]
-        if plan is None:
-            bad.append(info.id)
+        done = completed_of(store, line, plans)
+        if done is None:
+            bad.append(line.id)
             continue
-        done = _completed(plan, fold(plan, store.events(info.id)))
         if not done:
             continue
-        runs.append(info)
-        for step, seconds in done.items():
+        runs.append(line)
+        for step, seconds, _likely in done:
             seen.setdefault(step, []).append(seconds)
     return runs, bad, seen
 
@@ -321,24 +306,20 @@ def calibration_json(cal: Calibration) -> dict[str, Any]:
 
 # -- the prior for `runbook check --db` --------------------------------------------------------
 
-def _ratios(plan: Plan, store: Store, runs: list[RunInfo], own: bool = False
+def _ratios(plan: Plan, store: Store, runs: list[RunLine], own: bool = False
             ) -> list[list[float]]:
     """Per past run, ln(actual / likely) of its completed steps, against ``plan``'s likely
     (``own``: against the run's own plan, for history of other runbooks)."""
     out = []
-    for info in runs:
-        try:
-            recorded = load_text(info.source_text, info.source_name,
-                                 default_id=info.runbook_id).plan
-        except LoadError:
-            continue
-        against = recorded if own else plan
-        done = _completed(recorded, fold(recorded, store.events(info.id)))
+    plans: dict = {}
+    for line in runs:
+        done = completed_of(store, line, plans)
         r = []
-        for step, actual in done.items():
-            s = against.by_id.get(step)
-            if s is not None and s.likely >= 1.0:
-                r.append(min(LOG_CLIP, max(-LOG_CLIP, math.log(actual / s.likely))))
+        for step, actual, recorded in done or ():
+            s = plan.by_id.get(step)
+            likely = recorded if own else None if s is None else s.likely
+            if likely is not None and likely >= 1.0:
+                r.append(min(LOG_CLIP, max(-LOG_CLIP, math.log(actual / likely))))
         if r:
             out.append(r)
     return out
@@ -373,7 +354,7 @@ def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str
         return None, f"no past runs of {plan.id}: no store at {path}; forecast uses the plan alone"
     with Store(path, readonly=True) as store:
         path = store.name
-        runs = store.runs_of(plan.id)
+        runs = store.summaries(VERSION, plan.id)
         per_run, label = [], ""
         for label in ("live", "rehearsal", "history"):
             per_run = _ratios(plan, store, [r for r in runs if r.label == label])
@@ -381,8 +362,8 @@ def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str
                 break
         if not per_run:
             label = "imported history"
-            per_run = _ratios(plan, store, [r for r in store.runs() if r.label == "history"],
-                              own=True)
+            per_run = _ratios(plan, store, [r for r in store.summaries(VERSION)
+                                            if r.label == "history"], own=True)
     if not per_run:
         return None, (f"no past runs of {plan.id} with completed steps in {path}; "
                       "forecast uses the plan alone")

@@ -42,13 +42,15 @@ from runbook.engine.state import (
     RunState,
     fold,
 )
+from runbook.engine.summary import ABORTED as ABORTED  # the statuses, shared with `runs`
+from runbook.engine.summary import FINISHED as FINISHED
+from runbook.engine.summary import IN_PROGRESS, run_status
 from runbook.format.plan import MAIN, Plan
 from runbook.format.shift import load_recorded
 from runbook.format.times import hhmm, when
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
-IN_PROGRESS, FINISHED, ABORTED = "in_progress", "finished", "aborted"
 WARNING_LEVELS = frozenset({"at_risk", "decide_now", "late"})
 # where each event type keeps its free text
 NOTE_KEYS = {NOTE: "text", STEP_STARTED: "note", STEP_COMPLETED: "note", STEP_FAILED: "note",
@@ -202,12 +204,6 @@ def event_notes(events: list[Event], tz: str = "UTC") -> list[Note]:
             out.append(Note(ev.at, ev.actor, text + (" (undone)" if ev.seq in undone else ""),
                             ev.step))
     return out
-
-
-def run_status(state: RunState) -> str:
-    if state.aborted:
-        return ABORTED
-    return FINISHED if state.finished else IN_PROGRESS
 
 
 def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,

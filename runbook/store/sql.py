@@ -35,6 +35,7 @@ from runbook.store.base import (
     to_us,
 )
 
+IMPORTER = "history-import"  # the actor and host of imported events
 EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
 RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
 # the newest run of a runbook that has not ended: none at all when it has as many endings as runs
@@ -114,19 +115,27 @@ class SQLStore(Store):
         """Create several finished runs with their events in ONE transaction: all or nothing
         (``runbook history import``). Each dict has create_run's keywords plus ``events``: a
         list of {at, type, step, payload}, recorded with actor/host ``history-import`` and their
-        own instants (history keeps the times it happened, not the store's clock)."""
+        own instants (history keeps the times it happened, not the store's clock). An optional
+        ``summary`` (version, dict) is the run's summary as of its last event (Writer.settle)."""
         created = []
         with self._transaction("import history") as conn:
             for r in runs:
                 check_label(r["label"])
-                info = self._insert_run(conn, **{k: v for k, v in r.items() if k != "events"})
+                info = self._insert_run(conn, **{k: v for k, v in r.items()
+                                                 if k not in ("events", "summary")})
                 for seq, ev in enumerate(r["events"], start=1):
                     conn.execute(
                         self._sql(f"INSERT INTO events ({EVENT_COLS}) VALUES "
                                   "(?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                        (info.id, seq, uuid.uuid4().hex, to_us(ev["at"]), "history-import",
-                         "history-import", ev["type"], ev.get("step"),
+                        (info.id, seq, uuid.uuid4().hex, to_us(ev["at"]), IMPORTER, IMPORTER,
+                         ev["type"], ev.get("step"),
                          dump(ev.get("payload") or {}, "event payload")))
+                if r.get("summary") and r["events"]:
+                    version, summary = r["summary"]
+                    conn.execute(self._sql("INSERT INTO run_summaries (run_id, seq, version, "
+                                           "summary) VALUES (?, ?, ?, ?)"),
+                                 (info.id, len(r["events"]), version,
+                                  dump(summary, "run summary")))
                 created.append(info)
         return created
 

@@ -500,3 +500,14 @@ def test_an_older_store_is_migrated_and_its_runs_counted(backend: str) -> None:
         end(s, "rb-1", "run_aborted")
         assert s.unfinished("rb") is None
         assert s.unfinished("rb") is None and make_run(s, "rb") == s.unfinished("rb")
+
+
+def test_imported_runs_are_counted_and_keep_their_summary(store: Store) -> None:
+    events = [{"at": T0, "type": "run_started"}, {"at": T0, "type": "run_finished"}]
+    fields = dict(runbook_id="rb", title="t", label="history", source_text=SOURCE,
+                  source_name="rb.yaml", created_at=T0)
+    [a, b] = store.import_runs([{**fields, "events": events, "summary": (1, {"n": 1})},
+                                {**fields, "events": events[:1]}])
+    assert {x.id: (x.events, x.summary) for x in store.summaries(1)} == {
+        a.id: (2, {"n": 1}), b.id: (1, None)}
+    assert store.unfinished("rb") == b

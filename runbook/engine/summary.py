@@ -1,0 +1,114 @@
+"""A run's summary: what `runbook runs` and the forecast prior need of a run, derived once.
+
+The engine derives it from its fold in the write transaction of the event that ends the run (and
+of every event recorded after that), and stores it with that event (``Writer.settle``). The store
+hands it back (``Store.summaries``) only while that event is still the run's last, so a summary
+never speaks for events it did not see. A run without one (recorded before summaries existed,
+still running, or written event by event) is folded instead: ``summarise(plan, fold(plan,
+events))`` gives the same dict, field for field, so both ways say the same.
+
+``VERSION`` names the format and what it is derived from; a runbook that derives it differently
+bumps it, and the summaries stored before are then ignored (the runs are folded again).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from runbook.engine.clock import utc
+from runbook.engine.state import COMPLETED, EventLike, RunState, fold
+from runbook.format.loader import LoadError, load_text
+from runbook.format.plan import Plan
+from runbook.store import RunLine, Store, Writer, from_us, to_us
+
+VERSION = 1
+IN_PROGRESS, FINISHED, ABORTED = "in_progress", "finished", "aborted"
+
+
+def run_status(state: RunState) -> str:
+    if state.aborted:
+        return ABORTED
+    return FINISHED if state.finished else IN_PROGRESS
+
+
+def completed(plan: Plan, state: RunState) -> list[tuple[str, float, float]]:
+    """(step id, actual seconds, the plan's likely seconds) of every completed step that took
+    time, in the plan's order: what the prior and calibration learn from."""
+    out = []
+    for s in plan.steps:
+        st = state.steps[s.id]
+        if st.status == COMPLETED and st.actual_s is not None and st.actual_s > 0:
+            out.append((s.id, st.actual_s, s.likely))
+    return out
+
+
+def _us(instant: datetime | None) -> int | None:
+    return None if instant is None else to_us(instant)
+
+
+def summarise(plan: Plan, state: RunState) -> dict[str, Any]:
+    """The summary of a run of ``plan`` (with the window the run started with) in ``state``."""
+    return {
+        "status": run_status(state), "path": state.path, "operators": list(state.operators),
+        "started_us": _us(state.started_at), "resumed_us": _us(state.resumed_at),
+        "finished_us": _us(state.finished_at), "announced_us": to_us(utc(plan.announced)),
+        "timezone": plan.timezone,
+        "completed": [list(c) for c in completed(plan, state)],
+    }
+
+
+def instant(summary: dict[str, Any], key: str) -> datetime | None:
+    """An instant of a summary (``started``, ``resumed``, ``finished``, ``announced``), UTC."""
+    us = summary.get(f"{key}_us")
+    return None if us is None else from_us(us)
+
+
+def with_event(state: RunState, event: EventLike) -> RunState:
+    """``state`` with ``event`` folded in, ``state`` itself left as it was: what the run will
+    be once the event is committed (a shallow copy; its lists and dicts are copied)."""
+    out = copy.copy(state)
+    for name, value in vars(state).items():
+        if isinstance(value, list | dict | set):
+            setattr(out, name, type(value)(value))
+    return fold(state.plan, [event], out)
+
+
+def settle(writer: Writer, plan: Plan, state: RunState) -> None:
+    """Store the summary of ``state`` (which has folded the event just appended) with that event,
+    in the writer's transaction."""
+    writer.settle(VERSION, summarise(plan, state))
+
+
+def summarise_import(run: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """(VERSION, summary) of a run as ``Store.import_runs`` will record it (its events stamped
+    by the importer), for it to store alongside."""
+    from runbook.format.shift import load_recorded
+    from runbook.store import Event, RunInfo
+    from runbook.store.sql import IMPORTER
+
+    info = RunInfo("", run["runbook_id"], run["title"], run["label"], run["created_at"],
+                   run["source_name"], run["source_text"], run.get("meta") or {})
+    plan = load_recorded(info).plan
+    events = [Event("", seq, "", ev["at"], IMPORTER, IMPORTER, ev["type"], ev.get("step"),
+                    ev.get("payload") or {}) for seq, ev in enumerate(run["events"], start=1)]
+    return VERSION, summarise(plan, fold(plan, events))
+
+
+def completed_of(store: Store, line: RunLine, plans: dict[tuple[str, str, str], Plan | None]
+                 ) -> list[tuple[str, float, float]] | None:
+    """:func:`completed` for a past run: from the summary stored with its last event, else by
+    folding its events over its stored runbook (``plans`` caches them by text); None when this
+    version cannot read that runbook."""
+    if line.summary is not None:
+        return [(c[0], c[1], c[2]) for c in line.summary["completed"]]
+    info = store.run(line.id)
+    key = (info.source_text, info.source_name, info.runbook_id)
+    if key not in plans:
+        try:
+            plans[key] = load_text(*key[:2], default_id=info.runbook_id).plan
+        except LoadError:
+            plans[key] = None
+    plan = plans[key]
+    return None if plan is None else completed(plan, fold(plan, store.events(info.id)))
