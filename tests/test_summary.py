@@ -12,7 +12,7 @@ from runbook.cli import main
 from runbook.engine.clock import ManualClock
 from runbook.engine.run import FINISHED, Actor, new_run
 from runbook.engine.state import HOOK_FAILED, fold
-from runbook.engine.summary import VERSION, summarise, with_event
+from runbook.engine.summary import VERSION, detail, summarise, with_event
 from runbook.format.loader import load_runbook
 from runbook.format.shift import load_recorded
 from runbook.store import ENDINGS, Store
@@ -50,17 +50,18 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_ended_run_carries_the_summary_its_events_give(db: Path) -> None:
     with Store(db, readonly=True) as store:
-        lines = store.summaries(VERSION)
+        lines = store.summaries(VERSION, detail=True)
         assert len(lines) == 6
         for line in lines:
             info = store.run(line.id)
             events = store.events(line.id)
             plan = load_recorded(info).plan
-            folded = summarise(plan, fold(plan, events))
+            state = fold(plan, events)
             ended = any(e.type in ENDINGS for e in events)
             assert (line.summary is not None) == ended, line.id
             if ended:
-                assert line.summary == folded, line.id
+                assert line.summary == summarise(plan, state), line.id
+                assert line.detail == detail(plan, state), line.id
                 assert line.events == len(events) == events[-1].seq
         statuses = sorted(x.summary["status"] for x in lines if x.summary)
         assert statuses == ["aborted", "finished", "finished", "finished", "finished"]

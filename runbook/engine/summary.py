@@ -55,8 +55,19 @@ def summarise(plan: Plan, state: RunState) -> dict[str, Any]:
         "started_us": _us(state.started_at), "resumed_us": _us(state.resumed_at),
         "finished_us": _us(state.finished_at), "announced_us": to_us(utc(plan.announced)),
         "timezone": plan.timezone,
-        "completed": [list(c) for c in completed(plan, state)],
     }
+
+
+def detail(plan: Plan, state: RunState) -> dict[str, Any]:
+    """What the summary leaves out, for the prior and calibration: the completed steps."""
+    return {"completed": _columns(completed(plan, state))}
+
+
+def _columns(done: list[tuple[str, float, float]]) -> dict[str, Any]:
+    """Completed steps by columns, the cheapest form to read back: ``steps``, their ids in one
+    string (ids have no spaces), ``actual`` and ``likely``, lists of seconds."""
+    return {"steps": " ".join(d[0] for d in done), "actual": [d[1] for d in done],
+            "likely": [d[2] for d in done]}
 
 
 def instant(summary: dict[str, Any], key: str) -> datetime | None:
@@ -78,12 +89,12 @@ def with_event(state: RunState, event: EventLike) -> RunState:
 def settle(writer: Writer, plan: Plan, state: RunState) -> None:
     """Store the summary of ``state`` (which has folded the event just appended) with that event,
     in the writer's transaction."""
-    writer.settle(VERSION, summarise(plan, state))
+    writer.settle(VERSION, summarise(plan, state), detail(plan, state))
 
 
-def summarise_import(run: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """(VERSION, summary) of a run as ``Store.import_runs`` will record it (its events stamped
-    by the importer), for it to store alongside."""
+def summarise_import(run: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """(VERSION, summary, detail) of a run as ``Store.import_runs`` will record it (its events
+    stamped by the importer), for it to store alongside."""
     from runbook.format.shift import load_recorded
     from runbook.store import Event, RunInfo
     from runbook.store.sql import IMPORTER
@@ -93,16 +104,19 @@ def summarise_import(run: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     plan = load_recorded(info).plan
     events = [Event("", seq, "", ev["at"], IMPORTER, IMPORTER, ev["type"], ev.get("step"),
                     ev.get("payload") or {}) for seq, ev in enumerate(run["events"], start=1)]
-    return VERSION, summarise(plan, fold(plan, events))
+    state = fold(plan, events)
+    return VERSION, summarise(plan, state), detail(plan, state)
 
 
 def completed_of(store: Store, line: RunLine, plans: dict[tuple[str, str, str], Plan | None]
-                 ) -> list[tuple[str, float, float]] | None:
-    """:func:`completed` for a past run: from the summary stored with its last event, else by
-    folding its events over its stored runbook (``plans`` caches them by text); None when this
-    version cannot read that runbook."""
-    if line.summary is not None:
-        return [(c[0], c[1], c[2]) for c in line.summary["completed"]]
+                 ) -> dict[str, Any] | None:
+    """The completed steps of a past run by columns, ``steps`` (ids, space-separated), ``actual``
+    and ``likely`` (:func:`completed` by columns): from the summary detail stored with its last event (read with
+    ``Store.summaries(..., detail=True)``), else by folding
+    its events over its stored runbook (``plans`` caches them by text); None when this version
+    cannot read that runbook."""
+    if line.detail is not None:
+        return line.detail["completed"]
     info = store.run(line.id)
     key = (info.source_text, info.source_name, info.runbook_id)
     if key not in plans:
@@ -111,4 +125,4 @@ def completed_of(store: Store, line: RunLine, plans: dict[tuple[str, str, str], 
         except LoadError:
             plans[key] = None
     plan = plans[key]
-    return None if plan is None else completed(plan, fold(plan, store.events(info.id)))
+    return None if plan is None else _columns(completed(plan, fold(plan, store.events(info.id))))

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
+from operator import sub, truediv
 from pathlib import Path
 from typing import Any
 
@@ -88,17 +90,17 @@ def observations(store: Store, runbook_id: str, labels: tuple[str, ...]
     runs, bad = [], []
     seen: dict[str, list[float]] = {}
     plans: dict = {}
-    for line in reversed(store.summaries(VERSION, runbook_id)):  # oldest first
+    for line in reversed(store.summaries(VERSION, runbook_id, detail=True)):  # oldest first
         if line.label not in labels:
             continue
         done = completed_of(store, line, plans)
         if done is None:
             bad.append(line.id)
             continue
-        if not done:
+        if not done["steps"]:
             continue
         runs.append(line)
-        for step, seconds, _likely in done:
+        for step, seconds in zip(done["steps"].split(), done["actual"], strict=True):
             seen.setdefault(step, []).append(seconds)
     return runs, bad, seen
 
@@ -309,17 +311,33 @@ def calibration_json(cal: Calibration) -> dict[str, Any]:
 def _ratios(plan: Plan, store: Store, runs: list[RunLine], own: bool = False
             ) -> list[list[float]]:
     """Per past run, ln(actual / likely) of its completed steps, against ``plan``'s likely
-    (``own``: against the run's own plan, for history of other runbooks)."""
+    (``own``: against the run's own plan, for history of other runbooks), clipped to
+    +-LOG_CLIP. Runs that completed the same steps share one list of likely durations, and the
+    logarithms are taken by ``map``: a thousand runs of a hundred steps in a few milliseconds."""
     out = []
     plans: dict = {}
+    now = {s.id: s.likely for s in plan.steps if s.likely >= 1.0}
+    against: dict[str, tuple[list[float], list[bool] | None]] = {}  # by completed steps
     for line in runs:
         done = completed_of(store, line, plans)
-        r = []
-        for step, actual, recorded in done or ():
-            s = plan.by_id.get(step)
-            likely = recorded if own else None if s is None else s.likely
-            if likely is not None and likely >= 1.0:
-                r.append(min(LOG_CLIP, max(-LOG_CLIP, math.log(actual / likely))))
+        if done is None:
+            continue
+        actual = done["actual"]
+        if own:
+            likely, keep = done["likely"], [lk >= 1.0 for lk in done["likely"]]
+        else:
+            steps = done["steps"]
+            if steps not in against:
+                ids = steps.split()
+                kept = [s in now for s in ids]
+                against[steps] = ([now[s] for s in ids if s in now], None if all(kept) else kept)
+            likely, keep = against[steps]
+        if keep is not None and not all(keep):
+            actual = list(compress(actual, keep))
+            likely = likely if not own else list(compress(likely, keep))
+        r = list(map(math.log, map(truediv, actual, likely)))
+        if r and (min(r) < -LOG_CLIP or max(r) > LOG_CLIP):
+            r = [min(LOG_CLIP, max(-LOG_CLIP, x)) for x in r]
         if r:
             out.append(r)
     return out
@@ -335,7 +353,9 @@ def prior_from_history(per_run: list[list[float]]) -> Prior:
     n_runs = len(means)
     mu0 = sum(means) / (n_runs + 1)
     tau2 = (DEFAULT.tau0 ** 2 + sum((m - mu0) ** 2 for m in means)) / (n_runs + 1)
-    ss = sum((x - m) ** 2 for r, m in zip(per_run, means, strict=True) for x in r)
+    # sum over every run of (x - m) ** 2, term by term in the same order, the terms made by map
+    ss = sum(chain.from_iterable(map(pow, map(sub, r, repeat(m)), repeat(2))
+                                 for r, m in zip(per_run, means, strict=True)))
     dof = sum(len(r) - 1 for r in per_run)
     sigma = math.sqrt((SIGMA_WEIGHT * DEFAULT.sigma ** 2 + ss) / (SIGMA_WEIGHT + dof))
     return Prior(mu0=mu0, tau0=max(MIN_TAU, math.sqrt(tau2)),
@@ -354,7 +374,7 @@ def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str
         return None, f"no past runs of {plan.id}: no store at {path}; forecast uses the plan alone"
     with Store(path, readonly=True) as store:
         path = store.name
-        runs = store.summaries(VERSION, plan.id)
+        runs = store.summaries(VERSION, plan.id, detail=True)
         per_run, label = [], ""
         for label in ("live", "rehearsal", "history"):
             per_run = _ratios(plan, store, [r for r in runs if r.label == label])
@@ -362,7 +382,7 @@ def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str
                 break
         if not per_run:
             label = "imported history"
-            per_run = _ratios(plan, store, [r for r in store.summaries(VERSION)
+            per_run = _ratios(plan, store, [r for r in store.summaries(VERSION, detail=True)
                                             if r.label == "history"], own=True)
     if not per_run:
         return None, (f"no past runs of {plan.id} with completed steps in {path}; "

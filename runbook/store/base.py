@@ -86,16 +86,17 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class RunLine:
-    """A run without its runbook text: what listing many runs needs (``Store.summaries``)."""
+    """A run without its runbook text and meta: what listing many runs needs
+    (``Store.summaries``). Reading a run's meta means reading past its runbook text."""
 
     id: str
     runbook_id: str
     title: str
     label: str
     created_at: datetime  # aware UTC
-    meta: dict
     events: int  # the seq of its last event (seq counts 1, 2, 3 ...)
     summary: dict | None  # stored with its last event, of the version asked for; else None
+    detail: dict | None = None  # stored with the summary; read only when asked for
 
 
 @dataclass(frozen=True)
@@ -180,9 +181,10 @@ def line_from_row(r: tuple | list, name: str) -> RunLine:
         if label not in LABELS:
             raise ValueError(f"label {label!r} is not one of {LABELS}")
         return RunLine(_text(r[0], "run id"), _text(r[1], "runbook id"), _text(r[2], "title"),
-                       label, from_us(_int(r[4], "creation instant")), _obj(r[5], "meta"),
-                       _int(r[6] or 0, "last seq"),
-                       None if r[7] is None else _obj(r[7], "summary"))
+                       label, from_us(_int(r[4], "creation instant")),
+                       _int(r[5] or 0, "last seq"),
+                       None if r[6] is None else _obj(r[6], "summary"),
+                       None if r[6] is None or r[7] is None else _obj(r[7], "summary detail"))
     except (ValueError, TypeError, OverflowError, IndexError) as e:
         where = f"run {r[0]!r}" if r else "a run"
         raise StoreDamaged(f"{name} is damaged ({where}: {e}); {DAMAGED_HINT}") from e
@@ -227,10 +229,11 @@ class Writer:
                payload: dict | None = None, event_id: str | None = None) -> Event:
         raise NotImplementedError
 
-    def settle(self, version: int, summary: dict) -> None:
-        """Store ``summary`` (format ``version``) of the run as of its last event, in this
-        transaction: derived from the events the caller has folded, the one just appended last.
-        Written once; ``Store.summaries`` returns it while no later event is appended."""
+    def settle(self, version: int, summary: dict, detail: dict | None = None) -> None:
+        """Store ``summary`` and ``detail`` (format ``version``) of the run as of its last event,
+        in this transaction: derived from the events the caller has folded, the one just appended
+        last. Written once; ``Store.summaries`` returns them while no later event is appended
+        (``detail`` only when asked: what listing many runs does not need)."""
         raise NotImplementedError
 
 
@@ -280,9 +283,10 @@ class Store:
         """The newest run of ``runbook_id`` with no ``run_finished`` or ``run_aborted`` event."""
         raise NotImplementedError
 
-    def summaries(self, version: int, runbook_id: str | None = None) -> list[RunLine]:
+    def summaries(self, version: int, runbook_id: str | None = None, *,
+                  detail: bool = False) -> list[RunLine]:
         """Every run (of ``runbook_id``), newest first, as :class:`RunLine`, each with its stored
-        summary of format ``version`` when one covers its last event."""
+        summary of format ``version`` (and its ``detail``) when one covers its last event."""
         raise NotImplementedError
 
     def run(self, run_id: str) -> RunInfo:

@@ -19,6 +19,7 @@ _APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, '{t} are append-only'); END"
 #   run_summaries: what `runs` and the forecast prior need of a run, derived by the engine from
 #     the run's events in the transaction that appends its last event (the finish); valid while
 #     its seq is still the run's last one. Each is written once; runs without one are folded.
+#     ``summary`` is what a listing needs, ``detail`` the rest (per step), read only when asked.
 _SUMMARY_TABLES = ("run_opened", "run_ended", "run_summaries")
 
 SQLITE: list[list[str]] = [
@@ -49,7 +50,8 @@ SQLITE: list[list[str]] = [
         """CREATE TABLE run_ended (runbook_id TEXT NOT NULL, n INTEGER NOT NULL,
             run_id TEXT NOT NULL UNIQUE REFERENCES runs (id), PRIMARY KEY (runbook_id, n))""",
         """CREATE TABLE run_summaries (run_id TEXT NOT NULL, seq INTEGER NOT NULL,
-            version INTEGER NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (run_id, seq, version),
+            version INTEGER NOT NULL, summary TEXT NOT NULL, detail TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq, version),
             FOREIGN KEY (run_id, seq) REFERENCES events (run_id, seq))""",
         """INSERT INTO run_opened (runbook_id, n, run_id) SELECT runbook_id,
             row_number() OVER (PARTITION BY runbook_id ORDER BY rowid), id FROM runs""",
@@ -89,7 +91,8 @@ SQLITE_BAD_ROWS = [
         OR NOT json_valid(payload) OR json_type(payload) != 'object'"""),
     ("run_summaries", "run summary", "run_id || ' #' || seq", """typeof(run_id) != 'text'
         OR typeof(seq) != 'integer' OR typeof(version) != 'integer' OR typeof(summary) != 'text'
-        OR NOT json_valid(summary) OR json_type(summary) != 'object'"""),
+        OR NOT json_valid(summary) OR json_type(summary) != 'object' OR typeof(detail) != 'text'
+        OR NOT json_valid(detail) OR json_type(detail) != 'object'"""),
     ("run_opened", "run count", "run_id", _COUNT_BAD),
     ("run_ended", "run count", "run_id", _COUNT_BAD),
 ]
@@ -132,6 +135,7 @@ POSTGRES: list[list[str]] = [
         """CREATE TABLE run_summaries (run_id text NOT NULL, seq bigint NOT NULL,
             version integer NOT NULL,
             summary json NOT NULL CHECK (json_typeof(summary) = 'object'),
+            detail json NOT NULL CHECK (json_typeof(detail) = 'object'),
             PRIMARY KEY (run_id, seq, version),
             FOREIGN KEY (run_id, seq) REFERENCES events (run_id, seq))""",
         """INSERT INTO run_opened (runbook_id, n, run_id) SELECT runbook_id,

@@ -45,13 +45,16 @@ UNFINISHED = (f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = ? "
               "coalesce((SELECT max(n) FROM run_ended WHERE runbook_id = ?), 0) "
               "AND NOT EXISTS (SELECT 1 FROM run_ended AS x WHERE x.run_id = r.id) ")
 LAST_SEQ = "(SELECT max(seq) FROM events AS e WHERE e.run_id = r.id)"
-LINES = ("SELECT r.id, r.runbook_id, r.title, r.label, r.created_at_us, r.meta, "
-         f"{LAST_SEQ}, (SELECT s.summary FROM run_summaries AS s WHERE s.run_id = r.id "
-         f"AND s.version = ? AND s.seq = {LAST_SEQ}) FROM runs AS r ")
+LINES = ("SELECT r.id, r.runbook_id, r.title, r.label, r.created_at_us, "
+         f"{LAST_SEQ}, s.summary, {{detail}} FROM runs AS r LEFT JOIN run_summaries AS s "
+         f"ON s.run_id = r.id AND s.version = ? AND s.seq = {LAST_SEQ} ")
+SETTLE = ("INSERT INTO run_summaries (run_id, seq, version, summary, detail) "
+          "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
 
 
 class SQLStore(Store):
     newest = "ORDER BY created_at_us DESC"  # + the backend's insertion order
+    newest_r = "ORDER BY r.created_at_us DESC"  # the same, runs AS r
 
     def _sql(self, sql: str) -> str:
         return sql
@@ -103,12 +106,14 @@ class SQLStore(Store):
         sql, params = self._unfinished_query(runbook_id, ENDINGS)
         return next((run_from_row(r, self.name) for r in self._rows(sql, params)), None)
 
-    def summaries(self, version: int, runbook_id: str | None = None) -> list[RunLine]:
+    def summaries(self, version: int, runbook_id: str | None = None, *,
+                  detail: bool = False) -> list[RunLine]:
         """Every run (of ``runbook_id``), newest first, without its runbook text: the seq of its
-        last event, and its stored summary of ``version`` if one covers that event."""
+        last event, and its stored summary of ``version`` (and ``detail``) if one covers it."""
         where, params = ("WHERE r.runbook_id = ?", (version, runbook_id)) if runbook_id \
             else ("", (version,))
-        rows = self._rows(f"{LINES} {where} {self.newest}", params)
+        sql = LINES.format(detail="s.detail" if detail else "NULL")
+        rows = self._rows(f"{sql} {where} {self.newest_r}", params)
         return [line_from_row(r, self.name) for r in rows]
 
     def import_runs(self, runs: list[dict]) -> list[RunInfo]:
@@ -116,7 +121,8 @@ class SQLStore(Store):
         (``runbook history import``). Each dict has create_run's keywords plus ``events``: a
         list of {at, type, step, payload}, recorded with actor/host ``history-import`` and their
         own instants (history keeps the times it happened, not the store's clock). An optional
-        ``summary`` (version, dict) is the run's summary as of its last event (Writer.settle)."""
+        ``summary`` (version, summary, detail) is the run's as of its last event (as settled by
+        Writer.settle)."""
         created = []
         with self._transaction("import history") as conn:
             for r in runs:
@@ -131,11 +137,10 @@ class SQLStore(Store):
                          ev["type"], ev.get("step"),
                          dump(ev.get("payload") or {}, "event payload")))
                 if r.get("summary") and r["events"]:
-                    version, summary = r["summary"]
-                    conn.execute(self._sql("INSERT INTO run_summaries (run_id, seq, version, "
-                                           "summary) VALUES (?, ?, ?, ?)"),
-                                 (info.id, len(r["events"]), version,
-                                  dump(summary, "run summary")))
+                    version, summary, detail = r["summary"]
+                    conn.execute(self._sql(SETTLE), (info.id, len(r["events"]), version,
+                                                     dump(summary, "run summary"),
+                                                     dump(detail, "run summary detail")))
                 created.append(info)
         return created
 
@@ -272,10 +277,9 @@ class SQLWriter(Writer):
         return Event(self.run_id, seq, event_id, from_us(at_us), actor, host, type, step,
                      json.loads(body))
 
-    def settle(self, version: int, summary: dict) -> None:
+    def settle(self, version: int, summary: dict, detail: dict | None = None) -> None:
         if not self._bumped:
             raise RuntimeError("a summary follows the event it covers, in its transaction: "
                                "append first")
-        self._one("INSERT INTO run_summaries (run_id, seq, version, summary) VALUES (?, ?, ?, ?) "
-                  "ON CONFLICT DO NOTHING",
-                  (self.run_id, self._last, version, dump(summary, "run summary")))
+        self._one(SETTLE, (self.run_id, self._last, version, dump(summary, "run summary"),
+                           dump(detail or {}, "run summary detail")))

@@ -87,6 +87,7 @@ class SQLiteStore(SQLStore):
     """
 
     newest = "ORDER BY created_at_us DESC, rowid DESC"
+    newest_r = "ORDER BY r.created_at_us DESC, r.rowid DESC"  # the same, runs AS r
 
     def __init__(self, path: str | Path, *, readonly: bool = False, timeout: float = 10.0,
                  migrate: bool = True, _max_pages: int | None = None) -> None:

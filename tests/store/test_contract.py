@@ -426,11 +426,12 @@ def test_summaries_list_runs_lightly_with_the_summary_of_their_last_event(store:
         with pytest.raises(RuntimeError, match="append first"):
             w.settle(1, {"status": "early"})
         w.append(at=T0, actor="kim", host="ops1", type="run_finished")
-        w.settle(1, {"status": "finished", "steps": [["s1", 61.5, 60.0]], "한": "글"})
+        w.settle(1, {"status": "finished", "한": "글"}, {"steps": [["s1", 61.5, 60.0]]})
     lines = store.summaries(1, "rb")
     assert [(x.id, x.label, x.events) for x in lines] == [(b.id, "rehearsal", 0), (a.id, "live", 2)]
-    assert lines[1].summary == {"status": "finished", "steps": [["s1", 61.5, 60.0]], "한": "글"}
-    assert lines[0].summary is None and lines[1].meta == a.meta
+    assert lines[1].summary == {"status": "finished", "한": "글"} and lines[1].detail is None
+    assert store.summaries(1, "rb", detail=True)[1].detail == {"steps": [["s1", 61.5, 60.0]]}
+    assert lines[0].summary is None
     assert lines[1].created_at == T0 and lines[1].title == a.title
     assert store.summaries(2, "rb")[1].summary is None  # another format: not this one
     assert [x.runbook_id for x in store.summaries(1)] == ["other", "rb", "rb"]
@@ -506,7 +507,7 @@ def test_imported_runs_are_counted_and_keep_their_summary(store: Store) -> None:
     events = [{"at": T0, "type": "run_started"}, {"at": T0, "type": "run_finished"}]
     fields = dict(runbook_id="rb", title="t", label="history", source_text=SOURCE,
                   source_name="rb.yaml", created_at=T0)
-    [a, b] = store.import_runs([{**fields, "events": events, "summary": (1, {"n": 1})},
+    [a, b] = store.import_runs([{**fields, "events": events, "summary": (1, {"n": 1}, {})},
                                 {**fields, "events": events[:1]}])
     assert {x.id: (x.events, x.summary) for x in store.summaries(1)} == {
         a.id: (2, {"n": 1}), b.id: (1, None)}
