@@ -39,10 +39,11 @@ IMPORTER = "history-import"  # the actor and host of imported events
 EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
 RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
 # the newest run of a runbook that has not ended: none at all when it has as many endings as runs
-# (max n of each, two index lookups), else the runs newest first until one has not ended
-UNFINISHED = (f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = ? "
-              "AND (SELECT max(n) FROM run_opened WHERE runbook_id = ?) > "
-              "coalesce((SELECT max(n) FROM run_ended WHERE runbook_id = ?), 0) "
+# (max n of each, two index lookups; the runbook id is then NULL, so no run is even read), else
+# the runs newest first until one has not ended
+UNFINISHED = (f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = (SELECT ? WHERE "
+              "(SELECT max(n) FROM run_opened WHERE runbook_id = ?) > "
+              "coalesce((SELECT max(n) FROM run_ended WHERE runbook_id = ?), 0)) "
               "AND NOT EXISTS (SELECT 1 FROM run_ended AS x WHERE x.run_id = r.id) ")
 LAST_SEQ = "(SELECT max(seq) FROM events AS e WHERE e.run_id = r.id)"
 LINES = ("SELECT r.id, r.runbook_id, r.title, r.label, r.created_at_us, "
