@@ -13,7 +13,6 @@ bumps it, and the summaries stored before are then ignored (the runs are folded 
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
 
@@ -77,13 +76,10 @@ def instant(summary: dict[str, Any], key: str) -> datetime | None:
 
 
 def with_event(state: RunState, event: EventLike) -> RunState:
-    """``state`` with ``event`` folded in, ``state`` itself left as it was: what the run will
-    be once the event is committed (a shallow copy; its lists and dicts are copied)."""
-    out = copy.copy(state)
-    for name, value in vars(state).items():
-        if isinstance(value, list | dict | set):
-            setattr(out, name, type(value)(value))
-    return fold(state.plan, [event], out)
+    """What ``state`` will be once ``event`` is committed: its log and the event folded afresh,
+    ``state`` itself left as it was (until the commit the engine must not show the event). Once
+    per run for a finish: a fresh fold is the one copy that cannot share anything with ``state``."""
+    return fold(state.plan, [*state.log, event])
 
 
 def settle(writer: Writer, plan: Plan, state: RunState) -> None:

@@ -18,6 +18,7 @@ from runbook.report.model import Report, StepRow
 _SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ANY = re.compile(r"[\\`*\[\]<>|~_&]")  # what the three above can change
 MAX_HISTORY_ROWS = 16
 
 
@@ -25,9 +26,11 @@ def esc(text: str | None) -> str:
     """Inline Markdown: shows exactly ``text`` (one line)."""
     if not text:
         return ""
-    out = _SPECIAL.sub(r"\\\1", str(text))
-    out = _UNDERSCORE.sub(r"\\_", out)
-    out = _ENTITY.sub(r"\\&", out)
+    out = str(text)
+    if _ANY.search(out) is not None:  # most text has nothing to escape: one scan, no rewrites
+        out = _SPECIAL.sub(r"\\\1", out)
+        out = _UNDERSCORE.sub(r"\\_", out)
+        out = _ENTITY.sub(r"\\&", out)
     out = " ".join(out.split())
     return "\\" + out if out.startswith(("#", "+", "-", "=")) else out
 
