@@ -45,3 +45,20 @@ def test_any_instant_reads_as_on_its_own(change, seconds: int, micro: int) -> No
     Report.clock(r, instant + timedelta(seconds=13))  # the minute may be remembered already
     assert Report.clock(r, instant) == when(instant, tz, at)
     assert Report.clock(r, None) == when(None, tz, at)
+
+
+def test_building_a_report_leaves_garbage_collection_as_it_was(monkeypatch) -> None:
+    import gc
+
+    from runbook.report import model
+
+    seen = []
+    monkeypatch.setattr(model, "_build", lambda *a: seen.append(gc.isenabled()))
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            model.build(None, [])
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    assert seen == [False, False]
