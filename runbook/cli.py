@@ -31,16 +31,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(UNUSABLE, terminal(f"{self.prog}: error: {message}\n"))
 
 
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name: ``runbook --lang ko check`` and
+    ``runbook check --lang ko`` (SUPPRESS: a subcommand without it keeps the one given before)."""
+    from runbook.i18n import LANGUAGES
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS,
+                        help="language of the screen, messages and reports: en or ko (default: "
+                        "from LANGUAGE, LC_ALL, LC_MESSAGES or LANG, else en)")
+    return common
+
+
 def _parser() -> argparse.ArgumentParser:
+    common = _common()
     p = _Parser(
         prog="runbook",
         description="Live maintenance-window runbook tracker: review the plan, run it, "
         "watch it, report it.",
+        parents=[common],
     )
     from runbook import __version__
 
     p.add_argument("--version", action="version", version=f"runbook {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add = sub.add_parser
+
+    def add_parser(name: str, **kwargs) -> argparse.ArgumentParser:
+        return _add(name, parents=[common], **kwargs)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     def db(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--db", metavar="PATH|URL",
@@ -146,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
 
     hi = sub.add_parser("history", help="past windows kept as history (the forecast's reference class)")
     hsub = hi.add_subparsers(dest="history_command", required=True, metavar="ACTION")
-    hm = hsub.add_parser("import", help="load past windows' planned and actual step times from a CSV")
+    hm = hsub.add_parser(parents=[common], name="import", help="load past windows' planned and actual step times from a CSV")
     hm.add_argument("file", metavar="FILE.csv",
                     help="columns: window, step id or title, planned minutes, actual minutes, "
                     "optional date (English or Korean headers)")
@@ -177,6 +197,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from runbook.format.safe import json_text
     from runbook.format.shift import timing, timing_message
     from runbook.format.times import iso
+    from runbook.i18n import _
 
     now = startup.system_clock().now()
     loaded = startup.load_with_start(args.runbook, args.start, now)
@@ -192,8 +213,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         over = timing(loaded, now) == "over"
         rv.findings.insert(0, Finding(
             WARNING if over else INFO, "window_over" if over else "window_far_ahead",
-            f"{said} To rehearse it {'now' if over else 'today'}: --start now (the whole window "
-            "moves, durations kept).", line=loaded.line_of(("window", "start"))))
+            said + " " + (_("To rehearse it now: --start now (the whole window moves, durations "
+                            "kept).") if over else
+                          _("To rehearse it today: --start now (the whole window moves, "
+                            "durations kept).")), line=loaded.line_of(("window", "start"))))
     if args.json:
         data = as_json(rv)
         data["planned_window_start"] = iso(loaded.planned_start, loaded.plan.timezone)
@@ -224,8 +247,11 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from runbook import i18n
     from runbook.format.loader import LoadError
 
+    before = i18n.current()
+    args.lang = i18n.set_language(getattr(args, "lang", None))  # None: from the environment
     try:
         return _command(args.command)(args)
     except LoadError as e:
@@ -251,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                "Nothing unrecorded was lost: actions are committed before they show. "
                "RUNBOOK_DEBUG=1 shows the traceback.")
         return INTERNAL
+    finally:
+        i18n.set_language(before)  # main() called in-process (tests) leaves no language behind
 
 
 def _error(message: str) -> None:

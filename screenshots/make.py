@@ -1,6 +1,7 @@
 """Generate the README screenshots from the real app, playing the demo script.
 
     .venv/bin/python screenshots/make.py [--out screenshots]
+    .venv/bin/python screenshots/make.py --lang ko    # the Korean screen: decide-now-ko.svg, ...
 
 The switch-port runbook and its demo script (runbooks/san-port-swap*.yaml) are played by the
 real engine on a simulated clock up to each key moment, then drawn by the operator's screen (and,
@@ -128,11 +129,45 @@ async def multi_day(db: Path, path: Path) -> Path:
     return path
 
 
+KOREAN = ("decide-now", "contingency")  # the moments drawn again in Korean, as NAME-ko.svg
+
+
+async def make_korean(out: Path) -> list[Path]:
+    """The same moments in Korean (runbook --lang ko): the screen a Korean operations team reads."""
+    from runbook import i18n
+
+    global MOMENTS, WATCH
+    i18n.set_language("ko")
+    saved = MOMENTS, WATCH
+    try:
+        MOMENTS = [m for m in MOMENTS if m[0] in KOREAN]
+        with tempfile.TemporaryDirectory(prefix="runbook-shots-ko-") as tmp:
+            paths = await make(Path(tmp))
+            written = []
+            for path in paths:
+                if path.stem in KOREAN:
+                    target = out / f"{path.stem}-ko.svg"
+                    target.write_text(path.read_text().replace(
+                        f"runbook — {path.stem}", f"runbook — {path.stem} (--lang ko)"))
+                    written.append(target)
+            return written
+    finally:
+        MOMENTS, WATCH = saved
+        i18n.set_language("en")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"), help="folder for the SVGs")
-    out = Path(parser.parse_args().out)
+    parser.add_argument("--lang", choices=["en", "ko"], default="en",
+                        help="ko: the Korean screens (NAME-ko.svg) instead")
+    args = parser.parse_args()
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.lang == "ko":
+        for path in asyncio.run(make_korean(out)):
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        return
     for path in asyncio.run(make(out)):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     for name, _, what in [*MOMENTS, WATCH]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import yaml
 
 from runbook.engine.clock import ManualClock
 from runbook.format.loader import Loaded, load_text
+
+# The tests read English unless they ask for Korean: a machine with LANG=ko_KR.UTF-8 (or a
+# Korean LANGUAGE) must not change what `runbook` prints in-process or in a subprocess.
+os.environ["LANGUAGE"] = "en"
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOKS = ROOT / "runbooks"
@@ -48,6 +53,16 @@ def three(a: float, m: float, b: float) -> dict:
 
 def at(minutes: float) -> datetime:
     return START + timedelta(minutes=minutes)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Every test starts in English, whatever the one before it chose."""
+    from runbook import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
 
 
 @pytest.fixture

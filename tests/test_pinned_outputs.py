@@ -70,7 +70,7 @@ def _out(capsys: pytest.CaptureFixture, argv: list[str], db: Path) -> str:
     code = main(argv)
     out = capsys.readouterr().out
     assert code in (0, 1), out
-    return out.replace(str(db), "<DB>").replace(str(db.parent), "<TMP>")
+    return out.replace(str(db), "<DB>").replace(str(db.parent), "<TMP>").replace(str(ROOT), "<ROOT>")
 
 
 @pytest.fixture(scope="module")

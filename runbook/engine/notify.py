@@ -2,7 +2,9 @@
 
 Every hook runs in a daemon thread with a time limit, so a hook that fails or hangs never blocks
 or crashes a run; the engine collects failures with :meth:`Notifier.failures` and records them.
-The alert reaches a command as environment variables (``RUNBOOK_LEVEL``, ``RUNBOOK_MESSAGE``, ...).
+The alert reaches a command as environment variables (``RUNBOOK_LEVEL``, ``RUNBOOK_MESSAGE``, ...,
+and the customer notice for the level as ``RUNBOOK_NOTICE``), and ``{notice}``, ``{level}`` or
+``{message}`` inside an argument of the command are replaced by the same texts.
 
 Alerts seconds apart are one page: an alert waits up to :data:`HOLD_S` before its hooks run, and
 an alert stamped within :data:`COALESCE_S` of a waiting one replaces it (AT RISK then DECIDE NOW
@@ -32,10 +34,32 @@ class HookFailure:
 
 
 def alert_env(alert: dict[str, Any]) -> dict[str, str]:
-    """RUNBOOK_* variables for one alert (values are text; missing ones are empty)."""
+    """RUNBOOK_* variables for one alert (values are text; missing ones are empty), with the
+    customer notice for its level as ``RUNBOOK_NOTICE`` and ``RUNBOOK_NOTICE_LANG``."""
     keys = ("level", "message", "at", "p_on_time", "p50", "p90", "decision_deadline",
             "announced_resume", "run", "runbook")
-    return {f"RUNBOOK_{k.upper()}": "" if alert.get(k) is None else str(alert[k]) for k in keys}
+    env = {f"RUNBOOK_{k.upper()}": "" if alert.get(k) is None else str(alert[k]) for k in keys}
+    notice = alert.get("notice") or {}
+    env["RUNBOOK_NOTICE"] = str(notice.get("text", ""))
+    env["RUNBOOK_NOTICE_LANG"] = str(notice.get("lang", ""))
+    return env
+
+
+ARGV_FIELDS = ("notice", "level", "message")
+
+
+def alert_argv(argv: list[str], alert: dict[str, Any]) -> list[str]:
+    """The hook's argument list with ``{notice}``, ``{level}`` and ``{message}`` replaced in each
+    argument (plain text replacement, one argument stays one argument: never a shell)."""
+    notice = alert.get("notice") or {}
+    fields = {"notice": str(notice.get("text", "")), "level": str(alert.get("level", "")),
+              "message": str(alert.get("message", ""))}
+    out = []
+    for arg in argv:
+        for name in ARGV_FIELDS:
+            arg = arg.replace("{" + name + "}", fields[name])
+        out.append(arg)
+    return out
 
 
 HOLD_S = 3.0  # real seconds an alert waits for a worse one before its hooks run
@@ -54,6 +78,7 @@ class Notifier:
         self.config = config
         self.hold_s = hold_s
         self._failures: queue.Queue[HookFailure] = queue.Queue()
+        self._notices: queue.Queue[dict[str, str]] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._pending: dict[str, Any] | None = None
@@ -104,6 +129,11 @@ class Notifier:
             jobs.append(("command " + cfg.command[0], lambda: self._command(cfg.command, alert)))
         for url in cfg.urls:
             jobs.append((_redact(url), lambda url=url: self._apprise(url, alert)))
+        notice = alert.get("notice")
+        if jobs and notice:
+            self._notices.put({"level": str(notice.get("level", alert.get("level", ""))),
+                               "lang": str(notice.get("lang", "")),
+                               "text": str(notice.get("text", ""))})
         for name, job in jobs:
             t = threading.Thread(target=self._guard, args=(name, job, alert), daemon=True,
                                  name=f"runbook-hook {name}")
@@ -124,7 +154,7 @@ class Notifier:
         timeout = self.config.timeout
         env = {**os.environ, **alert_env(alert)}
         try:
-            proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(alert_argv(argv, alert), env=env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     start_new_session=True, shell=False)
         except OSError as e:
@@ -157,7 +187,11 @@ class Notifier:
                 result.append(False)
                 return
             title = f"runbook {alert.get('runbook', '')}: {str(alert.get('level', '')).upper()}"
-            result.append(bool(a.notify(title=title, body=str(alert.get("message", "")))))
+            body = str(alert.get("message", ""))
+            notice = alert.get("notice") or {}
+            if notice.get("text"):
+                body += f"\n\nCustomer notice ({notice.get('lang', '')}): {notice['text']}"
+            result.append(bool(a.notify(title=title, body=body)))
 
         worker = threading.Thread(target=go, daemon=True)
         worker.start()
@@ -167,6 +201,15 @@ class Notifier:
         if not result or not result[0]:
             return "notification was not delivered (bad URL or the service refused it)"
         return None
+
+    def notices_sent(self) -> list[dict[str, str]]:
+        """Customer notices handed to the hooks since the last call (level, lang, text)."""
+        out = []
+        while True:
+            try:
+                out.append(self._notices.get_nowait())
+            except queue.Empty:
+                return out
 
     def failures(self) -> list[HookFailure]:
         out = []

@@ -29,30 +29,42 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from runbook.engine.reporting import Obligation, obligation
 from runbook.engine.state import RunState
 from runbook.forecast.core import Forecast, Option
-from runbook.format.durations import format_duration, format_minutes, format_until
+from runbook.format.durations import duration_text, format_minutes, format_until
 from runbook.format.model import Level
 from runbook.format.plan import MAIN, Plan
 from runbook.format.times import local, when
+from runbook.i18n import LANGUAGES, N_, _, using
 
 RANK = {Level.on_track: 0, Level.at_risk: 1, Level.decide_now: 2, Level.late: 3}
 
-WORDS = {
-    Level.on_track: "ON TRACK",
-    Level.at_risk: "AT RISK",
-    Level.decide_now: "DECIDE NOW",
-    Level.late: "LATE",
-    Level.resumed: "RESUMED",
+WORDS = {  # in English; word() says it in the current language
+    Level.on_track: N_("ON TRACK"),
+    Level.at_risk: N_("AT RISK"),
+    Level.decide_now: N_("DECIDE NOW"),
+    Level.late: N_("LATE"),
+    Level.resumed: N_("RESUMED"),
 }
 
 ACTIONS = {  # the level's action in general; do_now() says it for this moment
-    Level.on_track: "Carry on.",
-    Level.at_risk: "Prepare the contingency and brief customer service.",
-    Level.decide_now: "Trigger the contingency or accept the overrun.",
-    Level.late: "Announce a new resume time.",
-    Level.resumed: "Finish the remaining checks.",
+    Level.on_track: N_("Carry on."),
+    Level.at_risk: N_("Prepare the contingency and brief customer service."),
+    Level.decide_now: N_("Trigger the contingency or accept the overrun."),
+    Level.late: N_("Announce a new resume time."),
+    Level.resumed: N_("Finish the remaining checks."),
 }
+
+
+def word(level: Level | str) -> str:
+    """The level as one word in the current language: ``AT RISK``, ``지연 위험``."""
+    return _(WORDS[Level(level)])
+
+
+def action(level: Level | str) -> str:
+    """The level's action in general, in the current language."""
+    return _(ACTIONS[Level(level)])
 
 
 @dataclass(frozen=True)
@@ -242,13 +254,22 @@ def _name(contingency: str) -> str:
     return contingency[:1].upper() + contingency[1:]
 
 
+def report_obligation(plan: Plan, resumed_at: datetime | None, now: datetime) -> Obligation:
+    """What the runbook's reporting rule asks if the outage ends at ``resumed_at`` (or ``now``
+    while service is down): :mod:`runbook.engine.reporting`."""
+    return obligation(plan.policy, plan.announced, resumed_at or now, plan.timezone)
+
+
 def outage_due(plan: Plan, resumed_at: datetime | None, now: datetime) -> datetime | None:
-    """When a supervisor report falls due, if the overrun has crossed the reporting threshold."""
-    crossing = plan.announced + timedelta(seconds=plan.policy.outage_report_after)
-    end = resumed_at or now
-    if end <= crossing:
-        return None
-    return crossing + timedelta(seconds=plan.policy.report_due_within)
+    """When a supervisor report falls due (the rule's first deadline), if the overrun is
+    reportable."""
+    return report_obligation(plan, resumed_at, now).due
+
+
+def deadlines_text(ob: Obligation, tz: str) -> str:
+    """``initial notification by 2026-11-25 06:10, ...`` for a named rule's deadlines."""
+    return ", ".join(_("{name} by {time}").format(name=_(d.name), time=_day_time(d.due, tz))
+                     for d in ob.deadlines)
 
 
 def still_beats(fc: Forecast, now: datetime) -> Option | None:
@@ -280,72 +301,95 @@ def do_now(level: Level | str, plan: Plan, state: RunState, fc: Forecast | None,
     The TUI's do-now line and the action at the end of every alert message: one wording. The
     screen passes ``trigger_key`` (the key that triggers a contingency) to name it; alerts
     that leave the screen (hooks, reports) do not. ``deadline=False`` leaves the decision
-    deadline out (an alert message has just said it).
+    deadline out (an alert message has just said it). In the current language.
     """
-    press = f" (press {trigger_key})" if trigger_key else ""
+    press = _(" (press {key})").format(key=trigger_key) if trigger_key else ""
     level = Level(level)
     if fc is None or level == Level.resumed:
-        return ACTIONS[level]
+        return action(level)
     tz = plan.timezone
     beats = still_beats(fc, now)
     if beats is not None and level != Level.on_track:
         if beats.p_on_time_if_triggered > fc.p_on_time + 0.05:
-            gain = (f"{pct(beats.p_on_time_if_triggered)} on time against "
-                    f"{pct(fc.p_on_time)}")
+            gain = _("{p_then} on time against {p_now}").format(
+                p_then=pct(beats.p_on_time_if_triggered), p_now=pct(fc.p_on_time))
         else:
-            gain = (f"back about {when(now + timedelta(seconds=beats.need_p50_s), tz, now)} "
-                    f"against {when(fc.p50, tz, now)}")
-        trigger = (f"Trigger {beats.contingency}{press} now to resume earlier: {gain} "
-                   f"(its deadline {when(beats.deadline, tz, now)} passed)")
+            gain = _("back about {then} against {now}").format(
+                then=when(now + timedelta(seconds=beats.need_p50_s), tz, now),
+                now=when(fc.p50, tz, now))
+        args = dict(contingency=beats.contingency, press=press, gain=gain,
+                    deadline=when(beats.deadline, tz, now))
         if level == Level.late:
-            return f"{trigger}, or announce a new resume time: {new_resume_time(plan, fc, now)}."
-        return f"{trigger}, or accept the overrun and brief customer service."
+            return _("Trigger {contingency}{press} now to resume earlier: {gain} (its deadline "
+                     "{deadline} passed), or announce a new resume time: {resume}.").format(
+                resume=new_resume_time(plan, fc, now), **args)
+        return _("Trigger {contingency}{press} now to resume earlier: {gain} (its deadline "
+                 "{deadline} passed), or accept the overrun and brief customer service."
+                 ).format(**args)
     c = fc.contingency
     open_deadline = c is not None and fc.decision_deadline is not None and \
         now <= fc.decision_deadline
     if level == Level.on_track:
-        return "Carry on."
+        return _("Carry on.")
     if level == Level.at_risk:
         if open_deadline:
-            by = f" (decide by {when(fc.decision_deadline, tz, now)})" if deadline else ""
-            return f"Prepare {c}{by} and brief customer service."
+            if deadline:
+                return _("Prepare {contingency} (decide by {deadline}) and brief customer "
+                         "service.").format(contingency=c,
+                                            deadline=when(fc.decision_deadline, tz, now))
+            return _("Prepare {contingency} and brief customer service.").format(contingency=c)
         if state.path != MAIN:
-            return f"Carry on with {state.path}; brief customer service."
-        return "Brief customer service and prepare a new resume time."
+            return _("Carry on with {contingency}; brief customer service.").format(
+                contingency=state.path)
+        return _("Brief customer service and prepare a new resume time.")
     if level == Level.decide_now:
         if open_deadline and deadline:
             left = format_until((fc.decision_deadline - now).total_seconds())
-            return (f"Trigger {c}{press} by {when(fc.decision_deadline, tz, now)} (in {left}) or "
-                    "accept the overrun.")
+            return _("Trigger {contingency}{press} by {deadline} (in {left}) or accept the "
+                     "overrun.").format(contingency=c, press=press, left=left,
+                                        deadline=when(fc.decision_deadline, tz, now))
         if open_deadline:
-            return f"Trigger {c}{press} or accept the overrun."
-        return f"Trigger the contingency{press} or accept the overrun."
-    return f"Announce a new resume time: {new_resume_time(plan, fc, now)}."
+            return _("Trigger {contingency}{press} or accept the overrun.").format(
+                contingency=c, press=press)
+        return _("Trigger the contingency{press} or accept the overrun.").format(press=press)
+    return _("Announce a new resume time: {resume}.").format(
+        resume=new_resume_time(plan, fc, now))
 
 
 def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: datetime) -> str:
-    """One alert line: the numbers and the action (the action is :func:`do_now`'s)."""
+    """One alert line: the numbers and the action (the action is :func:`do_now`'s), in the
+    current language (:func:`messages` for every language at once)."""
     tz = plan.timezone
     announced = when(plan.announced, tz, now)
-    numbers = f"{pct(fc.p_on_time)} on time, P90 {when(fc.p90, tz, now)}"
+    numbers = _("{p} on time, P90 {p90}").format(p=pct(fc.p_on_time), p90=when(fc.p90, tz, now))
     if level == Level.resumed:
         t = fc.resumed_at or now
         delta = (t - plan.announced).total_seconds()
-        late_by = (f"{format_duration(delta)} past the announced {announced}" if delta > 0
-                   else f"{format_duration(-delta)} before the announced {announced}")
-        text = f"Service resumed at {when(t, tz, now)} ({late_by}). Finish the remaining checks."
-        due = outage_due(plan, t, now)
-        if due is not None:
-            text += f" Outage report to the supervisor required by {_day_time(due, tz)}."
+        if delta > 0:
+            text = _("Service resumed at {time} ({late} past the announced {announced}). Finish "
+                     "the remaining checks.")
+        else:
+            text = _("Service resumed at {time} ({early} before the announced {announced}). "
+                     "Finish the remaining checks.")
+        text = text.format(time=when(t, tz, now), late=duration_text(delta),
+                           early=duration_text(-delta), announced=announced)
+        ob = report_obligation(plan, t, now)
+        if ob.due is not None and not ob.named:
+            text += " " + _("Outage report to the supervisor required by {due}.").format(
+                due=_day_time(ob.due, tz))
+        elif ob.due is not None:
+            text += " " + _("Outage report required under {rule}: {deadlines}.").format(
+                rule=ob.rule, deadlines=deadlines_text(ob, tz))
         return text
     hard = ""
     if fc.p_hard_deadline is not None and fc.p_hard_deadline < plan.policy.confidence:
-        hard = (f" Hard deadline {when(plan.hard_deadline, tz, now)} at risk: "
-                f"{pct(fc.p_hard_deadline)} by then.")
+        hard = " " + _("Hard deadline {deadline} at risk: {p} by then.").format(
+            deadline=when(plan.hard_deadline, tz, now), p=pct(fc.p_hard_deadline))
     said = fc.decision_deadline is not None and now <= fc.decision_deadline
-    action = do_now(level, plan, state, fc, now, deadline=not said)
+    act = do_now(level, plan, state, fc, now, deadline=not said)
     if level == Level.on_track:
-        return f"On track for {announced}: {numbers}. {action}" + hard
+        return _("On track for {announced}: {numbers}.").format(
+            announced=announced, numbers=numbers) + " " + act + hard
     contingency = ""
     if still_beats(fc, now) is not None:
         contingency = ""  # the action says what the contingency still offers
@@ -353,29 +397,50 @@ def message(level: Level, plan: Plan, state: RunState, fc: Forecast, now: dateti
         name, need = _name(fc.contingency), format_minutes(fc.contingency_need_s or 0, up=True)
         if now <= fc.decision_deadline:
             left = format_until((fc.decision_deadline - now).total_seconds())
-            contingency = (f" {name} needs {need}: decide by {when(fc.decision_deadline, tz, now)} "
-                           f"(in {left}).")
+            contingency = " " + _("{name} needs {need}: decide by {deadline} (in {left}).").format(
+                name=name, need=need, deadline=when(fc.decision_deadline, tz, now), left=left)
         else:
-            contingency = (f" {name} needs {need}: too late to make {announced} with it at "
-                           f"{pct(plan.policy.confidence)} (deadline "
-                           f"{when(fc.decision_deadline, tz, now)} passed).")
+            contingency = " " + _(
+                "{name} needs {need}: too late to make {announced} with it at {confidence} "
+                "(deadline {deadline} passed).").format(
+                name=name, need=need, announced=announced,
+                confidence=pct(plan.policy.confidence),
+                deadline=when(fc.decision_deadline, tz, now))
     elif state.path != MAIN:
-        contingency = f" Contingency {state.path} is running."
+        contingency = " " + _("Contingency {contingency} is running.").format(
+            contingency=state.path)
     else:
-        contingency = " No contingency path."
+        contingency = " " + _("No contingency path.")
     if level == Level.at_risk:
-        return f"Resume {announced} at risk: {numbers}.{contingency} {action}" + hard
+        return _("Resume {announced} at risk: {numbers}.").format(
+            announced=announced, numbers=numbers) + contingency + " " + act + hard
     if level == Level.decide_now:
-        return f"Decide now: resume {announced} has {numbers}.{contingency} {action}" + hard
-    text = f"Resume {announced} will be missed: {numbers}.{contingency}"
+        return _("Decide now: resume {announced} has {numbers}.").format(
+            announced=announced, numbers=numbers) + contingency + " " + act + hard
+    text = _("Resume {announced} will be missed: {numbers}.").format(
+        announced=announced, numbers=numbers) + contingency
     if now > plan.announced:
         over = format_until((now - plan.announced).total_seconds())
-        text = f"Resume {announced} missed by {over}, service still down: {numbers}.{contingency}"
-    text += f" {action}"
-    due = outage_due(plan, None, fc.recommended)
-    if due is not None:
-        text += f" An outage report will be due by {_day_time(due, tz)}."
+        text = _("Resume {announced} missed by {over}, service still down: {numbers}.").format(
+            announced=announced, over=over, numbers=numbers) + contingency
+    text += " " + act
+    ob = report_obligation(plan, None, fc.recommended)
+    if ob.due is not None:
+        text += " " + (_("A {rule} report will be due by {due}.") if ob.named else
+                       _("An outage report will be due by {due}.")).format(
+            rule=ob.rule, due=_day_time(ob.due, tz))
     return text + hard
+
+
+def messages(level: Level, plan: Plan, state: RunState, fc: Forecast, now: datetime
+             ) -> dict[str, str]:
+    """:func:`message` in every language runbook has, from the same numbers: recorded with the
+    alert, so a report in any language shows the message the numbers made at that moment."""
+    out = {}
+    for lang in LANGUAGES:
+        with using(lang):
+            out[lang] = message(level, plan, state, fc, now)
+    return out
 
 
 def _day_time(t: datetime, tz: str) -> str:

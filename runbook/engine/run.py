@@ -31,14 +31,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from runbook.engine import notices
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
-from runbook.engine.risk import LevelTracker, message
+from runbook.engine.risk import LevelTracker, messages
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
     HOOK_FAILED,
     NOTE,
+    NOTICE,
     OPERATOR_JOINED,
     RUN_ABORTED,
     RUN_FINISHED,
@@ -58,6 +60,7 @@ from runbook.format.loader import Loaded
 from runbook.format.model import Level
 from runbook.format.shift import load_recorded, run_meta
 from runbook.format.times import iso
+from runbook.i18n import DEFAULT, _, current, using
 from runbook.store import ENDINGS, Event, First, RunInfo, Store, StoreUnavailable, clock_offset
 
 SKEW_EVERY_S = 30.0  # how often a session re-measures its clock against the store's
@@ -115,6 +118,7 @@ class Session:
         self.store_down_since: datetime | None = None  # the store has been unreachable since
         self._real = bool(getattr(clock, "real", False))  # simulated clocks have no skew
         self._skew_at: datetime | None = None
+        self.notice_lang = notices.language()  # customer notices: the run's language
         self.state = fold(self.plan, store.events(info.id))
         self.tracker = LevelTracker(self.state.level or Level.on_track)
         self._version = store.data_version()
@@ -152,7 +156,7 @@ class Session:
         if not self._real:
             return None
         try:
-            offset, _ = clock_offset(self.store, self.clock.now)
+            offset, _rtt = clock_offset(self.store, self.clock.now)
         except StoreUnavailable:
             self._went_down()
             return self.clock_skew_s
@@ -189,9 +193,11 @@ class Session:
 
     def alert_payload(self, level: Level, fc: Forecast, now: datetime) -> dict[str, Any]:
         tz = self.plan.timezone
+        texts = messages(level, self.plan, self.state, fc, now)
         return {
             "level": str(level),
-            "message": message(level, self.plan, self.state, fc, now),
+            "message": texts[current()],  # in the operator's language (hooks, old readers)
+            "messages": texts,  # the same numbers in every language: reports in any language
             "at": iso(now, tz),
             "p_on_time": round(fc.p_on_time, 4),
             "p50": iso(fc.p50, tz),
@@ -201,7 +207,13 @@ class Session:
             "announced_resume": iso(self.plan.announced, tz),
             "run": self.run_id,
             "runbook": self.plan.id,
+            "notice": self.notice_for(level, fc),
         }
+
+    def notice_for(self, level: Level | str, fc: Forecast | None) -> dict[str, str] | None:
+        """The customer notice for ``level`` now (runbook ``comms:``), or None."""
+        found = notices.notice(self.plan, str(level), self.state, fc, self.notice_lang)
+        return None if found is None else found.as_dict()
 
     def _on_alert(self, alert: dict[str, Any], now: datetime) -> None:
         """Watchers only show an alert; the operator's engine records it."""
@@ -308,7 +320,7 @@ class Engine(Session):
 
     def note(self, text: str, step: str | None = None) -> Event:
         if not text.strip():
-            raise ActionRefused("a note needs some text")
+            raise ActionRefused(_("a note needs some text"))
         return self.act(NOTE, step, text=text)
 
     def trigger(self, contingency: str, note: str | None = None) -> Event:
@@ -339,12 +351,14 @@ class Engine(Session):
             if isinstance(again, str):
                 raise ActionRefused(again)
             if [e.seq for e in again] != seqs:
-                raise ActionRefused("another action was recorded meanwhile; nothing undone "
-                                    "(undo again to revert the newest)")
+                raise ActionRefused(_("another action was recorded meanwhile; nothing undone "
+                                      "(undo again to revert the newest)"))
             return True
 
         first = group[0]
-        payload = {"undoes": seqs, "what": describe(first), "undone_at": first.at.isoformat()}
+        with using(DEFAULT):  # recorded data: English; shown with undo.undid() in any language
+            what = describe(first)
+        payload = {"undoes": seqs, "what": what, "undone_at": first.at.isoformat()}
         event = self.record(UNDONE, first.step, payload, validate=False, only_if=still_last)
         assert event is not None  # still_last() never answers False
         return event
@@ -367,6 +381,17 @@ class Engine(Session):
     def _record_hook_failures(self) -> None:
         for f in self.notifier.failures():
             self._record_or_keep(HOOK_FAILED, {"hook": f.hook, "error": f.error, "level": f.level})
+        for given in self.notifier.notices_sent():  # what the hooks were handed, exactly
+            self._record_or_keep(NOTICE, {**given, "via": "hooks"})
+
+    def give_notice(self, level: str, lang: str, text: str) -> Event:
+        """The operator copied a customer notice to pass it on: recorded with its exact text."""
+        if not text.strip():
+            raise ActionRefused("no customer notice to copy")
+        event = self.record(NOTICE, None, {"level": str(level), "lang": lang, "text": text,
+                                           "via": "copy"}, validate=False)
+        assert event is not None
+        return event
 
     def _record_or_keep(self, kind: str, payload: dict[str, Any],
                         only_if: Callable[[], bool] | None = None, event_id: str = "") -> bool:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from runbook.engine.clock import ManualClock
 from runbook.engine.notify import Notifier
-from runbook.engine.risk import WORDS, outage_due
+from runbook.engine.risk import deadlines_text, report_obligation, word
 from runbook.engine.run import ActionRefused, Actor, Engine, new_run
 from runbook.engine.state import (
     CONTINGENCY_TRIGGERED,
@@ -32,13 +32,17 @@ from runbook.engine.state import (
     UNDONE,
 )
 from runbook.forecast.core import Prior
-from runbook.format.durations import format_duration, parse_duration
+from runbook.format.cells import ljust
+from runbook.format.cells import width as cell_width
+from runbook.format.durations import duration_text, parse_duration
 from runbook.format.loader import Document, Loaded, LoadError, Located, parse_yaml, read_text
 from runbook.format.model import Instant, explain_error, localise
 from runbook.format.plan import MAX_WINDOW_DAYS, Plan
 from runbook.format.safe import terminal
 from runbook.format.shift import describe_shift
 from runbook.format.times import iso, local, when
+from runbook.i18n import DEFAULT, N_, _, using
+from runbook.i18n import current as current_language
 from runbook.store import Store
 
 TICK_S = 10.0
@@ -94,7 +98,7 @@ class Result:
     engine: Engine
     recorded: bool = False  # the run was kept in a store (--db)
     timeline: list[dict[str, Any]] = field(default_factory=list)
-    log: list[tuple[datetime, str]] = field(default_factory=list)
+    log: list[tuple[datetime, tuple]] = field(default_factory=list)  # (at, what: see _said)
 
 
 SCRIPT_NEEDS = ("an events script holds `events:`, a list of actions such as "
@@ -247,7 +251,7 @@ def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
         clock.set(at)
         t = engine.tick()
         if t.alert:
-            result.log.append((at, f"{WORDS[t.level]:<10} {t.alert['message']}"))
+            result.log.append((at, ("alert", t.level, t.alert)))
         if event or t.alert or (at - start).total_seconds() % 60 == 0:
             fc = t.forecast
             entry = {
@@ -279,30 +283,58 @@ def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
             engine.act(kind, target, **payload)
         except ActionRefused as e:
             raise LoadError(name, [Located(f"event {n} ({_describe(ev)}): {e}", line)]) from None
-        result.log.append((at, _describe(ev)))
-        tick(at, event=_describe(ev))
+        result.log.append((at, ("event", ev)))
+        with using(DEFAULT):  # the JSON timeline's "event": the script's words, in English
+            said = _describe(ev)
+        tick(at, event=said)
         if next_tick == at:
             next_tick += step
     if not engine.state.finished and engine.state.all_done():
         engine.finish()  # default: the run ends when its last step completes
-        result.log.append((clock.now(), "finish (last step completed)"))
+        result.log.append((clock.now(), ("finish", None)))
     engine.close()
     return result
 
 
+RANK_WORDS = ("on_track", "at_risk", "decide_now", "late", "resumed")  # the log's level column
+
+SCRIPT_WORDS = {  # the script's keys; shown in the current language
+    STEP_STARTED: (N_("start"), N_("start {step}")),
+    STEP_COMPLETED: (N_("complete"), N_("complete {step}")),
+    STEP_FAILED: (N_("fail"), N_("fail {step}")),
+    STEP_SKIPPED: (N_("skip"), N_("skip {step}")),
+    RUN_FINISHED: (N_("finish"), N_("finish {step}")),
+    NOTE: (N_("note"), N_("note on {step}")),
+    UNDONE: (N_("undo"), N_("undo {step}")),
+}
+
+
 def _describe(ev: ScriptEvent) -> str:
     kind, target = ev.action
-    word = {STEP_STARTED: "start", STEP_COMPLETED: "complete", STEP_FAILED: "fail",
-            STEP_SKIPPED: "skip", CONTINGENCY_TRIGGERED: "trigger", RUN_FINISHED: "finish",
-            NOTE: "note", RUN_ABORTED: "abort", UNDONE: "undo"}[kind]
-    text = f"{word} {target}" if target else word
     if kind == CONTINGENCY_TRIGGERED:
-        text = f"trigger {ev.trigger}"
-    if kind == RUN_ABORTED:
-        text = f"abort ({ev.abort})"
+        text = _("trigger {contingency}").format(contingency=ev.trigger)
+    elif kind == RUN_ABORTED:
+        text = _("abort ({reason})").format(reason=ev.abort)
+    else:
+        word, on = SCRIPT_WORDS[kind]
+        text = _(on).format(step=target) if target else _(word)
     if ev.note:
         text += f" ({ev.note})"
     return text
+
+
+def _said(item: tuple) -> str:
+    """A line of the log, in the current language: an alert (its level word padded in cells,
+    its message as recorded in this language), a scripted event, the default finish."""
+    kind = item[0]
+    if kind == "alert":
+        _kind, level, alert = item
+        texts = alert.get("messages") or {}
+        column = max(cell_width(word(lv)) for lv in RANK_WORDS)  # 10 in English
+        return f"{ljust(word(level), column)} {texts.get(current_language(), alert['message'])}"
+    if kind == "event":
+        return _describe(item[1])
+    return _("finish (last step completed)")
 
 
 def as_json(result: Result) -> dict[str, Any]:
@@ -311,7 +343,8 @@ def as_json(result: Result) -> dict[str, Any]:
     overrun = None
     if state.resumed_at is not None:
         overrun = max(0.0, (state.resumed_at - plan.announced).total_seconds())
-    due = outage_due(plan, state.resumed_at, state.last_at or plan.start) if state.resumed_at else None
+    ob = report_obligation(plan, state.resumed_at, state.last_at or plan.start)
+    due = ob.due if state.resumed_at else None
     return {
         "runbook": plan.id,
         "title": plan.title,
@@ -323,7 +356,8 @@ def as_json(result: Result) -> dict[str, Any]:
         "samples": engine.forecaster.samples,
         "seed": engine.forecaster.seed,
         "timeline": result.timeline,
-        "alerts": [{"at": iso(a.at, tz), "level": a.level, "message": a.message}
+        "alerts": [{"at": iso(a.at, tz), "level": a.level, "message": a.message,
+                    **({"notice": a.payload["notice"]} if a.payload.get("notice") else {})}
                    for a in state.alerts],
         "resumed_at": iso(state.resumed_at, tz),
         "finished_at": iso(state.finished_at, tz),
@@ -331,6 +365,9 @@ def as_json(result: Result) -> dict[str, Any]:
         "overrun_s": overrun,
         "outage_report_required": due is not None,
         "report_due_by": iso(due, tz),
+        "reporting_rule": ob.rule,
+        "report_deadlines": [{"name": d.name, "due": iso(d.due, tz)} for d in ob.deadlines
+                             if due is not None],
         "steps": [
             {"id": s.id, "path": s.path, "status": state.steps[s.id].status,
              "started_at": iso(state.steps[s.id].started_at, tz),
@@ -351,24 +388,33 @@ def text(result: Result) -> str:
     def t(instant: datetime | None) -> str:
         return when(instant, tz, ref)
 
-    out = [f"{plan.id}: simulated run, announced resume {t(plan.announced)}"]
+    out = [_("{runbook}: simulated run, announced resume {announced}").format(
+        runbook=plan.id, announced=t(plan.announced))]
     if result.loaded.planned_start is not None:
-        out.append(f"  window moved to {_day_time(plan.start, tz)} {describe_shift(result.loaded)}; "
-                   "the script's times moved with it")
-    stamps = [t(at) for at, _ in result.log]
-    width = max(map(len, stamps), default=5)
-    for stamp, (_, line) in zip(stamps, result.log, strict=True):
-        out.append(f"  {stamp:<{width}}  {line}")
+        out.append("  " + _("window moved to {start} {shift}; the script's times moved with it"
+                            ).format(start=_day_time(plan.start, tz),
+                                     shift=describe_shift(result.loaded)))
+    stamps = [t(at) for at, _item in result.log]
+    width = max(map(cell_width, stamps), default=5)
+    for stamp, (_at, item) in zip(stamps, result.log, strict=True):
+        out.append(f"  {ljust(stamp, width)}  {_said(item)}")
     data = as_json(result)
     if state.resumed_at:
         over = data["overrun_s"] or 0
-        verdict = "on time" if over == 0 else f"{format_duration(over)} late"
-        out.append(f"Resumed {t(state.resumed_at)} ({verdict}) on path {state.path}.")
+        text = (_("Resumed {time} (on time) on path {path}.") if over == 0 else
+                _("Resumed {time} ({late} late) on path {path}."))
+        out.append(text.format(time=t(state.resumed_at), late=duration_text(over),
+                               path=state.path))
         if data["outage_report_required"] and state.resumed_at is not None:
-            due = outage_due(plan, state.resumed_at, state.last_at or plan.start)
-            if due is not None:
-                out.append(f"Outage report required by {_day_time(due, tz)} ({tz}).")
+            ob = report_obligation(plan, state.resumed_at, state.last_at or plan.start)
+            if ob.due is not None and not ob.named:
+                out.append(_("Outage report required by {due} ({zone}).").format(
+                    due=_day_time(ob.due, tz), zone=tz))
+            elif ob.due is not None:
+                out.append(_("Outage report required under {rule}: {deadlines} ({zone}).").format(
+                    rule=ob.rule, deadlines=deadlines_text(ob, tz), zone=tz))
     else:
-        out.append("Service did not resume in this script.")
-    out.append(f"Finished {t(state.finished_at)}." if state.finished_at else "Run not finished.")
+        out.append(_("Service did not resume in this script."))
+    out.append(_("Finished {time}.").format(time=t(state.finished_at)) if state.finished_at
+               else _("Run not finished."))
     return terminal("\n".join(out))

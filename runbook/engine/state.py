@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from runbook.format.plan import MAIN, Plan
+from runbook.i18n import N_, _, current
 
 # Event types (the ``type`` column of the store).
 RUN_STARTED = "run_started"
@@ -39,6 +40,7 @@ RUN_ABORTED = "run_aborted"
 UNDONE = "action_undone"
 ALERT = "alert"
 HOOK_FAILED = "hook_failed"
+NOTICE = "customer_notice"  # a customer notice copied by an operator or sent by the hooks
 
 # Step statuses (DESIGN §4).
 PENDING = "pending"
@@ -51,7 +53,8 @@ ABANDONED = "abandoned"
 
 DONE = frozenset({COMPLETED, SKIPPED})
 UNDOABLE = frozenset({STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, NOTE})
-BOOKKEEPING = frozenset({ALERT, HOOK_FAILED, OPERATOR_JOINED})  # not an operator's action
+BOOKKEEPING = frozenset({ALERT, HOOK_FAILED, OPERATOR_JOINED, NOTICE})  # not undoable, never
+# "the last action" (what customers were told cannot be unsaid)
 UNDO_GRACE_S = 60.0  # a mis-press is noticed within seconds; a minute is generous
 _revisions = itertools.count(1)
 TERMINAL = frozenset({COMPLETED, SKIPPED, ABANDONED})
@@ -105,8 +108,38 @@ class StepState:
 class Alert:
     at: datetime
     level: str
-    message: str
+    message: str  # as recorded: in the language of the operator who recorded it
     payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The message in the current language (see :func:`alert_text`)."""
+        return alert_text(self.payload) or self.message
+
+
+def alert_text(payload: dict[str, Any]) -> str:
+    """An alert's message in the current language: alerts carry it in every language
+    (``payload["messages"]``, made from the same numbers at the moment it was raised); one
+    recorded before that keeps the text it was recorded with (``payload["message"]``)."""
+    texts = payload.get("messages")
+    if isinstance(texts, dict):
+        said = texts.get(current())
+        if isinstance(said, str) and said:
+            return said
+    return str(payload.get("message", ""))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A customer notice as given: the exact text, its level and language, who copied it or that
+    the alert hooks sent it (``via``: ``copy`` or ``hooks``), and when."""
+
+    at: datetime
+    actor: str
+    level: str
+    lang: str
+    text: str
+    via: str
 
 
 @dataclass
@@ -124,6 +157,7 @@ class RunState:
     operators: list[str] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     last_seq: int = 0
     last_at: datetime | None = None
     revision: int = 0  # unique per folded state: lets the forecast cache per state
@@ -253,6 +287,11 @@ def _apply(state: RunState, ev: EventLike) -> None:
         for sid in state.ids(RUNNING, FAILED):
             _set(state, sid, status=ABANDONED, finished_at=at)
         _note(state, ev, None, ev.payload.get("reason"))
+    elif kind == NOTICE:
+        p = ev.payload
+        state.notices.append(Notice(at=at, actor=ev.actor, level=str(p.get("level", "")),
+                                    lang=str(p.get("lang", "")), text=str(p.get("text", "")),
+                                    via=str(p.get("via", "copy"))))
     elif kind == ALERT:
         state.alerts.append(Alert(at=at, level=ev.payload.get("level", ""),
                                   message=ev.payload.get("message", ""), payload=dict(ev.payload)))
@@ -295,8 +334,8 @@ def check_action(state: RunState, kind: str, step: str | None = None,
     plan = state.plan
     if state.finished:
         if state.aborted:
-            return "the run was aborted; nothing more can be recorded"
-        return "the run is finished; nothing more can be recorded"
+            return _("the run was aborted; nothing more can be recorded")
+        return _("the run is finished; nothing more can be recorded")
     if kind in (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED) and step in state.steps \
             and now is not None:
         moved = _moved_by_other(state, kind, step, now, actor)
@@ -304,13 +343,18 @@ def check_action(state: RunState, kind: str, step: str | None = None,
             return moved
     if kind in (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED):
         if step is None or step not in state.steps:
-            return f"unknown step {step!r}"
+            return _("unknown step {step}").format(step=repr(step))
         s, cur = plan.by_id[step], state.steps[step]
+        status = status_word(cur.status)
         if s.path != state.path:
             if cur.status == ABANDONED:
-                return f"{step} was abandoned when {state.path} was triggered"
-            where = "the main path" if s.path == MAIN else f"contingency {s.path!r}"
-            return f"{step} belongs to {where}, which is not running (trigger it first)"
+                return _("{step} was abandoned when {contingency} was triggered").format(
+                    step=step, contingency=state.path)
+            if s.path == MAIN:
+                return _("{step} belongs to the main path, which is not running (trigger it "
+                         "first)").format(step=step)
+            return _("{step} belongs to contingency {contingency}, which is not running (trigger "
+                     "it first)").format(step=step, contingency=repr(s.path))
         if kind == STEP_STARTED:
             if cur.status == FAILED:
                 return None  # a retry
@@ -318,47 +362,66 @@ def check_action(state: RunState, kind: str, step: str | None = None,
                 if cur.status == PENDING:
                     waiting = [plan.steps[p].id for p in s.preds
                                if state.steps[plan.steps[p].id].status not in DONE]
-                    return f"{step} waits for {', '.join(waiting)}"
-                return f"{step} is {cur.status}; only a ready or failed step can start"
+                    return _("{step} waits for {steps}").format(step=step,
+                                                                steps=", ".join(waiting))
+                return _("{step} is {status}; only a ready or failed step can start").format(
+                    step=step, status=status)
         elif kind in (STEP_COMPLETED, STEP_FAILED):
             if cur.status in (COMPLETED, SKIPPED):
-                return f"{step} is already {cur.status}"
+                return _("{step} is already {status}").format(step=step, status=status)
             if cur.status != RUNNING:
-                return f"{step} is {cur.status}, not running; start it first"
+                return _("{step} is {status}, not running; start it first").format(
+                    step=step, status=status)
         elif kind == STEP_SKIPPED and cur.status in (COMPLETED, SKIPPED):
-            return f"{step} is already {cur.status}"
+            return _("{step} is already {status}").format(step=step, status=status)
         return None
     if kind == CONTINGENCY_TRIGGERED:
         if contingency not in plan.paths or contingency == MAIN:
-            known = ", ".join(plan.contingencies) or "none in this runbook"
-            return f"unknown contingency {contingency!r} (known: {known})"
+            known = ", ".join(plan.contingencies) or _("none in this runbook")
+            return _("unknown contingency {contingency} (known: {known})").format(
+                contingency=repr(contingency), known=known)
         if state.path != MAIN:
-            return f"contingency {state.path!r} is already running"
+            return _("contingency {contingency} is already running").format(
+                contingency=repr(state.path))
         if state.resumed:
-            return "service has already resumed; a contingency would come too late"
+            return _("service has already resumed; a contingency would come too late")
         return None
     if kind == NOTE and step is not None and step not in state.steps:
-        return f"unknown step {step!r}"
+        return _("unknown step {step}").format(step=repr(step))
     if kind == RUN_FINISHED:
         running = state.ids(RUNNING)
         if running:
-            return f"{', '.join(running)} still running; complete, fail or skip it first"
+            return _("{steps} still running; complete, fail or skip it first").format(
+                steps=", ".join(running))
         return None
     return None
 
 
-_DID = {STEP_STARTED: "started", STEP_COMPLETED: "completed", STEP_FAILED: "marked failed",
-        STEP_SKIPPED: "skipped", NOTE: "noted", CONTINGENCY_TRIGGERED: "triggered",
-        RUN_FINISHED: "finished", RUN_ABORTED: "aborted"}
+STATUS_WORDS = {PENDING: N_("pending"), READY: N_("ready"), RUNNING: N_("running"),
+                COMPLETED: N_("completed"), FAILED: N_("failed"), SKIPPED: N_("skipped"),
+                ABANDONED: N_("abandoned")}
+
+
+def status_word(status: str) -> str:
+    """A step status (a code: ``completed``) as words in the current language."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
+
+_DID = {STEP_STARTED: N_("started"), STEP_COMPLETED: N_("completed"),
+        STEP_FAILED: N_("marked failed"), STEP_SKIPPED: N_("skipped"), NOTE: N_("noted"),
+        CONTINGENCY_TRIGGERED: N_("triggered"), RUN_FINISHED: N_("finished"),
+        RUN_ABORTED: N_("aborted")}
 
 
 def ago(then: datetime, now: datetime) -> str:
     """``just now`` (under a minute), ``4m ago``, ``1h05m ago``."""
     s = (now - then).total_seconds()
     if s < 60:
-        return "just now"
+        return _("just now")
     m = int(s // 60)
-    return f"{m}m ago" if m < 60 else f"{m // 60}h{m % 60:02d}m ago"
+    if m < 60:
+        return _("{minutes}m ago").format(minutes=m)
+    return _("{hours}h{minutes:02d}m ago").format(hours=m // 60, minutes=m % 60)
 
 
 def last_step_event(state: RunState, step: str) -> EventLike | None:
@@ -380,4 +443,5 @@ def _moved_by_other(state: RunState, kind: str, step: str, now: datetime,
     ev = last_step_event(state, step)
     if ev is None or ev.actor == actor:
         return None
-    return f"{step} was {_DID[ev.type]} by {ev.actor} {ago(ev.at, now)}; nothing recorded"
+    return _("{step} was {did} by {who} {ago}; nothing recorded").format(
+        step=step, did=_(_DID[ev.type]), who=ev.actor, ago=ago(ev.at, now))

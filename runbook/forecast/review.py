@@ -7,13 +7,15 @@ from typing import Any
 
 import numpy as np
 
+from runbook.engine.reporting import in_force
 from runbook.engine.risk import pct
 from runbook.engine.state import RunState
 from runbook.forecast.core import Criticality, Forecast, Forecaster, Prior
-from runbook.format.durations import format_duration
+from runbook.format.durations import duration_text
 from runbook.format.loader import Loaded
 from runbook.format.plan import MAIN
 from runbook.format.times import iso, when
+from runbook.i18n import _
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 CANNOT = 0.05  # an announced time met in fewer than 1 run in 20 cannot be met: an error
@@ -94,55 +96,65 @@ def _findings(rv: Review) -> list[Finding]:
     line = loaded.line_of(("window", "announced_resume"))
     if fc.p_on_time < conf:
         cannot = fc.p_on_time < CANNOT
-        verdict = (f"cannot be met ({pct(fc.p_on_time)} chance)" if cannot else
-                   f"has only {pct(fc.p_on_time)} chance of being met")
+        text = (_("The announced resume {announced} cannot be met ({p} chance); the plan needs "
+                  "until {recommended} to be {confidence} sure. Announce {recommended} instead, "
+                  "or cut the plan.") if cannot else
+                _("The announced resume {announced} has only {p} chance of being met; the plan "
+                  "needs until {recommended} to be {confidence} sure. Announce {recommended} "
+                  "instead, or cut the plan."))
         out.append(Finding(
             ERROR if cannot else WARNING, "window_too_short",
-            f"The announced resume {announced} {verdict}; the plan needs until {recommended} to "
-            f"be {pct(conf)} sure. Announce {recommended} instead, or cut the plan.",
+            text.format(announced=announced, p=pct(fc.p_on_time), recommended=recommended,
+                        confidence=pct(conf)),
             line=line,
         ))
     if not plan.contingencies:
         out.append(Finding(
             WARNING, "no_contingency",
-            "No contingency path: if the work runs long there is nothing planned to fall back to. "
-            "Add a rollback under `contingencies:`.",
+            _("No contingency path: if the work runs long there is nothing planned to fall back "
+              "to. Add a rollback under `contingencies:`."),
         ))
     for c in rv.contingencies:
         if not c.fits:
             out.append(Finding(
                 WARNING, "contingency_too_long",
-                f"Contingency {c.id!r} needs {format_duration(c.need_s)} ({pct(conf)} sure) but "
-                f"the window is {format_duration((plan.announced - plan.start).total_seconds())}: "
-                f"even started at once it would not resume service by {announced}.",
+                _("Contingency {contingency} needs {need} ({confidence} sure) but the window is "
+                  "{window}: even started at once it would not resume service by {announced}."
+                  ).format(contingency=repr(c.id), need=duration_text(c.need_s),
+                           confidence=pct(conf), announced=announced,
+                           window=duration_text((plan.announced - plan.start).total_seconds())),
                 line=loaded.line_of(("contingencies", plan.contingencies.index(c.id))),
             ))
     if fc.p_hard_deadline is not None and fc.p_hard_deadline < conf:
         out.append(Finding(
             ERROR if fc.p_hard_deadline < 0.5 else WARNING, "hard_deadline_at_risk",
-            f"The hard deadline {when(plan.hard_deadline, tz, plan.start)} has only "
-            f"{pct(fc.p_hard_deadline)} chance of being met.",
+            _("The hard deadline {deadline} has only {p} chance of being met.").format(
+                deadline=when(plan.hard_deadline, tz, plan.start), p=pct(fc.p_hard_deadline)),
             line=loaded.line_of(("window", "hard_deadline")),
         ))
     for s in plan.steps:
         if s.single:
             out.append(Finding(
                 INFO, "single_estimate",
-                f"{s.id}: one estimate ({format_duration(s.likely)}), read as the median, with "
-                f"P10 {format_duration(s.optimistic)} and P90 {format_duration(s.pessimistic)} "
-                "(policy.spread) and a long tail beyond; give three points if you know better.",
+                _("{step}: one estimate ({likely}), read as the median, with P10 {optimistic} "
+                  "and P90 {pessimistic} (policy.spread) and a long tail beyond; give three "
+                  "points if you know better.").format(
+                    step=s.id, likely=duration_text(s.likely),
+                    optimistic=duration_text(s.optimistic),
+                    pessimistic=duration_text(s.pessimistic)),
                 step=s.id, line=_line(loaded, s.id, "estimate"),
             ))
     for s in plan.steps:
         if not s.owner:
-            out.append(Finding(INFO, "no_owner", f"{s.id}: no owner; say who does it.",
+            out.append(Finding(INFO, "no_owner",
+                               _("{step}: no owner; say who does it.").format(step=s.id),
                                step=s.id, line=_line(loaded, s.id)))
     for s in plan.steps:
         if s.pessimistic == s.likely and s.likely > 0 and s.kind not in ("milestone",) and not s.single:
             out.append(Finding(
                 INFO, "no_pessimism",
-                f"{s.id}: pessimistic equals likely ({format_duration(s.likely)}); nothing is "
-                "allowed to go wrong here. Is that honest?",
+                _("{step}: pessimistic equals likely ({likely}); nothing is allowed to go wrong "
+                  "here. Is that honest?").format(step=s.id, likely=duration_text(s.likely)),
                 step=s.id, line=_line(loaded, s.id, "estimate"),
             ))
     return out
@@ -176,6 +188,11 @@ def as_json(rv: Review) -> dict[str, Any]:
              "need_s": round(c.need_s, 1), "fits": c.fits}
             for c in rv.contingencies
         ],
+        "reporting_rule": plan.policy.outage_report.value if plan.policy.outage_report else
+        "policy",
+        "reporting": in_force(plan.policy),
+        "notices": None if plan.runbook.comms is None else
+        plan.runbook.comms.model_dump(exclude_none=True),
         "samples": rv.samples,
         "seed": rv.seed,
         "history": rv.history,

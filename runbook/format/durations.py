@@ -7,6 +7,8 @@ import re
 
 import pendulum
 
+from runbook.i18n import DEFAULT, _, current
+
 _COMPACT = re.compile(
     r"^\s*(?:(?P<d>\d+(?:\.\d+)?)\s*d)?\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h(?:r|rs)?)?\s*"
     r"(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in|ins)?)?\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s(?:ec|ecs)?)?\s*$"
@@ -87,8 +89,11 @@ def format_duration(seconds: float) -> str:
 
 
 def format_minutes(seconds: float, *, up: bool = False) -> str:
-    """Whole minutes for messages read under pressure: ``40m``, ``1h05m`` (``up``: round up)."""
+    """Whole minutes for messages read under pressure: ``40m``, ``1h05m`` (``up``: round up);
+    in Korean ``40분``, ``1시간 5분``."""
     total = max(0, int(-(-seconds // 60)) if up else int(seconds // 60))
+    if _spelled_out():
+        return _spell(total * 60)
     if total < 60:
         return f"{total}m"
     return f"{total // 60}h{total % 60:02d}m"
@@ -108,10 +113,45 @@ def format_clock(seconds: float) -> str:
 
 def format_until(seconds: float) -> str:
     """How long until something, for a countdown read under pressure: ``57s`` and ``1m05s``
-    under two minutes, else ``12m``, ``1h05m`` (never ``0m``)."""
+    under two minutes, else ``12m``, ``1h05m`` (never ``0m``); in Korean ``57초``, ``1분 5초``,
+    ``12분``, ``1시간 5분``."""
     s = max(0, int(seconds))
+    if s < 120 and _spelled_out():
+        return _spell(s)
     if s < 60:
         return f"{s}s"
     if s < 120:
         return f"1m{s - 60:02d}s"
     return format_minutes(s)
+
+
+def duration_text(seconds: float) -> str:
+    """A duration for a person to read, in the current language: :func:`format_duration`'s
+    ``1h30m``, ``5m``, ``45s`` in English; ``1시간 30분``, ``5분``, ``45초`` in Korean.
+    (:func:`format_duration` itself is the file form: YAML, the runbook format.)"""
+    if _spelled_out():
+        return _spell(seconds)
+    return format_duration(seconds)
+
+
+def _spelled_out() -> bool:
+    """English keeps its compact ``1h05m``; a translation spells the units out (its catalogue
+    has them: ``{n}h`` -> ``{n}시간``)."""
+    return current() != DEFAULT
+
+
+def _spell(seconds: float) -> str:
+    """``1시간 5분``, ``5분``, ``45초``, ``2분 30초``, ``0초``: units after the number, a space
+    between units, no zero padding (as a Korean change record writes them)."""
+    total = int(round(seconds))
+    sign = "-" if total < 0 else ""
+    hours, rest = divmod(abs(total), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if hours:
+        parts.append(_("{n}h").format(n=hours))
+    if minutes:
+        parts.append(_("{n}m").format(n=minutes))
+    if secs or not parts:
+        parts.append(_("{n}s").format(n=secs))
+    return sign + " ".join(parts)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from runbook.format.files import LoadError, Located, read_text
 from runbook.format.model import Runbook, describe_value, explain_error
 from runbook.format.plan import Loc, Plan, PlanError, compile_plan, where
+from runbook.format.reporting import policy_problems
 
 MAX_ALIAS_VALUES = 200_000  # values repeated by aliases; a runbook's own anchors add a few hundred
 MAX_DEPTH = 100  # a runbook is about six levels deep
@@ -280,14 +281,17 @@ def load_text(text: str, name: str = "<runbook>", default_id: str = "runbook") -
         runbook = Runbook.model_validate(doc.data, context=context)
     except ValidationError as e:
         raise LoadError(name, _validation_problems(e, doc)) from None
+    found = policy_problems(runbook)
     try:
         plan = compile_plan(runbook, default_id=_safe_id(default_id))
     except PlanError as e:
+        found = [*e.problems, *found]
+    if found:
         problems = []
-        for p in e.problems:
+        for p in found:
             m = doc.mark(p.loc)
             problems.append(Located(f"{where(p.loc)}: {p.message}", m and m.line, m and m.column))
-        raise LoadError(name, problems) from None
+        raise LoadError(name, sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
     return Loaded(runbook=runbook, plan=plan, text=text, name=name, document=doc)
 
 
@@ -312,6 +316,8 @@ def _model_at(loc: Loc, keep_last: bool) -> tuple[type[BaseModel] | None, Loc]:
         elif last and keep_last:
             clean.append(part)
             holder = model
+        elif model is None and part != "[key]":
+            clean.append(part)  # a key of a plain mapping (comms.late.ko)
         # anything else is a union tag such as 'three'
     return holder, tuple(clean)
 

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from runbook.format.comms import LANG_PATTERN, Comms
 from runbook.format.durations import format_duration, parse_duration
 
 FORMAT_VERSION = 1
@@ -211,11 +212,41 @@ class Notify(Strict):
     levels: list[Level] | None = Field(default=None, description="Levels to send; default all.")
 
 
+class OutageReport(StrEnum):
+    """Named reporting rules (runbook/engine/reporting.py; sources in docs/reporting.md)."""
+
+    kr_fss = "kr-fss"
+    eu_dora = "eu-dora"
+    us_36h = "us-36h"
+
+
+class DoraCriterion(StrEnum):
+    """DORA materiality thresholds runbook cannot measure (Delegated Regulation 2024/1772 Art. 9);
+    the team names the ones it judged met."""
+
+    reputational = "reputational"
+    geographical = "geographical"
+    data_losses = "data_losses"
+    economic = "economic"
+    malicious_access = "malicious_access"
+
+
 class Policy(Strict):
     confidence: float = Field(default=0.8, ge=0.5, lt=1)
     decision_lead: Duration = 300.0
     outage_report_after: Duration = 600.0
     report_due_within: Duration = 86400.0
+    outage_report: OutageReport | None = Field(
+        default=None, description="A named reporting rule instead of outage_report_after / "
+        "report_due_within: kr-fss, eu-dora or us-36h.")
+    subscribers: int | None = Field(
+        default=None, ge=0, description="Subscribers (clients) of the service the window stops; "
+        "kr-fss needs it, eu-dora reads it.")
+    critical_service: bool | None = Field(
+        default=None, description="eu-dora: the service supports critical or important functions.")
+    dora_thresholds_met: list[DoraCriterion] = Field(
+        default_factory=list, description="eu-dora: further materiality thresholds the team "
+        "judged met (runbook measures downtime, duration and clients itself).")
     spread: Spread = Field(default_factory=Spread)
     notify: Notify | None = None
 
@@ -241,6 +272,8 @@ class Runbook(Strict):
     policy: Policy = Field(default_factory=Policy)
     steps: list[Step] = Field(min_length=1)
     contingencies: list[Contingency] = Field(default_factory=list)
+    comms: Comms | None = Field(default=None, description="Customer notices per level and "
+                                "language, filled with the forecast's numbers.")
 
     @field_validator("runbook", mode="before")
     @classmethod
@@ -337,6 +370,9 @@ def explain_error(err: Any, loc: tuple[str | int, ...]) -> str:
         return f"needs at least {ctx.get('min_length', 1)} item; add one or remove the key"
     if kind == "string_too_short":
         return "must not be empty; write some text"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == LANG_PATTERN:
+        return (f"{describe_value(value)} is not a language code; write it like ko, en or "
+                "zh-Hant (lower case)")
     if kind == "string_pattern_mismatch":
         return (f"{describe_value(value)} is not a valid id; use letters, digits, '-', '_' or '.', "
                 "starting with a letter or digit")

@@ -22,10 +22,11 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from runbook.format.durations import format_duration
+from runbook.format.durations import duration_text, format_duration
 from runbook.format.loader import Loaded, load_text
 from runbook.format.model import localise
 from runbook.format.times import local
+from runbook.i18n import DEFAULT, _, current
 
 FAR_AHEAD = timedelta(days=1)  # `run` asks first when the window starts further away than this
 
@@ -105,8 +106,8 @@ def describe_shift(loaded: Loaded) -> str | None:
     tz = loaded.plan.timezone
     delta = loaded.shift.total_seconds()
     sign = "+" if delta >= 0 else "-"
-    return (f"by --start from the planned {_day_time(loaded.planned_start, tz)} "
-            f"({sign}{_span(abs(delta))}); durations kept")
+    return _("by --start from the planned {planned} ({shift}); durations kept").format(
+        planned=_day_time(loaded.planned_start, tz), shift=sign + _span(abs(delta)))
 
 
 def timing(loaded: Loaded, now: datetime) -> str | None:
@@ -124,14 +125,16 @@ def timing_message(loaded: Loaded, now: datetime) -> str | None:
     """One sentence on a window that is over or far away, for `check` and `run`."""
     plan = loaded.plan
     tz = plan.timezone
-    window = (f"{_day_time(plan.start, tz)} to {_day_time(plan.announced, tz)} ({tz})")
+    window = _("{start} to {end} ({zone})").format(start=_day_time(plan.start, tz),
+                                                    end=_day_time(plan.announced, tz), zone=tz)
     kind = timing(loaded, now)
     if kind == "over":
         ago = _span((now - plan.announced).total_seconds())
-        return f"The window {window} is over: its announced resume was {ago} ago."
+        return _("The window {window} is over: its announced resume was {ago} ago.").format(
+            window=window, ago=ago)
     if kind == "far":
         ahead = _span((plan.start - now).total_seconds())
-        return f"The window {window} starts in {ahead}."
+        return _("The window {window} starts in {ahead}.").format(window=window, ahead=ahead)
     return None
 
 
@@ -140,7 +143,12 @@ def _day_time(t: datetime, timezone: str) -> str:
 
 
 def _span(seconds: float) -> str:
-    """'4d14h3m', '3h20m', '45m' (whole minutes, rounded down)."""
+    """'4d14h3m', '3h20m', '45m' (whole minutes, rounded down); '4일 14시간 3분' in Korean."""
     days, rest = divmod(int(seconds // 60), 24 * 60)
+    if current() != DEFAULT:
+        parts = [_("{n}d").format(n=days)] if days else []
+        if rest:
+            parts.append(duration_text(rest * 60))
+        return " ".join(parts) or duration_text(0)
     text = format_duration(rest * 60) if rest else ""
     return (f"{days}d" if days else "") + text if days or rest else "0m"

@@ -10,6 +10,8 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from runbook.i18n import _
+
 
 @lru_cache(maxsize=32)
 def zone(name: str) -> ZoneInfo:
@@ -49,7 +51,7 @@ def when(instant: datetime | None, timezone: str, ref: datetime, *, seconds: boo
     text = t.strftime("%H:%M:%S" if seconds else "%H:%M")
     gap = (day - ref_day).days
     if gap in (1, -1):
-        text += f" {gap:+d}d"
+        text += " " + _("{days}d").format(days=f"{gap:+d}")  # +1d; in Korean +1일
     elif gap and day.year == ref_day.year:
         text = f"{t.strftime('%m-%d')} {text}"
     elif gap:

@@ -12,6 +12,7 @@ from runbook import __version__
 from runbook.engine.risk import pct
 from runbook.format.plan import MAIN
 from runbook.format.safe import terminal
+from runbook.i18n import _, current
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
 from runbook.report.svg import LEVEL_COLOURS, esc, gantt, p_chart
@@ -130,45 +131,56 @@ def _summary(r: Report) -> list[str]:
     if r.in_progress:
         out.append(f'<div class="banner progress">{esc(t.in_progress_line(r))}</div>')
     if sm.outage_report_required:
-        out.append(f'<div class="banner outage">OUTAGE REPORT {esc(t.outage_line(r))}</div>')
+        out.append(f'<div class="banner outage">{esc(_("OUTAGE REPORT"))} '
+                   f'{esc(t.outage_line(r))}</div>')
     elif sm.resumed_at is not None:
-        out.append(f'<div class="banner ok">Outage report {esc(t.outage_line(r))}.</div>')
+        out.append(f'<div class="banner ok">{esc(_("Outage report {verdict}.").format(verdict=t.outage_line(r)))}</div>')
     late = sm.overrun_s > 0
-    resumed = r.clock(sm.resumed_at) if sm.resumed_at else "not yet"
-    delta = t.resume_line(r).split(", ", 1)[-1] if sm.resumed_at else "service still down"
+    resumed = r.clock(sm.resumed_at) if sm.resumed_at else _("not yet")
+    delta = t.resume_delta(r) if sm.resumed_at else _("service still down")
     due = (t.day_time(sm.report_due_by, tz)[5:] if sm.report_due_by else "")
     out.append('<div class="kpis">')
-    out.append(_kpi("Announced resume", r.clock(sm.announced_resume),
+    out.append(_kpi(_("Announced resume"), r.clock(sm.announced_resume),
                     t.day_time(sm.announced_resume, tz)[:10]))
-    out.append(_kpi("Service resumed", resumed, delta,
+    out.append(_kpi(_("Service resumed"), resumed, delta,
                     "bad" if late else "good" if sm.resumed_at else ""))
-    out.append(_kpi("Overrun", t.dur(sm.overrun_s) if late else "none",
-                    f"{int(round(sm.overrun_s))} s" + (" so far" if r.in_progress else ""),
+    out.append(_kpi(_("Overrun"), t.dur(sm.overrun_s) if late else _("none"),
+                    (_("{seconds} s so far") if r.in_progress else _("{seconds} s")).format(
+                        seconds=int(round(sm.overrun_s))),
                     "bad" if late else "good"))
     pending = r.in_progress and sm.resumed_at is None
-    out.append(_kpi("Outage report",
-                    "REQUIRED" if sm.outage_report_required else
-                    "not so far" if pending else "not required",
-                    f"due by {due}" if due else
-                    f"threshold {t.dur(sm.outage_report_after_s)} past announced",
+    ob = sm.obligation
+    named = ob is not None and ob.named
+    out.append(_kpi(_("Outage report ({rule})").format(rule=ob.rule) if named
+                    else _("Outage report"),
+                    _("REQUIRED") if sm.outage_report_required else
+                    _("not so far") if pending else _("not required"),
+                    _("due by {due}").format(due=due) if due else
+                    _("threshold {threshold} past announced").format(
+                        threshold=t.dur(sm.outage_report_after_s))
+                    if sm.outage_report_after_s is not None else _("major incidents only"),
                     "bad" if sm.outage_report_required else "" if pending else "good"))
     out.append("</div>")
+    run = _("started {start}, finished {finish}") if sm.finished_at else \
+        _("started {start}, not finished")
     facts = [
-        ("Window", f"{t.window_start_line(r)} to {r.clock(sm.announced_resume)} "
-                   f"announced ({tz}, UTC{t.offset(sm.announced_resume, tz)})"),
-        ("Contingency", t.contingency_line(r)),
-        ("First warning", t.warning_line(r)),
-        (f"First P(on time) < {pct(sm.confidence)}", t.below_line(r)),
-        ("Plan (likely times)", t.plan_line(r)),
-        ("Run", f"started {t.day_time(sm.started_at, tz)}, "
-                + (f"finished {t.day_time(sm.finished_at, tz)}" if sm.finished_at
-                   else "not finished")),
-        ("Operators", ", ".join(r.operators) or "-"),
+        (_("Reporting rule"), t.rule_line(r)),
+        (_("Window"), _("{start} to {announced} announced ({zone}, UTC{offset})").format(
+            start=t.window_start_line(r), announced=r.clock(sm.announced_resume), zone=tz,
+            offset=t.offset(sm.announced_resume, tz))),
+        (_("Contingency"), t.contingency_line(r)),
+        (_("First warning"), t.warning_line(r)),
+        (_("First P(on time) < {confidence}").format(confidence=pct(sm.confidence)),
+         t.below_line(r)),
+        (_("Plan (likely times)"), t.plan_line(r)),
+        (_("Run"), run.format(start=t.day_time(sm.started_at, tz),
+                              finish=t.day_time(sm.finished_at, tz))),
+        (_("Operators"), ", ".join(r.operators) or "-"),
     ]
     if sm.hard_deadline is not None:
-        facts.append(("Hard deadline", t.day_time(sm.hard_deadline, tz)))
+        facts.append((_("Hard deadline"), t.day_time(sm.hard_deadline, tz)))
     if sm.abort_reason:
-        facts.append(("Abort reason", sm.abort_reason))
+        facts.append((_("Abort reason"), sm.abort_reason))
     out.append('<dl class="facts">')
     out += [f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts]
     out.append("</dl>")
@@ -176,9 +188,11 @@ def _summary(r: Report) -> list[str]:
 
 
 def _step_tr(n: int, s: StepRow, r: Report) -> str:
-    actual = t.dur(s.actual_s) if s.elapsed_s is None else f"{t.dur(s.elapsed_s)} so far"
-    status = esc(s.status) + (f" <span class=hot>({s.failures}&#215; failed)</span>"
-                              if s.failures else "")
+    actual = t.dur(s.actual_s) if s.elapsed_s is None else \
+        _("{taken} so far").format(taken=t.dur(s.elapsed_s))
+    status = esc(t.step_status(s.status)) + (
+        f" <span class=hot>{esc(_('({n}× failed)').format(n=s.failures))}</span>"
+        if s.failures else "")
     var_cls = "hot" if s.over_pessimistic else ("cool" if (s.variance_s or 0) < 0 else "")
     notes = "\n".join(f"{r.clock(x.at)} {x.actor}: {x.text}" for x in s.notes)
     return (
@@ -197,41 +211,63 @@ def _step_tr(n: int, s: StepRow, r: Report) -> str:
 
 def _steps(r: Report) -> list[str]:
     plan = r.plan
-    out = ['<section class="steps"><h2>Steps</h2>',
-           '<p class="muted">Variance = actual &#8722; likely (positive: slower than the likely '
-           'estimate; red: beyond the pessimistic estimate). Plan = optimistic / likely / '
-           'pessimistic. Actual runs from the first start, retries included.</p>',
-           "<table><thead><tr><th class=num>#</th><th>Step</th><th>Status</th><th>Start</th>"
-           "<th>Finish</th><th class=num>Actual</th><th class=num>Plan</th>"
-           "<th class=num>Variance</th><th>Owner / operator</th><th>Notes</th></tr></thead>"
+    out = [f'<section class="steps"><h2>{esc(_("Steps"))}</h2>',
+           f'<p class="muted">{esc(_("Variance = actual − likely (positive: slower than the likely estimate; red: beyond the pessimistic estimate). Plan = optimistic / likely / pessimistic. Actual runs from the first start, retries included."))}</p>',
+           f"<table><thead><tr><th class=num>#</th><th>{esc(_('Step'))}</th>"
+           f"<th>{esc(_('Status'))}</th><th>{esc(_('Start'))}</th>"
+           f"<th>{esc(_('Finish'))}</th><th class=num>{esc(_('Actual'))}</th>"
+           f"<th class=num>{esc(_('Plan'))}</th><th class=num>{esc(_('Variance'))}</th>"
+           f"<th>{esc(_('Owner / operator'))}</th><th>{esc(_('Notes'))}</th></tr></thead>"
            "<tbody>"]
     path = MAIN
     for n, s in enumerate(r.active_steps(), 1):
         if s.path != path:
             path = s.path
             c = r.summary.contingency
-            when = f", triggered {r.clock(c.triggered_at)}" if c and c.id == path else ""
-            out.append(f'<tr class="sep"><td colspan="10">Contingency {esc(path)}: '
-                       f"{esc(plan.path_titles.get(path, path))}{esc(when)}</td></tr>")
+            when = _(", triggered {time}").format(time=r.clock(c.triggered_at)) \
+                if c and c.id == path else ""
+            out.append('<tr class="sep"><td colspan="10">' + esc(_(
+                "Contingency {contingency}: {title}{when}").format(
+                contingency=path, title=plan.path_titles.get(path, path), when=when))
+                + "</td></tr>")
         out.append(_step_tr(n, s, r))
     out.append("</tbody></table>")
     for cid, count in r.untaken().items():
-        out.append(f'<p class="muted">Contingency <code>{esc(cid)}</code> '
-                   f"({esc(plan.path_titles.get(cid, cid))}, {count} steps) was not triggered."
-                   "</p>")
+        out.append('<p class="muted">' + esc(_(
+            "Contingency {contingency} ({title}, {n} steps) was not triggered.").format(
+            contingency=cid, title=plan.path_titles.get(cid, cid), n=count)) + "</p>")
     out.append("</section>")
     return out
 
 
 def _alerts(r: Report) -> list[str]:
-    out = ["<section><h2>Alerts</h2>"]
+    out = [f"<section><h2>{esc(_('Alerts'))}</h2>"]
     if not r.alerts:
-        out.append('<p class="muted">No alerts were raised.</p></section>')
+        out.append(f'<p class="muted">{esc(_("No alerts were raised."))}</p></section>')
         return out
-    out.append("<table><thead><tr><th>Time</th><th>Level</th><th>Message</th></tr></thead><tbody>")
+    out.append(f"<table><thead><tr><th>{esc(_('Time'))}</th><th>{esc(_('Level'))}</th>"
+               f"<th>{esc(_('Message'))}</th></tr></thead><tbody>")
     for a in r.alerts:
         out.append(f'<tr><td class="t">{r.clock(a.at)}</td><td>{_level(a.level)}</td>'
-                   f"<td>{esc(a.message)}</td></tr>")
+                   f"<td>{esc(a.text)}</td></tr>")
+    out.append("</tbody></table></section>")
+    return out
+
+
+def _notices(r: Report) -> list[str]:
+    """What customers were told: every notice copied or sent, with its exact text."""
+    out = [f"<section><h2>{esc(_('Customer notices'))}</h2>"]
+    rows = t.notice_rows(r)
+    if not rows:
+        out.append(f'<p class="muted">{esc(_("No customer notice was copied or sent from runbook."))}</p>'
+                   "</section>")
+        return out if r.plan.runbook.comms is not None else []
+    out.append("<table><thead><tr>" + "".join(
+        f"<th>{esc(h)}</th>" for h in (_("Time"), _("Who"), _("Level"), _("Lang"), _("How"),
+                                       _("Text"))) + "</tr></thead><tbody>")
+    for at, who, level, lang, how, text in rows:
+        out.append(f'<tr><td class="t">{at}</td><td>{esc(who)}</td><td>{esc(level)}</td>'
+                   f'<td>{esc(lang)}</td><td>{esc(how)}</td><td class="note">{esc(text)}</td></tr>')
     out.append("</tbody></table></section>")
     return out
 
@@ -241,58 +277,68 @@ def _notes(r: Report) -> list[str]:
     hooks = r.hook_failures
     if not general and not hooks:
         return []
-    out = ['<section class="notes"><h2>Run notes</h2><table><thead><tr><th>Time</th><th>Who</th>'
-           "<th>Note</th></tr></thead><tbody>"]
+    out = [f'<section class="notes"><h2>{esc(_("Run notes"))}</h2><table><thead><tr>'
+           f"<th>{esc(_('Time'))}</th><th>{esc(_('Who'))}</th>"
+           f"<th>{esc(_('Note'))}</th></tr></thead><tbody>"]
     for n in general:
         out.append(f'<tr><td class="t">{r.clock(n.at)}</td><td>{esc(n.actor)}</td>'
                    f'<td class="note">{esc(n.text)}</td></tr>')
     for f in hooks:
-        out.append(f'<tr><td class="t">{r.clock(f["at"])}</td><td>alert hook</td>'
-                   f'<td class="note hot">{esc(f.get("hook"))} failed: {esc(f.get("error"))}'
+        out.append(f'<tr><td class="t">{r.clock(f["at"])}</td><td>{esc(_("alert hook"))}</td>'
+                   f'<td class="note hot">'
+                   f'{esc(_("{hook} failed: {error}").format(hook=f.get("hook"), error=f.get("error")))}'
                    "</td></tr>")
     out.append("</tbody></table></section>")
     return out
 
 
-LEGEND = (
-    '<div class="legend"><span><i style="background:#aebdcf"></i>planned (likely, from the '
-    'window start; a contingency from its trigger)</span><span><i style="height:1px;'
-    'background:#52606d"></i>optimistic to pessimistic</span><span><i style="background:#1f5f8b">'
-    '</i>actual</span><span><i style="background:#b91c1c"></i>actual beyond pessimistic</span>'
-    '<span><i style="background:#d97706"></i>running</span><span><i style="background:#9ca3af">'
-    '</i>abandoned / skipped</span><span>! = a failed attempt</span></div>'
-)
+def legend() -> str:
+    """The Gantt's key, in the current language."""
+    items = [("background:#aebdcf", _("planned (likely, from the window start; a contingency "
+                                      "from its trigger)")),
+             ("height:1px;background:#52606d", _("optimistic to pessimistic")),
+             ("background:#1f5f8b", _("actual")),
+             ("background:#b91c1c", _("actual beyond pessimistic")),
+             ("background:#d97706", _("running")),
+             ("background:#9ca3af", _("abandoned / skipped"))]
+    return ('<div class="legend">' + "".join(
+        f'<span><i style="{style}"></i>{esc(text)}</span>' for style, text in items)
+        + f"<span>{esc(_('! = a failed attempt'))}</span></div>")
 
 
 def render_html(r: Report) -> str:
     sm, info, plan, tz = r.summary, r.info, r.plan, r.tz
     status = sm.status
-    title = f"Timing log: {plan.title}"
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+    title = _("Timing log: {title}").format(title=plan.title)
+    out = ["<!DOCTYPE html>", f'<html lang="{current()}"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{esc(title)} ({esc(info.id)})</title>",
            f'<meta name="generator" content="runbook {esc(__version__)}">',
            f"<style>{CSS}</style></head><body>",
            f"<header><h1>{esc(title)}</h1>",
-           f'<p class="sub">Runbook <code>{esc(plan.id)}</code> &#183; run <code>{esc(info.id)}'
-           f"</code> &#183; {esc(info.label)} &#183; "
-           f'<span class="badge st-{esc(status)}">{esc(t.STATUS_WORDS.get(status, status))}'
+           f'<p class="sub">{esc(_("Runbook"))} <code>{esc(plan.id)}</code> &#183; '
+           f'{esc(_("run"))} <code>{esc(info.id)}'
+           f"</code> &#183; {esc(t.label(info.label))} &#183; "
+           f'<span class="badge st-{esc(status)}">{esc(t.status_word(status))}'
            "</span></p></header>"]
     out += _summary(r)
-    out.append("<section><h2>Planned vs actual</h2><figure>")
+    out.append(f"<section><h2>{esc(_('Planned vs actual'))}</h2><figure>")
     out.append(gantt(r))
-    out.append(f"<figcaption>{LEGEND}</figcaption></figure></section>")
-    out.append("<section><h2>Forecast during the run</h2><figure>")
+    out.append(f"<figcaption>{legend()}</figcaption></figure></section>")
+    out.append(f"<section><h2>{esc(_('Forecast during the run'))}</h2><figure>")
     out.append(p_chart(r))
-    out.append(f"<figcaption>Chance of resuming by {r.clock(sm.announced_resume)} as the tool "
-               f"forecast it, {esc(t.history_note(r))}. Diamonds: alerts as raised.</figcaption>"
-               "</figure></section>")
+    out.append("<figcaption>" + esc(_("Chance of resuming by {announced} as the tool forecast "
+                                      "it, {how}. Diamonds: alerts as raised.").format(
+        announced=r.clock(sm.announced_resume), how=t.history_note(r)))
+        + "</figcaption></figure></section>")
     out += _alerts(r)
+    out += _notices(r)
     out += _steps(r)
     out += _notes(r)
-    out.append(f"<footer>Made by runbook {esc(__version__)} from the event log of run "
-               f"<code>{esc(info.id)}</code> (runbook text as loaded at the start, from "
-               f"{esc(info.source_name)}). Figures as of {esc(t.day_time(r.as_of, tz))} "
-               f"{esc(tz)}. Times are local to {esc(tz)}.</footer>")
+    out.append("<footer>" + esc(_(
+        "Made by runbook {version} from the event log of run {run} (runbook text as loaded at "
+        "the start, from {source}). Figures as of {time} {zone}. Times are local to {zone}."
+        ).format(version=__version__, run=info.id, source=info.source_name,
+                 time=t.day_time(r.as_of, tz), zone=tz)) + "</footer>")
     out.append("</body></html>")
     return terminal("\n".join(out) + "\n")  # nothing raw reaches a terminal that cats it

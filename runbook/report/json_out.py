@@ -47,6 +47,22 @@ def step_json(s: StepRow, tz: str) -> dict[str, Any]:
     }
 
 
+def _rule(r: Report) -> dict[str, Any]:
+    """The reporting rule that applied and every deadline (report_due_by is the first)."""
+    ob, tz = r.summary.obligation, r.tz
+    if ob is None:
+        return {}
+    return {
+        "reporting_rule": ob.rule,
+        "reporting_rule_title": ob.title,
+        "reporting_rule_source": ob.source,
+        "reporting_threshold": ob.threshold_text,
+        "reporting_basis": ob.basis or None,
+        "report_deadlines": [{"name": d.name, "due": iso(d.due, tz), "rule": d.how}
+                             for d in (ob.deadlines if ob.required else ())],
+    }
+
+
 def as_json(r: Report) -> dict[str, Any]:
     tz, info, sm, h = r.tz, r.info, r.summary, r.history
     plan = r.plan
@@ -78,6 +94,7 @@ def as_json(r: Report) -> dict[str, Any]:
             "report_due_by": iso(sm.report_due_by, tz),
             "outage_report_after_s": seconds(sm.outage_report_after_s),
             "report_due_within_s": seconds(sm.report_due_within_s),
+            **_rule(r),
             "window_start": iso(sm.window_start, tz),
             "planned_window_start": iso(sm.planned_window_start, tz),  # when --start moved it
             "started_at": iso(sm.started_at, tz),
@@ -89,7 +106,7 @@ def as_json(r: Report) -> dict[str, Any]:
                 "triggered_by": c.triggered_by, "note": c.note},
             "first_warning_at": iso(sm.first_warning_at, tz),
             "first_warning": None if fw is None else {
-                "at": iso(fw.at, tz), "level": fw.level, "message": fw.message},
+                "at": iso(fw.at, tz), "level": fw.level, "message": fw.text},
             "first_below_confidence_at": iso(sm.first_below_confidence_at, tz),
             "planned_likely_resume": iso(sm.planned_likely_resume, tz),
             "hard_deadline": iso(sm.hard_deadline, tz),
@@ -97,13 +114,15 @@ def as_json(r: Report) -> dict[str, Any]:
         },
         "steps": [step_json(s, tz) for s in r.steps],
         "alerts": [
-            {"at": iso(a.at, tz), "level": a.level, "message": a.message,
+            {"at": iso(a.at, tz), "level": a.level, "message": a.text,
              "p_on_time": a.payload.get("p_on_time"), "p90": a.payload.get("p90"),
              "decision_deadline": a.payload.get("decision_deadline")}
             for a in r.alerts
         ],
         "notes": [{"at": iso(n.at, tz), "actor": n.actor, "step": n.step, "text": n.text}
                   for n in r.notes],
+        "notices": [{"at": iso(n.at, tz), "actor": n.actor, "level": n.level, "lang": n.lang,
+                     "via": n.via, "text": n.text} for n in r.notices],
         "hook_failures": [{**f, "at": iso(f["at"], tz)} for f in r.hook_failures],
         "forecast_history": {
             "interval_s": seconds(h.interval_s),

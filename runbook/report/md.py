@@ -12,6 +12,7 @@ import re
 from runbook.engine.risk import pct
 from runbook.format.plan import MAIN
 from runbook.format.safe import terminal
+from runbook.i18n import _
 from runbook.report import text as t
 from runbook.report.model import Report, StepRow
 
@@ -54,10 +55,11 @@ def _step_row(n: int, s: StepRow, r: Report, paths: bool) -> list[str]:
            f"{t.dur(s.planned_pessimistic_s)}"
     actual = t.dur(s.actual_s)
     if s.elapsed_s is not None:
-        actual = f"{t.dur(s.elapsed_s)} so far"
-    status = s.status + (f" ({s.failures} failed)" if s.failures else "")
+        actual = _("{taken} so far").format(taken=t.dur(s.elapsed_s))
+    status = t.step_status(s.status) + (_(" ({n} failed)").format(n=s.failures) if s.failures
+                                        else "")
     if s.over_pessimistic:
-        status += ", over pessimistic"
+        status += _(", over pessimistic")
     row = [str(n), f"`{s.id}` {cell(s.title)}"]
     if paths:
         row.append(s.path)
@@ -83,68 +85,89 @@ def _history_rows(r: Report) -> list[list[str]]:
 
 def render_md(r: Report) -> str:
     sm, tz, info, plan = r.summary, r.tz, r.info, r.plan
-    out = [f"# Timing log: {esc(plan.title)}", ""]
-    out.append(f"Runbook `{plan.id}` · run `{info.id}` · {info.label} · "
-               f"**{t.STATUS_WORDS.get(sm.status, sm.status)}** · times in {tz} "
-               f"(UTC{t.offset(sm.announced_resume, tz)})")
+    out = [_("# Timing log: {title}").format(title=esc(plan.title)), ""]
+    out.append(_("Runbook `{runbook}` · run `{run}` · {label} · **{status}** · times in {zone} "
+                 "(UTC{offset})").format(runbook=plan.id, run=info.id, label=t.label(info.label),
+                                         status=t.status_word(sm.status), zone=tz,
+                                         offset=t.offset(sm.announced_resume, tz)))
     out.append("")
     if r.in_progress:
         out += [f"> **{t.in_progress_line(r)}**", ""]
     if sm.outage_report_required:
-        out += [f"> **OUTAGE REPORT {t.outage_line(r)}**", ""]
+        out += [f"> **{_('OUTAGE REPORT')} {t.outage_line(r)}**", ""]
+    pending = r.in_progress and sm.resumed_at is None
+    if sm.overrun_s > 0:
+        overrun = (_("{overrun} ({seconds} s) so far") if pending else
+                   _("{overrun} ({seconds} s)")).format(overrun=t.dur(sm.overrun_s),
+                                                        seconds=int(round(sm.overrun_s)))
+    else:
+        overrun = _("none so far") if pending else _("none")
     rows = [
-        ["Window start", esc(t.window_start_line(r))],
-        ["Announced resume", t.day_time(sm.announced_resume, tz)],
-        ["Service resumed", esc(t.resume_line(r))],
-        ["Overrun", (f"{t.dur(sm.overrun_s)} ({int(round(sm.overrun_s))} s)" if sm.overrun_s > 0
-                     else "none")
-         + (" so far" if r.in_progress and sm.resumed_at is None else "")],
-        ["Outage report", esc(t.outage_line(r))],
-        ["Contingency", esc(t.contingency_line(r))],
-        ["First warning", esc(t.warning_line(r))],
-        [esc(f"First P(on time) < {pct(sm.confidence)}"), esc(t.below_line(r))],
-        ["Run started", t.day_time(sm.started_at, tz)],
-        ["Run finished", t.day_time(sm.finished_at, tz) if sm.finished_at else "not yet"],
-        ["Operators", esc(", ".join(r.operators)) or "-"],
-        ["Plan (likely)", esc(t.plan_line(r))],
+        [_("Window start"), esc(t.window_start_line(r))],
+        [_("Announced resume"), t.day_time(sm.announced_resume, tz)],
+        [_("Service resumed"), esc(t.resume_line(r))],
+        [_("Overrun"), overrun],
+        [_("Outage report"), esc(t.outage_line(r))],
+        [_("Reporting rule"), esc(t.rule_line(r))],
+        [_("Contingency"), esc(t.contingency_line(r))],
+        [_("First warning"), esc(t.warning_line(r))],
+        [esc(_("First P(on time) < {confidence}").format(confidence=pct(sm.confidence))),
+         esc(t.below_line(r))],
+        [_("Run started"), t.day_time(sm.started_at, tz)],
+        [_("Run finished"), t.day_time(sm.finished_at, tz) if sm.finished_at else _("not yet")],
+        [_("Operators"), esc(", ".join(r.operators)) or "-"],
+        [_("Plan (likely)"), esc(t.plan_line(r))],
     ]
     if sm.hard_deadline is not None:
-        rows.append(["Hard deadline", t.day_time(sm.hard_deadline, tz)])
+        rows.append([_("Hard deadline"), t.day_time(sm.hard_deadline, tz)])
     if sm.abort_reason:
-        rows.append(["Abort reason", cell(sm.abort_reason)])
-    out += ["## Summary", ""] + _table(["", ""], rows) + [""]
+        rows.append([_("Abort reason"), cell(sm.abort_reason)])
+    out += [_("## Summary"), ""] + _table(["", ""], rows) + [""]
 
-    out += ["## Alerts", ""]
+    out += [_("## Alerts"), ""]
     if r.alerts:
-        out += _table(["Time", "Level", "Message"],
-                      [[r.clock(a.at), t.level_word(a.level), cell(a.message)] for a in r.alerts])
+        out += _table([_("Time"), _("Level"), _("Message")],
+                      [[r.clock(a.at), t.level_word(a.level), cell(a.text)] for a in r.alerts])
     else:
-        out.append("No alerts were raised.")
+        out.append(_("No alerts were raised."))
     out.append("")
 
-    out += ["## Forecast history", "", f"P(on time) = chance of resuming by "
-            f"{r.clock(sm.announced_resume)}; {esc(t.history_note(r))}.", ""]
+    notices = t.notice_rows(r)
+    if notices or r.plan.runbook.comms is not None:
+        out += [_("## Customer notices"), ""]
+        if notices:
+            out += _table([_("Time"), _("Who"), _("Level"), _("Lang"), _("How"), _("Text")],
+                          [[at, esc(who), level, esc(lang), how, cell(text)]
+                           for at, who, level, lang, how, text in notices])
+        else:
+            out.append(_("No customer notice was copied or sent from runbook."))
+        out.append("")
+
+    out += [_("## Forecast history"), "", _("P(on time) = chance of resuming by {announced}; "
+                                            "{how}.").format(announced=r.clock(sm.announced_resume),
+                                                             how=esc(t.history_note(r))), ""]
     hist = _history_rows(r)
     if hist:
-        out += _table(["Time", "P(on time)", "P50", "P90", "Level shown"], hist, "lrrrl")
+        out += _table([_("Time"), _("P(on time)"), "P50", "P90", _("Level shown")], hist, "lrrrl")
     out.append("")
 
     active = r.active_steps()
     paths = any(s.path != MAIN for s in active)
-    out += ["## Steps", "", "Variance = actual - likely (positive: slower than planned). "
-            "Plan = optimistic / likely / pessimistic.", ""]
-    header = ["#", "Step"] + (["Path"] if paths else []) + [
-        "Status", "Start", "Finish", "Actual", "Plan", "Variance", "Owner", "Operator"]
+    out += [_("## Steps"), "", _("Variance = actual - likely (positive: slower than planned). "
+                                 "Plan = optimistic / likely / pessimistic."), ""]
+    header = ["#", _("Step")] + ([_("Path")] if paths else []) + [
+        _("Status"), _("Start"), _("Finish"), _("Actual"), _("Plan"), _("Variance"), _("Owner"),
+        _("Operator")]
     align = "rl" + ("l" if paths else "") + "lrrrrrll"
     out += _table(header, [_step_row(n, s, r, paths) for n, s in enumerate(active, 1)], align)
     for cid, count in r.untaken().items():
         out.append("")
-        out.append(f"Contingency `{cid}` ({esc(plan.path_titles.get(cid, cid))}, {count} steps) "
-                   "was not triggered.")
+        out.append(_("Contingency `{contingency}` ({title}, {n} steps) was not triggered.").format(
+            contingency=cid, title=esc(plan.path_titles.get(cid, cid)), n=count))
     out.append("")
 
     if r.notes:
-        out += ["## Notes", ""]
+        out += [_("## Notes"), ""]
         for n in r.notes:
             where = f" `{n.step}`" if n.step else ""
             lines = [esc(x) for x in n.text.splitlines() if x.strip()] or [""]
@@ -152,11 +175,11 @@ def render_md(r: Report) -> str:
             out += [f"  {x}" for x in lines[1:]]
         out.append("")
     if r.hook_failures:
-        out += ["## Alert hooks that failed", ""]
+        out += [_("## Alert hooks that failed"), ""]
         for f in r.hook_failures:
             out.append(f"- {r.clock(f['at'])} {esc(str(f.get('hook')))}: "
                        f"{esc(str(f.get('error')))}")
         out.append("")
-    out.append(f"_Made by runbook from the run's event log (source {esc(info.source_name)}), "
-               f"as of {t.day_time(r.as_of, tz)}._")
+    out.append(_("_Made by runbook from the run's event log (source {source}), as of {time}._"
+                 ).format(source=esc(info.source_name), time=t.day_time(r.as_of, tz)))
     return terminal("\n".join(out) + "\n")  # pasted or printed, no control character acts

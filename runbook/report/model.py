@@ -10,8 +10,12 @@ Definitions used by every exporter:
 * ``variance_s``: ``actual_s - planned_likely_s``; positive = slower than the likely estimate.
 * ``overrun_s``: how far service came back after ``announced_resume`` (0 when on time). While
   service is still down it is the overrun so far, up to ``as_of``.
-* ``outage_report_required``: the overrun passed ``policy.outage_report_after``;
-  ``report_due_by`` is ``report_due_within`` after the moment it crossed that threshold.
+* ``outage_report_required``: the overrun is reportable under the runbook's reporting rule
+  (``policy.outage_report``: kr-fss, eu-dora, us-36h; without one, the overrun passed
+  ``policy.outage_report_after``); ``report_due_by`` is the rule's first deadline
+  (``report_due_within`` after the threshold was crossed, for the policy's own rule).
+  ``Summary.obligation`` holds the rule, what made it reportable and every deadline.
+* ``notices``: the customer notices copied by an operator or sent by the alert hooks.
 * ``as_of``: the moment the figures describe: the end of a finished run, else the time the report
   was made (or the last event when no time is given).
 """
@@ -26,7 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from runbook.engine.clock import utc
-from runbook.engine.risk import outage_due
+from runbook.engine.reporting import Obligation
+from runbook.engine.risk import report_obligation
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -42,15 +47,18 @@ from runbook.engine.state import (
     UNDONE,
     Alert,
     Note,
+    Notice,
     RunState,
     fold,
 )
 from runbook.engine.summary import ABORTED as ABORTED  # the statuses, shared with `runs`
 from runbook.engine.summary import FINISHED as FINISHED
 from runbook.engine.summary import IN_PROGRESS, run_status
+from runbook.engine.undo import describe
 from runbook.format.plan import MAIN, Plan
 from runbook.format.shift import load_recorded
 from runbook.format.times import hhmm, local, when
+from runbook.i18n import _
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
@@ -114,8 +122,8 @@ class Summary:
     resume_delta_s: float | None  # resumed_at - announced_resume; negative = early
     outage_report_required: bool
     report_due_by: datetime | None
-    outage_report_after_s: float
-    report_due_within_s: float
+    outage_report_after_s: float | None  # the rule's threshold (None: eu-dora has none)
+    report_due_within_s: float | None  # threshold to deadline (None: eu-dora has several)
     window_start: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -129,6 +137,7 @@ class Summary:
     confidence: float
     abort_reason: str | None
     planned_window_start: datetime | None = None  # the file's, when --start moved the window
+    obligation: Obligation | None = None  # the reporting rule, what it asks, its deadlines
 
     @property
     def first_warning_at(self) -> datetime | None:
@@ -148,6 +157,7 @@ class Report:
     operators: list[str]
     summary: Summary
     history: History
+    notices: list[Notice] = field(default_factory=list)  # customer notices copied or sent
     _clocks: dict[datetime, str] = field(default_factory=dict, init=False, repr=False,
                                          compare=False)
 
@@ -224,9 +234,12 @@ def event_notes(events: list[Event], tz: str = "UTC") -> list[Note]:
     for ev in events:
         if ev.type == UNDONE:
             first = by_seq.get(min(ev.payload.get("undoes") or [0]))
-            when = f" of {hhmm(first.at, tz, seconds=True)}" if first is not None else ""
-            out.append(Note(ev.at, ev.actor, f"undid {ev.payload.get('what', 'an action')}{when}",
-                            ev.step))
+            what = describe(first) if first is not None else \
+                str(ev.payload.get("what") or _("an action"))
+            text = (_("undid {what} of {time}").format(what=what,
+                                                       time=hhmm(first.at, tz, seconds=True))
+                    if first is not None else _("undid {what}").format(what=what))
+            out.append(Note(ev.at, ev.actor, text, ev.step))
             continue
         key = NOTE_KEYS.get(ev.type)
         text = ev.payload.get(key) if key else None
@@ -312,8 +325,8 @@ def _build(info: RunInfo, events: list[Event], now: datetime | None, history: bo
     policy = plan.policy
     end = state.resumed_at or as_of
     overrun = max(0.0, (end - utc(plan.announced)).total_seconds())
-    due = outage_due(plan, state.resumed_at, as_of)
-    due = utc(due) if due is not None else None
+    ob = report_obligation(plan, state.resumed_at, as_of)
+    due = utc(ob.due) if ob.due is not None else None
     first_warning = next((a for a in state.alerts if a.level in WARNING_LEVELS), None)
     resume_index = plan.resume.get(MAIN)
     likely_resume = None
@@ -329,15 +342,15 @@ def _build(info: RunInfo, events: list[Event], now: datetime | None, history: bo
         resume_delta_s=(None if state.resumed_at is None
                         else (state.resumed_at - utc(plan.announced)).total_seconds()),
         outage_report_required=due is not None, report_due_by=due,
-        outage_report_after_s=policy.outage_report_after,
-        report_due_within_s=policy.report_due_within,
+        outage_report_after_s=ob.threshold_s, report_due_within_s=ob.within_s,
         window_start=utc(plan.start), started_at=state.started_at, finished_at=state.finished_at,
         status=status, path=state.path, contingency=contingency, first_warning=first_warning,
         first_below_confidence_at=hist.first_below_at, planned_likely_resume=likely_resume,
         hard_deadline=utc(plan.hard_deadline) if plan.hard_deadline else None,
         confidence=policy.confidence, abort_reason=state.abort_reason,
-        planned_window_start=loaded.planned_start,
+        planned_window_start=loaded.planned_start, obligation=ob,
     )
     return Report(info=info, plan=plan, state=state, as_of=as_of, steps=rows,
                   alerts=list(state.alerts), notes=notes, hook_failures=hooks,
-                  operators=operators, summary=summary, history=hist)
+                  operators=operators, summary=summary, history=hist,
+                  notices=list(state.notices))

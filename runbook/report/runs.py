@@ -15,11 +15,14 @@ from typing import Any
 
 from runbook.engine.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
 from runbook.engine.summary import VERSION, instant, run_status
-from runbook.format.durations import format_duration
+from runbook.format.cells import ljust
+from runbook.format.cells import width as cell_width
+from runbook.format.durations import duration_text
 from runbook.format.loader import Loaded, LoadError, load_text
 from runbook.format.safe import terminal
 from runbook.format.shift import recorded_start, shifted
 from runbook.format.times import iso, local, when
+from runbook.i18n import N_, _, ngettext
 from runbook.store import Event, RunInfo, RunLine, Store
 
 
@@ -113,30 +116,47 @@ def _resume(row: RunRow) -> str:
         return f"-- / {announced}"
     delta = row.resume_delta_s or 0.0
     if round(delta) == 0:
-        how = "on time"
+        how = _("on time")
     elif delta > 0:
-        how = f"+{format_duration(delta)} late"
+        how = _("+{late} late").format(late=duration_text(delta))
     else:
-        how = f"{format_duration(-delta)} early"
+        how = _("{early} early").format(early=duration_text(-delta))
     return f"{when(row.resumed_at, tz, ref or row.resumed_at)} / {announced} ({how})"
 
 
+HEADINGS = (N_("RUN"), N_("RUNBOOK"), N_("LABEL"), N_("OPERATORS"), N_("STARTED"),
+            N_("RESUMED / ANNOUNCED"), N_("STATUS"))
+STATUS = {"in_progress": N_("in progress"), "finished": N_("finished"), "aborted": N_("aborted")}
+LABELS = {"live": N_("live"), "rehearsal": N_("rehearsal"), "history": N_("history")}
+
+
+def _status(status: str) -> str:
+    """``finished``, ``in_progress`` as the listing says it (English: the code itself)."""
+    base, _sp, rest = status.partition(" ")
+    word = _(STATUS[base]) if base in STATUS and _(STATUS[base]) != STATUS[base] else base
+    return f"{word} {rest}".rstrip()
+
+
 def runs_text(rows: list[RunRow], path: str) -> str:
+    """The listing, columns aligned in terminal cells (Korean words take two per character)."""
     if not rows:
-        return terminal(f"no runs in {path}")
-    table = [("RUN", "RUNBOOK", "LABEL", "OPERATORS", "STARTED", "RESUMED / ANNOUNCED", "STATUS")]
+        return terminal(_("no runs in {path}").format(path=path))
+    table = [tuple(_(h) for h in HEADINGS)]
     for r in rows:
         started = local(r.started_at, r.timezone).strftime("%Y-%m-%d %H:%M") \
             if r.started_at else "-"
-        status = r.status + (f" ({r.path})" if r.path not in ("main", "?") else "")
-        table.append((r.id, r.runbook, r.label, ", ".join(r.operators) or "-", started,
+        status = _status(r.status) + (f" ({r.path})" if r.path not in ("main", "?") else "")
+        label = _(LABELS[r.label]) if r.label in LABELS else r.label
+        table.append((r.id, r.runbook, label, ", ".join(r.operators) or "-", started,
                       _resume(r), status))
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+    widths = [max(cell_width(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = ["  ".join(ljust(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in table]
     n = len(rows)
-    lines.append(f"{n} run{'s' if n != 1 else ''} in {path}; times local to each runbook; "
-                 "`runbook report RUN` for one in full")
+    lines.append(ngettext("{n} run in {path}; times local to each runbook; `runbook report RUN` "
+                          "for one in full",
+                          "{n} runs in {path}; times local to each runbook; `runbook report "
+                          "RUN` for one in full", n).format(n=n, path=path))
     return terminal("\n".join(lines))
 
 

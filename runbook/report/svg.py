@@ -12,10 +12,12 @@ from html import escape
 from runbook.engine.clock import utc
 from runbook.engine.risk import pct
 from runbook.engine.state import ABANDONED, COMPLETED, FAILED, RUNNING, SKIPPED
+from runbook.format.cells import width as cell_width
 from runbook.format.safe import terminal
 from runbook.format.times import hhmm, local
+from runbook.i18n import _
 from runbook.report.model import Report, StepRow
-from runbook.report.text import level_word, signed
+from runbook.report.text import level_word, signed, step_status
 
 WIDTH = 960
 LABEL_W = 250
@@ -81,15 +83,17 @@ def span(r: Report) -> tuple[datetime, datetime]:
 def _markers(r: Report) -> list[tuple[datetime, str, str, str]]:
     """(time, label, colour, css class) of the vertical lines."""
     sm = r.summary
-    out = [(sm.announced_resume, f"announced {r.clock(sm.announced_resume)}", "#b91c1c", "m-ann")]
+    out = [(sm.announced_resume, _("announced {time}").format(time=r.clock(sm.announced_resume)),
+            "#b91c1c", "m-ann")]
     if sm.contingency:
         c = sm.contingency
-        out.append((c.triggered_at, f"{c.id} triggered {r.clock(c.triggered_at)}", "#6d28d9",
-                    "m-cont"))
+        out.append((c.triggered_at, _("{contingency} triggered {time}").format(
+            contingency=c.id, time=r.clock(c.triggered_at)), "#6d28d9", "m-cont"))
     if sm.resumed_at:
-        out.append((sm.resumed_at, f"resumed {r.clock(sm.resumed_at)}", "#1d4ed8", "m-res"))
+        out.append((sm.resumed_at, _("resumed {time}").format(time=r.clock(sm.resumed_at)),
+                    "#1d4ed8", "m-res"))
     elif r.in_progress:
-        out.append((r.as_of, f"now {r.clock(r.as_of)}", "#475569", "m-now"))
+        out.append((r.as_of, _("now {time}").format(time=r.clock(r.as_of)), "#475569", "m-now"))
     return out
 
 
@@ -131,17 +135,15 @@ def _marker_svg(r: Report, ax: Axis, band_top: float, bottom: float) -> list[str
 
 
 def _actual_colour(s: StepRow) -> tuple[str, str]:
-    if s.status == ABANDONED:
-        return "#9ca3af", "abandoned"
-    if s.status == SKIPPED:
-        return "#9ca3af", "skipped"
+    if s.status in (ABANDONED, SKIPPED):
+        return "#9ca3af", step_status(s.status)
     if s.status == RUNNING:
-        return "#d97706", "running"
+        return "#d97706", step_status(s.status)
     if s.status == FAILED:
-        return "#b91c1c", "failed"
+        return "#b91c1c", step_status(s.status)
     if s.over_pessimistic:
-        return "#b91c1c", "over pessimistic"
-    return "#1f5f8b", s.status
+        return "#b91c1c", _("over pessimistic")
+    return "#1f5f8b", step_status(s.status)
 
 
 def gantt(r: Report) -> str:
@@ -155,7 +157,7 @@ def gantt(r: Report) -> str:
     height = top + ROW_H * len(rows) + (22 if axis_below else 8)
     ax = Axis(t0, t1, LABEL_W, WIDTH - RIGHT_PAD)
     out = [f'<svg class="gantt" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
-           f'height="{height:.0f}" role="img" aria-label="Planned versus actual time per step" '
+           f'height="{height:.0f}" role="img" aria-label="{esc(_("Planned versus actual time per step"))}" '
            'xmlns="http://www.w3.org/2000/svg">']
     bottom = top + ROW_H * len(rows)
     for i, _s in enumerate(rows):
@@ -174,10 +176,13 @@ def gantt(r: Report) -> str:
         if prev_path is not None and s.path != prev_path:
             out.append(f'<line class="split" x1="0" y1="{y:.1f}" x2="{WIDTH}" y2="{y:.1f}"/>')
         prev_path = s.path
-        tip = (f"{s.id}: {s.title} | {s.status} | plan {int(s.planned_optimistic_s)}/"
-               f"{int(s.planned_likely_s)}/{int(s.planned_pessimistic_s)} s")
+        tip = _("{step}: {title} | {status} | plan {optimistic}/{likely}/{pessimistic} s").format(
+            step=s.id, title=s.title, status=step_status(s.status),
+            optimistic=int(s.planned_optimistic_s), likely=int(s.planned_likely_s),
+            pessimistic=int(s.planned_pessimistic_s))
         if s.actual_s is not None:
-            tip += f" | actual {int(round(s.actual_s))} s ({signed(s.variance_s)})"
+            tip += _(" | actual {seconds} s ({variance})").format(
+                seconds=int(round(s.actual_s)), variance=signed(s.variance_s))
         out.append(f'<g class="row"><title>{esc(tip)}</title>')
         prefix = "\u21b3 " if s.path != "main" else ""
         sid = prefix + clip(s.id, 22)
@@ -212,23 +217,21 @@ def gantt(r: Report) -> str:
             label = ""
             if s.status == COMPLETED and s.variance_s is not None:
                 label = signed(s.variance_s)
-            elif s.status == RUNNING:
-                label = "running"
-            elif s.status in (ABANDONED, SKIPPED, FAILED):
-                label = s.status
+            elif s.status in (RUNNING, ABANDONED, SKIPPED, FAILED):
+                label = step_status(s.status)
             if label:
                 hot = " hot" if s.over_pessimistic or s.status == FAILED else ""
                 out.append(f'<text class="var{hot}" x="{xe + 3:.1f}" y="{y + 15:.1f}">'
                            f'{esc(label)}</text>')
         elif s.status in (SKIPPED, ABANDONED) and s.planned_start is not None:
             at = s.finished_at or (s.planned_start + timedelta(seconds=s.planned_pessimistic_s))
-            word = "skipped" if s.status == SKIPPED else "not run"
+            word = step_status(SKIPPED) if s.status == SKIPPED else _("not run")
             x = ax.x(at) + 3
             anchor = "start"
             if x + _text_w(word, 5.2) > WIDTH:
                 x, anchor = ax.x(s.planned_start) - 3, "end"
             out.append(f'<text class="var" x="{x:.1f}" y="{y + 9:.1f}" text-anchor="{anchor}">'
-                       f'{word}</text>')
+                       f'{esc(word)}</text>')
         out.append("</g>")
     out += _marker_svg(r, ax, 0, bottom)
     out.append("</svg>")
@@ -236,8 +239,9 @@ def gantt(r: Report) -> str:
 
 
 def _text_w(text: str, px: float = 6.2) -> float:
-    """Rough width of a label in the chart font (bold 10 px)."""
-    return px * len(text) + 4
+    """Rough width of a label in the chart font (bold 10 px); a Hangul character is about two
+    Latin ones wide."""
+    return px * cell_width(text) + 4
 
 
 def _label_rows(labels: list[tuple[float, str]]) -> list[int]:
@@ -275,7 +279,7 @@ def p_chart(r: Report) -> str:
         return bottom - plot_h * p
 
     out = [f'<svg class="pchart" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
-           f'height="{height:.0f}" role="img" aria-label="Chance of resuming on time over the run" '
+           f'height="{height:.0f}" role="img" aria-label="{esc(_("Chance of resuming on time over the run"))}" '
            'xmlns="http://www.w3.org/2000/svg">']
     out += _axis_svg(r, ax, top, bottom)
     for p in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -287,10 +291,11 @@ def p_chart(r: Report) -> str:
     out.append(f'<line class="conf" x1="{ax.x0:.1f}" y1="{y(conf):.1f}" x2="{ax.x1:.1f}" '
                f'y2="{y(conf):.1f}"/>')
     out.append(f'<text class="conf-label" x="{ax.x0 + 4:.1f}" y="{y(conf) - 4:.1f}">'
-               f'policy: on track at {pct(conf)} or more</text>')
+               f'{esc(_("policy: on track at {confidence} or more").format(confidence=pct(conf)))}'
+               '</text>')
     out.append(f'<text class="axis-title" x="{ax.x0 - 40:.1f}" y="{top + plot_h / 2:.1f}" '
                f'text-anchor="middle" transform="rotate(-90 {ax.x0 - 40:.1f} '
-               f'{top + plot_h / 2:.1f})">P(on time)</text>')
+               f'{top + plot_h / 2:.1f})">{esc(_("P(on time)"))}</text>')
     pts = [p for p in h.points if sm.resumed_at is None or p.at <= sm.resumed_at]
     if pts:
         line = " ".join(f"{ax.x(p.at):.1f},{y(p.p_on_time):.1f}" for p in pts)
@@ -302,11 +307,12 @@ def p_chart(r: Report) -> str:
         if below is not None:
             p0 = min(pts, key=lambda p: abs((p.at - below).total_seconds()))
             out.append(f'<circle class="below" cx="{ax.x(below):.1f}" cy="{y(p0.p_on_time):.1f}" '
-                       f'r="3.5"><title>first below {pct(conf)}: {r.clock(below)}</title>'
-                       '</circle>')
+                       f'r="3.5"><title>'
+                       f'{esc(_("first below {confidence}: {time}").format(confidence=pct(conf), time=r.clock(below)))}'
+                       '</title></circle>')
     else:
         out.append(f'<text class="tick" x="{(ax.x0 + ax.x1) / 2:.1f}" y="{y(0.5):.1f}" '
-                   'text-anchor="middle">no forecast history</text>')
+                   f'text-anchor="middle">{esc(_("no forecast history"))}</text>')
     for a, row in zip(alerts, rows, strict=True):
         x = ax.x(a.at)
         colour = LEVEL_COLOURS.get(a.level, "#334155")
@@ -316,7 +322,7 @@ def p_chart(r: Report) -> str:
         word = level_word(a.level)
         label = f"{r.clock(a.at)} {word}"
         anchor, dx = ("end", -3) if x + _text_w(label) > WIDTH else ("start", 3)
-        out.append(f'<g class="alert"><title>{esc(r.clock(a.at) + " " + word + ": " + a.message)}'
+        out.append(f'<g class="alert"><title>{esc(r.clock(a.at) + " " + word + ": " + a.text)}'
                    '</title>')
         out.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{ly - 9:.1f}" '
                    f'stroke="{colour}" class="aline"/>')

@@ -16,6 +16,7 @@ from textual import work
 from textual.message import Message
 
 from runbook.engine.run import ActionRefused
+from runbook.i18n import N_, _, ngettext
 from runbook.store import StoreError
 from runbook.tui.desk import Outcome
 from runbook.tui.dialogs import ConfirmScreen, PickScreen
@@ -49,7 +50,7 @@ class OperatorActions:
         """Record in a worker; the screen says so until the store has committed."""
         self.saving = what
         self._saving_since = self.monotonic()
-        self.main.say(line(("saving… ", "bold $warning"), what), "saving")
+        self.main.say(line((_("saving… "), "bold $warning"), what), "saving")
         self._save_worker(what, fn)
 
     @work(thread=True, group="save", exit_on_error=False)
@@ -72,10 +73,11 @@ class OperatorActions:
         self.saving = None
         if message.outcome is None:
             if message.refused:
-                self.refuse(message.error or "refused")
+                self.refuse(message.error or _("refused"))
             else:
                 self.bell()
-                self.say(f"NOT RECORDED ({message.what}): {message.error}", "error")
+                self.say(_("NOT RECORDED ({what}): {error}").format(what=message.what,
+                                                                    error=message.error), "error")
             return
         self._min_seq = message.outcome.seq
         self.main.follow_next = True
@@ -88,19 +90,22 @@ class OperatorActions:
     def saving_line(self: RunbookApp) -> None:
         """While a save waits (another process holds the store), count the seconds."""
         waited = self.monotonic() - self._saving_since
-        extra = f" ({waited:.0f}s: the store is busy, another process is writing)" if waited >= 2 else ""
-        self.main.say(line(("saving… ", "bold $warning"), f"{self.saving}{extra}"), "saving")
+        extra = _(" ({seconds}s: the store is busy, another process is writing)").format(
+            seconds=f"{waited:.0f}") if waited >= 2 else ""
+        self.main.say(line((_("saving… "), "bold $warning"), f"{self.saving}{extra}"), "saving")
 
     # -- gates ------------------------------------------------------------------------------
     def _attempt(self: RunbookApp, action: str) -> bool:
         if self.saving is not None:
-            self.refuse(f"still saving {self.saving}; wait for it to be recorded")
+            self.refuse(_("still saving {what}; wait for it to be recorded").format(
+                what=self.saving))
             return False
         now = self.monotonic()
         last = self._last_press
         if last is not None and last[0] == action and now - last[1] < REPEAT_S:
-            self.say(f"Ignored a repeated {action} ({now - last[1]:.2f}s after the first): "
-                     "press it again to do it again.", "warning")
+            self.say(_("Ignored a repeated {action} ({seconds}s after the first): press it again "
+                       "to do it again.").format(action=action, seconds=f"{now - last[1]:.2f}"),
+                     "warning")
             return False
         reason = self.why_not(action)
         if reason:
@@ -113,17 +118,17 @@ class OperatorActions:
     def action_advance(self: RunbookApp) -> None:
         if self._attempt("advance"):
             step = self.selected
-            self.save("next step", lambda: self.desk.advance(step))
+            self.save(_("next step"), lambda: self.desk.advance(step))
 
     def action_start(self: RunbookApp) -> None:
         if self._attempt("start"):
             step = self.selected
-            self.save(f"start {step}", lambda: self.desk.start(step))
+            self.save(_("start {step}").format(step=step), lambda: self.desk.start(step))
 
     def action_complete(self: RunbookApp) -> None:
         if self._attempt("complete"):
             step = self.selected
-            self.save(f"complete {step}", lambda: self.desk.complete(step))
+            self.save(_("complete {step}").format(step=step), lambda: self.desk.complete(step))
 
     def action_fail(self: RunbookApp) -> None:
         if not self._attempt("fail"):
@@ -131,13 +136,15 @@ class OperatorActions:
         step = self.selected
         assert step is not None
         body = line(plain(self.desk.plan.by_id[step].title, "bold"), "\n\n",
-                    "Its time stops. Then s retries it, k skips it",
-                    ", or c triggers the contingency." if self.desk.plan.contingencies else ".")
+                    _("Its time stops. Then s retries it, k skips it, or c triggers the "
+                      "contingency.") if self.desk.plan.contingencies else
+                    _("Its time stops. Then s retries it, k skips it."))
         self.push_screen(
-            ConfirmScreen(f"Mark {step} failed?", body, confirm="Mark failed",
-                          reason="What went wrong (recorded; optional)", danger=False),
+            ConfirmScreen(_("Mark {step} failed?").format(step=step), body,
+                          confirm=_("Mark failed"),
+                          reason=N_("What went wrong (recorded; optional)"), danger=False),
             lambda reason: reason is not None and self.save(
-                f"fail {step}", lambda: self.desk.fail(step, reason)))
+                _("fail {step}").format(step=step), lambda: self.desk.fail(step, reason)))
 
     def action_skip(self: RunbookApp) -> None:
         if not self._attempt("skip"):
@@ -145,43 +152,47 @@ class OperatorActions:
         step = self.selected
         assert step is not None
         body = line(plain(self.desk.plan.by_id[step].title, "bold"), "\n\n",
-                    "A skipped step counts as done: the steps after it can start. u undoes it "
-                    "within a minute; the log keeps both.")
+                    _("A skipped step counts as done: the steps after it can start. u undoes it "
+                      "within a minute; the log keeps both."))
         self.push_screen(
-            ConfirmScreen(f"Skip {step}?", body, confirm="Skip"),
+            ConfirmScreen(_("Skip {step}?").format(step=step), body, confirm=_("Skip")),
             lambda reason: reason is not None and self.save(
-                f"skip {step}", lambda: self.desk.skip(step, reason)))
+                _("skip {step}").format(step=step), lambda: self.desk.skip(step, reason)))
 
     def action_note(self: RunbookApp) -> None:
         if not self._attempt("note"):
             return
         step = self.selected
-        where = f"on {step}" if step else "on the run"
+        title = (_("Note on {step}").format(step=step) if step else _("Note on the run"))
+        what = (_("note on {step}").format(step=step) if step else _("note on the run"))
         self.push_screen(
-            ConfirmScreen(f"Note {where}", "Recorded with your name and the time.",
-                          confirm="Record", reason="Note text", require_text=True, danger=False),
-            lambda text: bool(text) and self.save(
-                f"note {where}", lambda: self.desk.note(text, step)))
+            ConfirmScreen(title, _("Recorded with your name and the time."),
+                          confirm=_("Record"), reason=N_("Note text"), require_text=True,
+                          danger=False),
+            lambda text: bool(text) and self.save(what, lambda: self.desk.note(text, step)))
 
     def action_undo(self: RunbookApp) -> None:
         if self._attempt("undo"):
-            self.save("undo", self.desk.undo)
+            self.save(_("undo"), self.desk.undo)
 
     def action_abort(self: RunbookApp) -> None:
         if not self._attempt("abort"):
             return
         snap = self.snapshot
         running = len(snap.state.ids("running", "failed")) if snap else 0
-        body = ("NO-GO: the run ends now as ABORTED. "
-                f"{running} running or failed step{'s' if running != 1 else ''} will be "
-                "abandoned and nothing more can be recorded. This cannot be undone.\n\n"
-                "Say why: it goes in the report for the change record.")
+        body = ngettext(
+            "NO-GO: the run ends now as ABORTED. {n} running or failed step will be abandoned "
+            "and nothing more can be recorded. This cannot be undone.\n\nSay why: it goes in "
+            "the report for the change record.",
+            "NO-GO: the run ends now as ABORTED. {n} running or failed steps will be abandoned "
+            "and nothing more can be recorded. This cannot be undone.\n\nSay why: it goes in "
+            "the report for the change record.", running).format(n=running)
         self.push_screen(
-            ConfirmScreen("Abort the run?", body, confirm="Abort run",
-                          reason="Reason (required), e.g. NO-GO: vendor not on the bridge",
+            ConfirmScreen(_("Abort the run?"), body, confirm=_("Abort run"),
+                          reason=N_("Reason (required), e.g. NO-GO: vendor not on the bridge"),
                           require_text=True),
             lambda reason: bool(reason) and self.save(
-                "abort", lambda: self.desk.abort(reason)))
+                _("abort"), lambda: self.desk.abort(reason)))
 
     def action_trigger(self: RunbookApp) -> None:
         if not self._attempt("trigger"):
@@ -192,7 +203,7 @@ class OperatorActions:
             return
         snap = self.snapshot
         picks = [(c, plain(option_text(snap, c)) if snap else plain(c)) for c in options]
-        self.push_screen(PickScreen("Which contingency?", picks),
+        self.push_screen(PickScreen(_("Which contingency?"), picks),
                          lambda c: c and self._confirm_trigger(c))
 
     def _confirm_trigger(self: RunbookApp, contingency: str) -> None:
@@ -207,21 +218,37 @@ class OperatorActions:
         if snap is not None:
             left = len([r for r in snap.rows if r.step.path == "main"
                         and r.st.status not in ("completed", "skipped")])
-            parts.append(f"The {left} unfinished main step{'s' if left != 1 else ''} are "
-                         f"abandoned and the {len(plan.paths[contingency])} {contingency} "
-                         "steps begin.\n")
+            parts.append(ngettext(
+                "The {left} unfinished main step is abandoned and the {n} {contingency} steps "
+                "begin.\n",
+                "The {left} unfinished main steps are abandoned and the {n} {contingency} steps "
+                "begin.\n", left).format(left=left, n=len(plan.paths[contingency]),
+                                          contingency=contingency))
             parts += [option_text(snap, contingency), "\n"]
-        parts.append("This cannot be undone.")
+        parts.append(_("This cannot be undone."))
         self.push_screen(
-            ConfirmScreen(f"Trigger {contingency}?", line(*parts),
-                          confirm=f"Trigger {contingency}"),
+            ConfirmScreen(_("Trigger {contingency}?").format(contingency=contingency),
+                          line(*parts),
+                          confirm=_("Trigger {contingency}").format(contingency=contingency)),
             lambda note: note is not None and self.save(
-                f"trigger {contingency}", lambda: self.desk.trigger(contingency, note)))
+                _("trigger {contingency}").format(contingency=contingency),
+                lambda: self.desk.trigger(contingency, note)))
 
     def action_copy_command(self: RunbookApp) -> None:
         row = self.snapshot.row(self.selected) if self.snapshot else None
         if row is None or not row.step.command:
-            self.refuse("the selected step has no command")
+            self.refuse(_("the selected step has no command"))
             return
         self.copy_to_clipboard(row.step.command)
-        self.say(f"Copied the command of {row.id} (runbook never runs it).")
+        self.say(_("Copied the command of {step} (runbook never runs it).").format(step=row.id))
+
+    def action_copy_notice(self: RunbookApp) -> None:
+        """Copy the customer notice shown and record it (who, which, its exact text, when)."""
+        if not self._attempt("copy_notice"):
+            return
+        notice = self.snapshot.notice if self.snapshot else None
+        if notice is None:
+            self.refuse(_("no customer notice for this level"))
+            return
+        self.copy_to_clipboard(notice.text)
+        self.save(_("customer notice"), lambda: self.desk.give_notice(notice))

@@ -29,14 +29,27 @@ from textual.events import Key
 from textual.message import Message
 from textual.screen import Screen
 
+from runbook.i18n import N_, _
 from runbook.tui.actions import OperatorActions
 from runbook.tui.desk import OPERATOR_ACTIONS, Desk
 from runbook.tui.dialogs import HelpScreen
 from runbook.tui.screens import MainScreen
-from runbook.tui.text import clean, markup
+from runbook.tui.text import clean, markup, tr, translate_bindings
 from runbook.tui.view import RANK, Snapshot
 
 BELL_GAP_S = 10.0  # worse levels within this many seconds of a bell ring it once
+
+# Textual's own palette commands (titles and help as Textual 8 words them), for the catalogue;
+# a command Textual adds or rewords later shows in English.
+TEXTUAL_COMMANDS = (
+    N_("Bell"), N_("Ring the bell"), N_("Theme"), N_("Change the current theme"), N_("Quit"),
+    N_("Quit the application as soon as possible"), N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"), N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"), N_("Maximize"),
+    N_("Maximize the focused widget"), N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+)
 
 
 class Refreshed(Message):
@@ -65,13 +78,14 @@ def parse_keymap(text: str | None, known: Iterable[str] = ()) -> tuple[dict[str,
     for part in (text or "").split(";"):
         if not part.strip():
             continue
-        binding_id, _, keys = part.partition("=")
+        binding_id, _eq, keys = part.partition("=")
         binding_id, keys = binding_id.strip(), keys.strip()
         if not binding_id or not keys:
-            warnings.append(f"RUNBOOK_KEYMAP: {part.strip()!r} is not id=key; ignored")
+            warnings.append(_("RUNBOOK_KEYMAP: {entry} is not id=key; ignored").format(
+                entry=repr(part.strip())))
         elif known and binding_id not in known:
-            warnings.append(f"RUNBOOK_KEYMAP: no key has the id {binding_id!r} (ids: "
-                            f"{', '.join(sorted(known))}); ignored")
+            warnings.append(_("RUNBOOK_KEYMAP: no key has the id {id} (ids: {ids}); ignored"
+                              ).format(id=repr(binding_id), ids=", ".join(sorted(known))))
         else:
             keymap[binding_id] = keys
     return keymap, warnings
@@ -85,48 +99,51 @@ class RunbookApp(OperatorActions, App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "advance", "Next", key_display="space", id="advance",
-                tooltip="Complete the running step and start the next ready one"),
-        Binding("s", "start", "Start", id="start",
-                tooltip="Start the selected ready step (parallel tracks) or retry a failed one"),
-        Binding("d", "complete", "Done", id="complete", tooltip="Complete the selected running step"),
-        Binding("f", "fail", "Fail", id="fail",
-                tooltip="Mark the selected running step failed (asks what went wrong)"),
-        Binding("k", "skip", "Skip", id="skip", tooltip="Skip the selected step (asks first)"),
-        Binding("n", "note", "Note", id="note", tooltip="Add a note to the selected step"),
-        Binding("c", "trigger", "Contingency", id="trigger",
-                tooltip="Trigger a contingency path (asks first)"),
-        Binding("u", "undo", "Undo", id="undo",
-                tooltip="Undo your last action within a minute (recorded as a correction)"),
-        Binding("a", "abort", "Abort", id="abort", show=False,
-                tooltip="Abort the run, NO-GO (asks for the reason)"),
-        Binding("y", "copy_command", "Copy cmd", id="copy", show=False,
-                tooltip="Copy the selected step's command (runbook never runs it)"),
-        Binding("l", "toggle_log", "Log", id="log", show=False,
-                tooltip="Show the run's whole timeline: who did what, alerts, notes"),
-        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the demo"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help",
-                tooltip="Keys, levels and symbols"),
-        Binding("q", "quit", "Quit", id="quit",
-                tooltip="Quit at once; the run stays in the store and resumes with runbook run"),
-        Binding("escape", "hide_banner", "Hide alert", id="hide_banner", show=False,
-                tooltip="Hide the alert banner until the level worsens again"),
+        Binding("space", "advance", N_("Next"), key_display="space", id="advance",
+                tooltip=N_("Complete the running step and start the next ready one")),
+        Binding("s", "start", N_("Start"), id="start",
+                tooltip=N_("Start the selected ready step (parallel tracks) or retry a failed one")),
+        Binding("d", "complete", N_("Done"), id="complete", tooltip=N_("Complete the selected running step")),
+        Binding("f", "fail", N_("Fail"), id="fail",
+                tooltip=N_("Mark the selected running step failed (asks what went wrong)")),
+        Binding("k", "skip", N_("Skip"), id="skip", tooltip=N_("Skip the selected step (asks first)")),
+        Binding("n", "note", N_("Note"), id="note", tooltip=N_("Add a note to the selected step")),
+        Binding("c", "trigger", N_("Contingency"), id="trigger",
+                tooltip=N_("Trigger a contingency path (asks first)")),
+        Binding("u", "undo", N_("Undo"), id="undo",
+                tooltip=N_("Undo your last action within a minute (recorded as a correction)")),
+        Binding("a", "abort", N_("Abort"), id="abort", show=False,
+                tooltip=N_("Abort the run, NO-GO (asks for the reason)")),
+        Binding("y", "copy_command", N_("Copy cmd"), id="copy", show=False,
+                tooltip=N_("Copy the selected step's command (runbook never runs it)")),
+        Binding("t", "copy_notice", N_("Notice"), id="notice", show=False,
+                tooltip=N_("Copy the customer notice for this level (recorded for the report)")),
+        Binding("l", "toggle_log", N_("Log"), id="log", show=False,
+                tooltip=N_("Show the run's whole timeline: who did what, alerts, notes")),
+        Binding("p", "pause", N_("Pause"), id="pause", tooltip=N_("Pause or resume the demo")),
+        Binding("question_mark", "help", N_("Help"), key_display="?", id="help",
+                tooltip=N_("Keys, levels and symbols")),
+        Binding("q", "quit", N_("Quit"), id="quit",
+                tooltip=N_("Quit at once; the run stays in the store and resumes with runbook run")),
+        Binding("escape", "hide_banner", N_("Hide alert"), id="hide_banner", show=False,
+                tooltip=N_("Hide the alert banner until the level worsens again")),
     ]
 
     DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "advance": "Next: complete the running step, start the next",
-        "start": "Start the selected step",
-        "complete": "Done: complete the selected step",
-        "fail": "Mark the selected step failed…",
-        "skip": "Skip the selected step…",
-        "note": "Add a note…",
-        "trigger": "Trigger a contingency…",
-        "undo": "Undo my last action",
-        "abort": "Abort the run (NO-GO)…",
-        "copy_command": "Copy the selected step's command",
-        "toggle_log": "Show or hide the run's timeline",
-        "help": "Help: keys, levels, symbols",
-        "quit": "Quit (the run stays resumable)",
+        "advance": N_("Next: complete the running step, start the next"),
+        "start": N_("Start the selected step"),
+        "complete": N_("Done: complete the selected step"),
+        "fail": N_("Mark the selected step failed…"),
+        "skip": N_("Skip the selected step…"),
+        "note": N_("Add a note…"),
+        "trigger": N_("Trigger a contingency…"),
+        "undo": N_("Undo my last action"),
+        "abort": N_("Abort the run (NO-GO)…"),
+        "copy_command": N_("Copy the selected step's command"),
+        "copy_notice": N_("Copy the customer notice (recorded)"),
+        "toggle_log": N_("Show or hide the run's timeline"),
+        "help": N_("Help: keys, levels, symbols"),
+        "quit": N_("Quit (the run stays resumable)"),
     }
 
     def __init__(self, desk: Desk, *, mode_text: str | Callable[[Snapshot | None], str] = "",
@@ -134,6 +151,7 @@ class RunbookApp(OperatorActions, App[None]):
                  welcome: str | None = None, monotonic: Callable[[], float] = time.monotonic
                  ) -> None:
         super().__init__()
+        translate_bindings(self)  # the footer's words in the current language
         self.desk = desk
         self.mode_text = mode_text
         self.interval = interval
@@ -152,6 +170,8 @@ class RunbookApp(OperatorActions, App[None]):
         self._keymap = keymap
         self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text)
         self.main.add_class(f"-{desk.mode}")
+        if not desk.readonly_reason:
+            self.main.notice_key = keymap.get("notice", "t") if keymap else "t"
 
     # -- life cycle ------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -221,7 +241,7 @@ class RunbookApp(OperatorActions, App[None]):
     @on(RefreshFailed)
     def _refresh_failed(self, message: RefreshFailed) -> None:
         self._refreshing = False
-        self.say(f"Refresh failed: {message.error}", "error")
+        self.say(_("Refresh failed: {error}").format(error=message.error), "error")
 
     def show(self, snapshot: Snapshot) -> None:
         if snapshot.seq < self._min_seq:
@@ -249,9 +269,16 @@ class RunbookApp(OperatorActions, App[None]):
     def why_not(self, action: str) -> str | None:
         snap = self.snapshot
         if self.saving is not None and action in OPERATOR_ACTIONS:
-            return f"still saving {self.saving}; wait for it to be recorded"
+            return _("still saving {what}; wait for it to be recorded").format(what=self.saving)
         if snap is None and not self.desk.readonly_reason:
-            return "the run is still loading"
+            return _("the run is still loading")
+        if action == "copy_notice" and not self.desk.readonly_reason and (
+                snap is None or snap.notice is None):
+            comms = self.desk.plan.runbook.comms
+            if comms is None:
+                return _("this runbook has no customer notices (add a comms: section)")
+            return _("no customer notice for {level} in the runbook's comms:").format(
+                level=snap.word if snap else _("this level"))
         return self.desk.why_not(action, self.selected, state=snap.state if snap else None,
                                  now=snap.now if snap else None)
 
@@ -278,7 +305,7 @@ class RunbookApp(OperatorActions, App[None]):
             return  # the binding ran
         action = self.operator_action_for(event.key)
         if action is not None:
-            self.refuse(self.why_not(action) or "not available now")
+            self.refuse(self.why_not(action) or _("not available now"))
             event.stop()
 
     def operator_action_for(self, key: str) -> str | None:
@@ -291,7 +318,8 @@ class RunbookApp(OperatorActions, App[None]):
 
     def refuse(self, reason: str) -> None:
         self.bell()
-        self.say(f"Not recorded: {reason[:1].upper() + reason[1:]}", "warning")
+        self.say(_("Not recorded: {reason}").format(reason=reason[:1].upper() + reason[1:]),
+                 "warning")
 
     def sync_bindings(self) -> None:
         """Refresh the footer only when a key's availability changed (a refresh recomposes
@@ -322,7 +350,7 @@ class RunbookApp(OperatorActions, App[None]):
         director = self.desk.director
         if director is not None and hasattr(director, "toggle_pause"):
             paused = director.toggle_pause()
-            self.say("Demo paused: p resumes." if paused else "Demo resumed.")
+            self.say(_("Demo paused: p resumes.") if paused else _("Demo resumed."))
 
     def _listed(self, binding: Binding) -> bool:
         """Help and the palette list what this screen can do: no run-changing action in watch
@@ -339,7 +367,7 @@ class RunbookApp(OperatorActions, App[None]):
                 continue
             key = self._keymap.get(binding.id or "", binding.key_display or binding.key)
             key = "?" if key == "question_mark" else key
-            out.append((key, binding.tooltip or binding.description, binding.id or ""))
+            out.append((key, tr(binding.tooltip or binding.description) or "", binding.id or ""))
         return out
 
     def _bindings_list(self) -> list[Binding]:
@@ -350,11 +378,12 @@ class RunbookApp(OperatorActions, App[None]):
         for binding in self._bindings_list():
             if not self._listed(binding):
                 continue
-            title = self.DESCRIPTIONS.get(binding.action, binding.description)
+            title = tr(self.DESCRIPTIONS.get(binding.action, binding.description)) or ""
             key = self._keymap.get(binding.id or "", binding.key_display or binding.key)
-            yield SystemCommand(title, markup(f"{binding.tooltip} [{key}]"),
+            yield SystemCommand(title, markup(f"{tr(binding.tooltip)} [{key}]"),
                                 partial(self.run_palette_action, binding.action))
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):  # Textual's own: theme, keys, quit
+            yield command._replace(title=tr(command.title) or "", help=tr(command.help) or "")
 
     async def run_palette_action(self, action: str) -> None:
         """A palette command runs the key's action; an unavailable one says why, like its key."""

@@ -18,6 +18,7 @@ from runbook.engine.run import Actor, new_run
 from runbook.engine.simulate import load_script
 from runbook.format.loader import Loaded, load_runbook
 from runbook.format.times import hhmm
+from runbook.i18n import _
 from runbook.store import Store
 from runbook.tui.app import RunbookApp
 from runbook.tui.desk import Desk
@@ -41,7 +42,7 @@ def find(name: str) -> Path:
 
 
 def load_cues(loaded: Loaded, path: Path) -> list[Cue]:
-    script, times, _ = load_script(path, loaded)
+    script, times, _lines = load_script(path, loaded)
     return [Cue(at, *ev.action, note=ev.abort or ev.note)
             for ev, at in zip(script.events, times, strict=True)]
 
@@ -67,14 +68,17 @@ def mode_text(speed: float, caption: str, paused: bool = False, snap: Snapshot |
         how = ""
         if state.resumed_at is not None:
             early = (snap.plan.announced - state.resumed_at).total_seconds() / 60
-            how = (f"service resumed {hhmm(state.resumed_at, tz)}, {early:.0f} min before the "
-                   f"announced {hhmm(snap.plan.announced, tz)}")
+            how = _("service resumed {time}, {minutes} min before the announced {announced}"
+                    ).format(time=hhmm(state.resumed_at, tz), minutes=f"{early:.0f}",
+                             announced=hhmm(snap.plan.announced, tz))
             if state.path != "main" and state.triggered_at is not None:
-                how += f", because {state.path} was triggered at {hhmm(state.triggered_at, tz)}"
-        return f"DEMO finished: {how}. l shows the alert history · q quits"
-    state = "PAUSED (p resumes)" if paused else f"{speed:g}× speed"
-    return (f"DEMO · {state} · a replay of the switch-port night: a script presses the keys, "
-            f"you watch the level · p pause · q quit · last: {caption}")
+                how += _(", because {contingency} was triggered at {time}").format(
+                    contingency=state.path, time=hhmm(state.triggered_at, tz))
+        return _("DEMO finished: {how}. l shows the alert history · q quits").format(how=how)
+    state = _("PAUSED (p resumes)") if paused else _("{speed}× speed").format(speed=f"{speed:g}")
+    return _("DEMO · {state} · a replay of the switch-port night: a script presses the keys, "
+             "you watch the level · p pause · q quit · last: {caption}").format(
+        state=state, caption=caption)
 
 
 @contextmanager
@@ -109,9 +113,9 @@ def demo(speed: float | None = None, *, source: Clock | None = None, interval: f
             app = RunbookApp(desk, interval=interval,
                              mode_text=lambda snap: mode_text(speed, director.caption(tz),
                                                               director.paused, snap),
-                             welcome=("Demo: the night a faulty SAN port was swapped. Watch the "
-                                      "level (top right) go from ON TRACK to DECIDE NOW, "
-                                      "and the rollback save the announced time. q quits."))
+                             welcome=_("Demo: the night a faulty SAN port was swapped. Watch the "
+                                       "level (top right) go from ON TRACK to DECIDE NOW, and "
+                                       "the rollback save the announced time. q quits."))
             yield Demo(app, desk, director, store, speed)
         finally:
             store.close()

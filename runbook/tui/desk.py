@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from runbook.engine.notices import Notice
+from runbook.engine.risk import word
 from runbook.engine.run import ActionRefused, Engine, Session, Tick
 from runbook.engine.state import (
     ABANDONED,
@@ -33,14 +35,15 @@ from runbook.engine.state import (
     RunState,
     check_action,
 )
-from runbook.engine.undo import undo_target
-from runbook.format.durations import format_clock, format_duration
+from runbook.engine.undo import undid, undo_target
+from runbook.format.durations import duration_text, format_clock
 from runbook.format.model import Level
+from runbook.i18n import _, ngettext
 from runbook.tui import timeline, view
 
 # Actions that change the run: bound to keys, refused in watch and demo mode.
 OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger", "undo",
-                    "abort")
+                    "abort", "copy_notice")
 KINDS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
          "skip": STEP_SKIPPED}
 
@@ -76,12 +79,13 @@ class Desk:
         self._rows = view.RowCache()
         self._tick: Tick | None = None
         if readonly_reason is None and mode == "watch":
-            readonly_reason = ("read-only: you are watching this run; actions are recorded by the "
-                               "operator's `runbook run`")
+            readonly_reason = _("read-only: you are watching this run; actions are recorded by "
+                                "the operator's `runbook run`")
         if readonly_reason is None and mode == "demo":
-            readonly_reason = "demo: the script operates this run; just watch (p pauses, q quits)"
+            readonly_reason = _("demo: the script operates this run; just watch (p pauses, q "
+                                "quits)")
         if readonly_reason is None and not isinstance(session, Engine):
-            readonly_reason = "read-only session"
+            readonly_reason = _("read-only session")
         self.readonly_reason = readonly_reason
 
     # -- reading ---------------------------------------------------------------------------
@@ -132,7 +136,8 @@ class Desk:
                                        getattr(s, "store_down_since", None), self.plan.timezone, now)
         return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
                           run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
-                          planned=self._planned, needs=needs, rows=self._rows, warnings=warnings)
+                          planned=self._planned, needs=needs, rows=self._rows, warnings=warnings,
+                          notice_lang=s.notice_lang)
 
     # -- availability ----------------------------------------------------------------------
     def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,
@@ -149,14 +154,16 @@ class Desk:
 
     def _why_not(self, action: str, step: str | None, state: RunState,
                  contingency: str | None, now: datetime | None = None) -> str | None:
+        if action == "copy_notice":
+            return None  # the screen knows whether its level has a notice (app.why_not)
         if action == "undo":
             found = undo_target(state, self.engine.actor.name,
                                 now or state.last_at or self.session.now())
             return found if isinstance(found, str) else None
         if state.finished:
             if state.aborted:
-                return "the run was aborted; nothing more can be recorded"
-            return "the run is finished; nothing more can be recorded"
+                return _("the run was aborted; nothing more can be recorded")
+            return _("the run is finished; nothing more can be recorded")
         if action == "advance":
             plan = advance_plan(state, step)
             return plan if isinstance(plan, str) else None
@@ -166,11 +173,11 @@ class Desk:
             return check_action(state, NOTE, step)
         if action == "trigger":
             if not self.plan.contingencies:
-                return "this runbook has no contingency path"
+                return _("this runbook has no contingency path")
             return check_action(state, CONTINGENCY_TRIGGERED, None,
                                 contingency or self.plan.contingencies[0])
         if step is None:
-            return "select a step first (arrow keys)"
+            return _("select a step first (arrow keys)")
         return check_action(state, KINDS[action], step)
 
     # -- actions (UI thread; each returns after the event is committed) ----------------------
@@ -199,7 +206,7 @@ class Desk:
                 e.start(nxt, chain=done.seq)
                 said += f" · {self._started(nxt)}"
             elif e.state.finished:
-                said += " · run finished"
+                said += " · " + _("run finished")
             return said
         return self._act(go)
 
@@ -207,7 +214,7 @@ class Desk:
         def go() -> str:
             retry = self.engine.state.steps[step].status == FAILED
             self.engine.start(step)
-            return ("Retrying " if retry else "") + self._started(step)
+            return (_("Retrying: {what}") if retry else "{what}").format(what=self._started(step))
         return self._act(go)
 
     def complete(self, step: str) -> Outcome:
@@ -219,31 +226,43 @@ class Desk:
     def fail(self, step: str, note: str | None = None) -> Outcome:
         def go() -> str:
             self.engine.fail(step, note or None)
-            return f"{step} marked FAILED ({note or 'no reason given'}): {failed_hint(self.engine.state)}"
+            return _("{step} marked FAILED ({reason}): {hint}").format(
+                step=step, reason=note or _("no reason given"), hint=failed_hint(self.engine.state))
         return self._act(go)
 
     def abort(self, reason: str) -> Outcome:
         def go() -> str:
             self.engine.abort(reason)
-            return f"Run ABORTED: {reason}. Nothing more can be recorded; the report shows why."
+            return _("Run ABORTED: {reason}. Nothing more can be recorded; the report shows why."
+                     ).format(reason=reason)
         return self._act(go)
 
     def undo(self) -> Outcome:
         def go() -> str:
             ev = self.engine.undo()
-            return (f"Undid {ev.payload['what']} (recorded as a correction; the log keeps both)")
+            return _("Undid {what} (recorded as a correction; the log keeps both)").format(
+                what=undid(self.engine.state, ev))
         return self._act(go)
 
     def skip(self, step: str, reason: str | None = None) -> Outcome:
         def go() -> str:
             self.engine.skip(step, reason or None)
-            return f"Skipped {step}" + (f" ({reason})" if reason else "")
+            return _("Skipped {step}").format(step=step) + (f" ({reason})" if reason else "")
         return self._act(go)
 
     def note(self, text: str, step: str | None = None) -> Outcome:
         def go() -> str:
             self.engine.note(text, step)
-            return f"Note recorded{' on ' + step if step else ''}"
+            return (_("Note recorded on {step}").format(step=step) if step
+                    else _("Note recorded"))
+        return self._act(go)
+
+    def give_notice(self, notice: Notice) -> Outcome:
+        """The operator copied the customer notice: record who, which, its exact text, when."""
+        def go() -> str:
+            self.engine.give_notice(notice.level, notice.lang, notice.text)
+            return _("Copied the {level} customer notice ({lang}); recorded with your name and "
+                     "the time for the report").format(level=word(notice.level), lang=notice.lang)
         return self._act(go)
 
     def trigger(self, contingency: str, note: str | None = None) -> Outcome:
@@ -251,22 +270,27 @@ class Desk:
             self.engine.trigger(contingency, note or None)
             before = self.engine.state.ids(ABANDONED, path="main")
             first = next(iter(self.engine.state.ids(READY, path=contingency)), None)
-            said = f"{contingency} triggered: {len(before)} main steps abandoned"
-            return said + (f"; next: {first} (space starts it)" if first else "")
+            said = ngettext("{contingency} triggered: {n} main step abandoned",
+                            "{contingency} triggered: {n} main steps abandoned", len(before)
+                            ).format(contingency=contingency, n=len(before))
+            return said + (_("; next: {step} (space starts it)").format(step=first) if first
+                           else "")
         return self._act(go)
 
     def _started(self, sid: str) -> str:
         s = self.plan.by_id[sid]
-        return (f"started {sid} (plan {format_duration(s.likely)}, at worst "
-                f"{format_duration(s.pessimistic)})").capitalize()
+        return _("Started {step} (plan {likely}, at worst {pessimistic})").format(
+            step=sid, likely=duration_text(s.likely), pessimistic=duration_text(s.pessimistic))
 
     def _completed(self, sid: str) -> str:
         s, st = self.plan.by_id[sid], self.session.state.steps[sid]
         took = st.actual_s or 0.0
         diff = took - s.likely
-        how = "as planned" if abs(diff) < 30 else (
-            f"{format_duration(round(abs(diff) / 60) * 60)} {'over' if diff > 0 else 'under'} plan")
-        return f"Completed {sid} in {format_clock(took)} ({how})"
+        off = duration_text(round(abs(diff) / 60) * 60)
+        how = _("as planned") if abs(diff) < 30 else (
+            _("{off} over plan") if diff > 0 else _("{off} under plan")).format(off=off)
+        return _("Completed {step} in {took} ({how})").format(step=sid, took=format_clock(took),
+                                                               how=how)
 
 
 def advance_plan(state: RunState, selected: str | None) -> tuple[str, str] | str:
@@ -278,18 +302,18 @@ def advance_plan(state: RunState, selected: str | None) -> tuple[str, str] | str
     if running:
         if selected in running:
             return ("complete", selected)
-        return (f"{len(running)} steps are running ({', '.join(running[:3])}"
-                f"{'…' if len(running) > 3 else ''}): select the one that finished and press "
-                "space or d")
+        return _("{n} steps are running ({steps}): select the one that finished and press space "
+                 "or d").format(n=len(running),
+                                steps=", ".join(running[:3]) + ("…" if len(running) > 3 else ""))
     ready = state.ids(READY, path=path)
     if ready:
         return ("start", selected if selected in ready else ready[0])
     failed = state.ids(FAILED, path=path)
     if failed:
-        return f"{failed[0]} failed: {failed_hint(state)}"
+        return _("{step} failed: {hint}").format(step=failed[0], hint=failed_hint(state))
     if all(state.steps[i].status in DONE for i in state.active_ids()):
-        return "every step is done"
-    return "no step is ready to start"
+        return _("every step is done")
+    return _("no step is ready to start")
 
 
 def next_after(state: RunState, completed: str) -> str | None:
@@ -309,6 +333,6 @@ def next_after(state: RunState, completed: str) -> str | None:
 
 def failed_hint(state: RunState) -> str:
     """What to do about a failed step: the keys, and the contingency while it can run."""
-    more = ", or c triggers the contingency" if state.path == "main" and state.plan.contingencies \
-        else ""
-    return f"s retries it, k skips it{more}"
+    if state.path == "main" and state.plan.contingencies:
+        return _("s retries it, k skips it, or c triggers the contingency")
+    return _("s retries it, k skips it")

@@ -21,9 +21,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from runbook.engine.risk import ACTIONS, WORDS
+from runbook.engine.risk import action, word
+from runbook.format.cells import rjust
 from runbook.format.model import Level
-from runbook.tui.text import line, lines, plain
+from runbook.i18n import N_, _
+from runbook.tui.text import line, lines, plain, translate_bindings
 
 R = TypeVar("R")
 
@@ -32,6 +34,10 @@ class Dialog(ModalScreen[R]):
     """A modal screen that dismisses at most once."""
 
     closed = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        translate_bindings(self)
 
     def dismiss(self, result: R | None = None) -> AwaitComplete:
         if self.closed or not self.is_active:
@@ -43,16 +49,19 @@ class Dialog(ModalScreen[R]):
 class ConfirmScreen(Dialog[str | None]):
     """Ask before an action. Returns the reason typed (maybe empty) or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without recording anything")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"),
+                        tooltip=N_("Close without recording anything"))]
 
-    def __init__(self, title: str, body: str | Content, *, confirm: str = "Confirm",
-                 reason: str | None = "Reason (recorded with the event; optional)",
+    def __init__(self, title: str, body: str | Content, *, confirm: str | None = None,
+                 reason: str | None = N_("Reason (recorded with the event; optional)"),
                  require_text: bool = False, danger: bool = True) -> None:
+        """``confirm``: the button (default "Confirm"); ``reason``: the input's placeholder,
+        None for no input. Both in the current language."""
         super().__init__()
         self.title_text = title
         self.body = body
-        self.confirm_label = confirm
-        self.reason = reason
+        self.confirm_label = confirm or _("Confirm")
+        self.reason = _(reason) if reason else reason
         self.require_text = require_text
         self.danger = danger
 
@@ -67,9 +76,10 @@ class ConfirmScreen(Dialog[str | None]):
             error.display = False
             yield error
             with Horizontal(id="dialog-buttons"):
-                yield Button(plain(f"{self.confirm_label} (enter)", newlines=False), id="confirm",
+                yield Button(plain(_("{label} (enter)").format(label=self.confirm_label),
+                                   newlines=False), id="confirm",
                              variant="error" if self.danger else "primary")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(plain(_("Cancel (esc)")), id="cancel")
 
     def on_mount(self) -> None:
         if self.reason is not None:
@@ -85,7 +95,7 @@ class ConfirmScreen(Dialog[str | None]):
         value = self._value()
         if self.require_text and not value:
             error = self.query_one("#dialog-error", Static)
-            error.update(plain("Type some text first (esc cancels).", "bold $error"))
+            error.update(plain(_("Type some text first (esc cancels)."), "bold $error"))
             error.display = True
             return
         self.dismiss(value)
@@ -107,7 +117,7 @@ class PickScreen(Dialog[str | None]):
     """Pick one of several options (the contingency to trigger); each option may be several
     lines (what it needs, its deadline, its outcome if chosen now)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without choosing")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), tooltip=N_("Close without choosing"))]
 
     def __init__(self, title: str, options: list[tuple[str, str | Content]]) -> None:
         super().__init__()
@@ -119,7 +129,7 @@ class PickScreen(Dialog[str | None]):
             yield Static(plain(self.title_text, "bold"), id="dialog-title")
             yield OptionList(*[Option(text if isinstance(text, Content) else plain(text), id=key)
                                for key, text in self.options])
-            yield Static(plain("enter picks · esc cancels", "dim"))
+            yield Static(plain(_("enter picks · esc cancels"), "dim"))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -133,18 +143,18 @@ class PickScreen(Dialog[str | None]):
 
 
 LEVEL_HELP = (
-    (Level.on_track, "P(resume by the announced time) is at least the runbook's confidence."),
-    (Level.at_risk, "P below confidence; the contingency can still be decided later."),
-    (Level.decide_now, "Within the decision lead of the contingency's last safe start."),
-    (Level.late, "No contingency can make it any more, or the announced time has passed."),
-    (Level.resumed, "The service-resuming step is complete."),
+    (Level.on_track, N_("P(resume by the announced time) is at least the runbook's confidence.")),
+    (Level.at_risk, N_("P below confidence; the contingency can still be decided later.")),
+    (Level.decide_now, N_("Within the decision lead of the contingency's last safe start.")),
+    (Level.late, N_("No contingency can make it any more, or the announced time has passed.")),
+    (Level.resumed, N_("The service-resuming step is complete.")),
 )
 
 
 class HelpScreen(Dialog[None]):
     """Keys (as remapped), what the levels mean, and the table's symbols."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", tooltip="Close help")]
+    BINDINGS = [Binding("escape,q,question_mark", "close", N_("Close"), tooltip=N_("Close help"))]
 
     def __init__(self, keys: list[tuple[str, str, str]], *, readonly: str | None = None) -> None:
         """``keys``: (key as mapped, what it does, binding id); ``readonly``: why this screen
@@ -154,27 +164,27 @@ class HelpScreen(Dialog[None]):
         self.readonly = readonly
 
     def compose(self) -> ComposeResult:
-        rows: list[Content] = [plain("Keys", "bold")]
+        rows: list[Content] = [plain(_("Keys"), "bold")]
         if self.readonly:
             rows.append(plain(f"  {self.readonly}", "dim"))
         rows += [line((f"  {k:>7}", "bold"), f"  {text} ", (f"({i})", "dim"))
                  for k, text, i in self.keys]
-        rows += [plain(""), line(("Levels", "bold"),
-                                 " (top right; the word is the signal, colour only helps)")]
-        rows += [line((f"  {WORDS[lv]:>10}", "bold"), f"  {text} {ACTIONS[lv]}")
+        rows += [plain(""), line((_("Levels"), "bold"),
+                                 _(" (top right; the word is the signal, colour only helps)"))]
+        rows += [line(("  " + rjust(word(lv), 10), "bold"), f"  {_(text)} {action(lv)}")
                  for lv, text in LEVEL_HELP]
-        rows += [plain(""), plain("Steps table", "bold"), plain(
+        rows += [plain(""), plain(_("Steps table"), "bold"), plain(_(
             "  ◆ critical path · Plan likely/worst · Taken elapsed or actual · Var vs likely (m:ss)\n"
             "  ! past the worst-case (pessimistic) estimate\n"
-            "  · waiting  ○ ready  ▶ RUNNING  ✓ done  ✗ FAILED  ↷ skipped  – abandoned"),
-            plain(""), plain("Timeline", "bold"), plain(
+            "  · waiting  ○ ready  ▶ RUNNING  ✓ done  ✗ FAILED  ↷ skipped  – abandoned")),
+            plain(""), plain(_("Timeline"), "bold"), plain(_(
             "  plan ━/─ planned steps (likely) · actual █/▆ done, ▒ running, ░ forecast to P50,\n"
-            "  · P50 to P90 · │ announced resume · D decision deadline · ▲ now"),
-            plain(""), plain(
+            "  · P50 to P90 · │ announced resume · D decision deadline · ▲ now")),
+            plain(""), plain(_(
             "Every action is committed to the store before the screen shows it; q quits at\n"
             "once and `runbook run` on the same runbook reattaches. Keys can be remapped with\n"
-            "RUNBOOK_KEYMAP='complete=x;fail=ctrl+f', using the ids in brackets above."),
-            plain(""), plain("esc, q or ? closes", "dim")]
+            "RUNBOOK_KEYMAP='complete=x;fail=ctrl+f', using the ids in brackets above.")),
+            plain(""), plain(_("esc, q or ? closes"), "dim")]
         with VerticalScroll(id="help"):
             yield Static(lines(rows))
 

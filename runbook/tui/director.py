@@ -17,10 +17,19 @@ from runbook.engine.run import Engine
 from runbook.engine.simulate import TICK_S
 from runbook.engine.state import CONTINGENCY_TRIGGERED, NOTE, RUN_ABORTED, STEP_SKIPPED
 from runbook.format.times import hhmm
+from runbook.i18n import N_, _
 
-WORD = {"step_started": "start", "step_completed": "complete", "step_failed": "fail",
-        "step_skipped": "skip", "contingency_triggered": "trigger", "run_finished": "finish",
-        "note": "note", "run_aborted": "abort", "action_undone": "undo"}
+WORD = {  # event type -> (the action, the action on a target), in English
+    "step_started": (N_("start"), N_("start {step}")),
+    "step_completed": (N_("complete"), N_("complete {step}")),
+    "step_failed": (N_("fail"), N_("fail {step}")),
+    "step_skipped": (N_("skip"), N_("skip {step}")),
+    "contingency_triggered": (N_("trigger"), N_("trigger {contingency}")),
+    "run_finished": (N_("finish"), N_("finish {step}")),
+    "note": (N_("note"), N_("note on {step}")),
+    "run_aborted": (N_("abort"), N_("abort {step}")),
+    "action_undone": (N_("undo"), N_("undo {step}")),
+}
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,12 @@ class Cue:
         return payload
 
     def describe(self) -> str:
-        word = WORD.get(self.kind, self.kind)
-        return f"{word} {self.target}" if self.target else word
+        """``complete cable``, ``trigger rollback``, in the current language."""
+        if self.kind not in WORD:
+            return f"{self.kind} {self.target}" if self.target else self.kind
+        word, on = WORD[self.kind]
+        return _(on).format(step=self.target, contingency=self.target) if self.target \
+            else _(word)
 
 
 class ScriptDirector:
@@ -113,7 +126,7 @@ class ScriptDirector:
 
     def caption(self, timezone: str) -> str:
         if self.last is None:
-            return "waiting for the first step"
+            return _("waiting for the first step")
         text = f"{hhmm(self.last.at, timezone)} {self.last.describe()}"
         if self.last.note:
             text += f" — {self.last.note}"

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from runbook.engine.risk import WORDS
+from runbook.engine.risk import word
 from runbook.engine.state import (
     ALERT,
     BOOKKEEPING,
     CONTINGENCY_TRIGGERED,
     HOOK_FAILED,
     NOTE,
+    NOTICE,
     OPERATOR_JOINED,
     RUN_ABORTED,
     RUN_FINISHED,
@@ -28,11 +29,13 @@ from runbook.engine.state import (
     EventLike,
     RunState,
     ago,
+    alert_text,
 )
-from runbook.engine.undo import describe
+from runbook.engine.undo import describe, undid
 from runbook.format.durations import format_clock
 from runbook.format.model import Level
 from runbook.format.times import when
+from runbook.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -45,41 +48,65 @@ class Entry:
     undone: bool = False
 
 
-def _text(ev: EventLike, starts: dict[str, datetime], tz: str, now: datetime) -> str:
+def _text(ev: EventLike, starts: dict[str, datetime], tz: str, now: datetime,
+          state: RunState) -> str:
     p, step = ev.payload, ev.step
     if ev.type == RUN_STARTED:
-        return f"started the run ({p.get('label', 'live')})"
+        label = p.get("label", "live")
+        return _("started the run ({label})").format(label=_(LABELS.get(label, label)))
     if ev.type == OPERATOR_JOINED:
-        return "reattached to the run" if p.get("resumed") else "joined the run"
+        return _("reattached to the run") if p.get("resumed") else _("joined the run")
     if ev.type == STEP_STARTED:
         again = step in starts
         starts.setdefault(step or "", ev.at)
-        return f"▶ {'retried' if again else 'started'} {step}" + _why(p.get("note"))
+        return "▶ " + (_("retried {step}") if again else _("started {step}")).format(
+            step=step) + _why(p.get("note"))
     if ev.type == STEP_COMPLETED:
         first = starts.get(step or "")
-        took = f" in {format_clock((ev.at - first).total_seconds())}" if first else ""
-        return f"✓ completed {step}{took}" + _why(p.get("note"))
+        if first:
+            text = _("completed {step} in {took}").format(
+                step=step, took=format_clock((ev.at - first).total_seconds()))
+        else:
+            text = _("completed {step}").format(step=step)
+        return "✓ " + text + _why(p.get("note"))
     if ev.type == STEP_FAILED:
-        return f"✗ {step} FAILED" + _why(p.get("note"))
+        return "✗ " + _("{step} FAILED").format(step=step) + _why(p.get("note"))
     if ev.type == STEP_SKIPPED:
-        return f"↷ skipped {step}" + _why(p.get("reason"))
+        return "↷ " + _("skipped {step}").format(step=step) + _why(p.get("reason"))
     if ev.type == NOTE:
-        return f"note{' on ' + step if step else ''}: {p.get('text', '')}"
+        return (_("note on {step}: {text}") if step else _("note: {text}")).format(
+            step=step, text=p.get("text", ""))
     if ev.type == CONTINGENCY_TRIGGERED:
-        return f"⚑ TRIGGERED {p.get('contingency')}" + _why(p.get("note"))
+        return "⚑ " + _("TRIGGERED {contingency}").format(
+            contingency=p.get("contingency")) + _why(p.get("note"))
     if ev.type == RUN_FINISHED:
-        return "finished the run" + (" (last step done)" if p.get("auto") else "")
+        return _("finished the run (last step done)") if p.get("auto") else \
+            _("finished the run")
     if ev.type == RUN_ABORTED:
-        return "ABORTED the run" + _why(p.get("reason"))
+        return _("ABORTED the run") + _why(p.get("reason"))
     if ev.type == UNDONE:
-        return f"↶ undid {p.get('what', 'an action')}"
+        return "↶ " + _("undid {what}").format(what=undid(state, ev))
     if ev.type == ALERT:
         level = p.get("level", "")
-        word = WORDS[Level(level)] if level in Level.__members__ else str(level).upper()
-        return f"{word}: {p.get('message', '')}"
+        shown = word(level) if level in Level.__members__ else str(level).upper()
+        return f"{shown}: {alert_text(p)}"
+    if ev.type == NOTICE:
+        level = p.get("level", "")
+        shown = word(level) if level in Level.__members__ else str(level).upper()
+        text = (_("customer notice ({lang}, {level}) sent by the alert hooks: {text}")
+                if p.get("via") == "hooks" else
+                _("customer notice ({lang}, {level}) copied: {text}"))
+        return text.format(lang=p.get("lang", ""), level=shown, text=p.get("text", ""))
     if ev.type == HOOK_FAILED:
-        return f"alert hook {p.get('hook')} failed: {p.get('error')}"
+        return _("alert hook {hook} failed: {error}").format(hook=p.get("hook"),
+                                                            error=p.get("error"))
     return ev.type
+
+
+LABELS = {"live": N_("live"), "rehearsal": N_("rehearsal"), "history": N_("history")}
+
+
+
 
 
 def _why(text: object) -> str:
@@ -93,7 +120,7 @@ def entries(state: RunState, tz: str, now: datetime) -> list[Entry]:
     for ev in state.log:
         who = "" if ev.type == ALERT else f"{ev.actor}@{ev.host}"
         out.append(Entry(ev.at, when(ev.at, tz, now, seconds=True), who, ev.type,
-                         _text(ev, starts, tz, now), ev.seq in state.undone))
+                         _text(ev, starts, tz, now, state), ev.seq in state.undone))
     return out
 
 
@@ -102,6 +129,7 @@ def last_action(state: RunState, now: datetime) -> str:
     for ev in reversed(state.log):
         if ev.type in BOOKKEEPING or ev.type == ALERT:
             continue
-        what = "start the run" if ev.type == RUN_STARTED else describe(ev)
-        return f"last action by {ev.actor} {ago(ev.at, now)} ({what})"
-    return "no action yet"
+        what = _("start the run") if ev.type == RUN_STARTED else describe(ev)
+        return _("last action by {who} {ago} ({what})").format(who=ev.actor,
+                                                              ago=ago(ev.at, now), what=what)
+    return _("no action yet")

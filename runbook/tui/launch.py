@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runbook.engine.run import Engine, Session
 from runbook.format.times import when
+from runbook.i18n import _
 from runbook.tui.app import RunbookApp
 from runbook.tui.desk import Desk
 from runbook.tui.journal import last_action
@@ -15,19 +16,23 @@ def operator_app(engine: Engine, resumed: bool, *, interval: float | None = 1.0,
     """`runbook run`: the operator's screen on ``engine``."""
     desk = Desk(engine, mode="run", resumed=resumed)
     actor = engine.actor
-    label = engine.info.label.upper()
-    text = f"OPERATOR {actor.name}@{actor.host} · {label} run {engine.run_id}"
+    label = engine.info.label
+    text = (_("OPERATOR {who} · REHEARSAL run {run}") if label == "rehearsal" else
+            _("OPERATOR {who} · LIVE run {run}") if label == "live" else
+            _("OPERATOR {who} · {label} run {run}")).format(
+        who=f"{actor.name}@{actor.host}", label=label.upper(), run=engine.run_id)
     welcome = None
     if resumed:
         state = engine.state
         now = engine.clock.now()
         started = when(state.started_at, engine.plan.timezone, now) if state.started_at else "--:--"
         done = len(state.ids("completed", "skipped"))
-        text = f"REATTACHED · {text} · started {started}"
-        welcome = (f"Reattached to the unfinished run {engine.run_id} (started {started}, {done} "
-                   f"steps done, {state.last_seq} events). Nothing was lost.")
+        text = _("REATTACHED · {mode} · started {time}").format(mode=text, time=started)
+        welcome = _("Reattached to the unfinished run {run} (started {time}, {done} steps done, "
+                    "{events} events). Nothing was lost.").format(
+            run=engine.run_id, time=started, done=done, events=state.last_seq)
     else:
-        welcome = "New run started. space starts the first step; ? shows every key."
+        welcome = _("New run started. space starts the first step; ? shows every key.")
     return RunbookApp(desk, mode_text=text, interval=interval, keymap=keymap, welcome=welcome)
 
 
@@ -38,7 +43,8 @@ def watch_app(session: Session, *, interval: float | None = 1.0) -> RunbookApp:
     def text(snap: Snapshot | None) -> str:
         ops = ", ".join(snap.operators) if snap is not None and snap.operators else "-"
         last = f"{last_action(snap.state, snap.now)} · " if snap is not None else ""
-        return f"WATCHING — read-only · {last}operator {ops} · run {session.run_id} · q quits"
+        return _("WATCHING — read-only · {last}operator {operators} · run {run} · q quits").format(
+            last=last, operators=ops, run=session.run_id)
 
     return RunbookApp(desk, mode_text=text, interval=interval,
-                      welcome="Watching read-only: the screen follows the operator's actions.")
+                      welcome=_("Watching read-only: the screen follows the operator's actions."))

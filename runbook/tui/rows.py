@@ -16,18 +16,19 @@ from runbook.engine.state import (
     RunState,
     StepState,
 )
-from runbook.format.durations import format_clock, format_duration
+from runbook.format.durations import duration_text, format_clock
 from runbook.format.plan import MAIN, Plan, PlanStep
+from runbook.i18n import N_, _
 
 # status -> (glyph, word): the word carries the meaning, the glyph helps the eye, colour is extra.
-STATUS = {
-    PENDING: ("·", "waiting"),
-    READY: ("○", "ready"),
-    RUNNING: ("▶", "RUNNING"),
-    COMPLETED: ("✓", "done"),
-    FAILED: ("✗", "FAILED"),
-    SKIPPED: ("↷", "skipped"),
-    ABANDONED: ("–", "abandoned"),
+STATUS = {  # the words in English; the table shows them in the current language
+    PENDING: ("·", N_("waiting")),
+    READY: ("○", N_("ready")),
+    RUNNING: ("▶", N_("RUNNING")),
+    COMPLETED: ("✓", N_("done")),
+    FAILED: ("✗", N_("FAILED")),
+    SKIPPED: ("↷", N_("skipped")),
+    ABANDONED: ("–", N_("abandoned")),
 }
 
 def signed_clock(seconds: float) -> str:
@@ -61,7 +62,8 @@ class Row:
 
 def make_row(step: PlanStep, st: StepState, now: datetime, critical: bool) -> Row:
     glyph, word = STATUS.get(st.status, ("?", st.status))
-    planned = f"{format_duration(step.likely)}/{format_duration(step.pessimistic)}"
+    word = _(word)
+    planned = f"{duration_text(step.likely)}/{duration_text(step.pessimistic)}"
     taken, variance, over = "", "", False
     if st.started_at is not None:
         took = st.elapsed_s(now)
@@ -75,7 +77,7 @@ def make_row(step: PlanStep, st: StepState, now: datetime, critical: bool) -> Ro
         if over:
             variance += "!"
     if st.status == FAILED and st.failures:
-        word = f"FAILED×{st.failures}" if st.failures > 1 else word
+        word = _("FAILED×{n}").format(n=st.failures) if st.failures > 1 else word
     return Row(step, st, critical, f"{glyph} {word}", planned, taken, variance, over)
 
 

@@ -11,12 +11,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from runbook.format.model import Level
+from runbook.i18n import _
 from runbook.tui.view import Snapshot
 from runbook.tui.widgets import (
     AlertBanner,
     ForecastPanel,
     MessageLine,
     ModeLine,
+    NoticeLine,
     RunHeader,
     RunLog,
     StepDetail,
@@ -51,6 +53,7 @@ class MainScreen(Screen):
         self._last_focus: str | None = None
         self.follow_next = False  # set by the app after the operator's own action
         self.pending: tuple[str | Content, str] | None = None  # a message said before mounting
+        self.notice_key: str | None = None  # the key that copies the customer notice (run only)
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="header")
@@ -58,7 +61,10 @@ class MainScreen(Screen):
         banner = AlertBanner(id="banner")
         banner.display = False
         yield banner
-        yield ForecastPanel("Forecast: computing…", id="forecast")
+        notice = NoticeLine(id="notice")
+        notice.display = False
+        yield notice
+        yield ForecastPanel(_("Forecast: computing…"), id="forecast")
         with Horizontal(id="body"):
             yield StepsTable(id="steps")
             with Vertical(id="side"):
@@ -87,6 +93,7 @@ class MainScreen(Screen):
         self.query_one(RunHeader).show(snap)
         banner = self.query_one(AlertBanner)
         banner.show(snap, self.hidden_level)
+        self.query_one(NoticeLine).show(snap, self.notice_key)
         self.query_one(ForecastPanel).show(snap, banner=banner.display)
         table = self.table
         table.show(snap)

@@ -14,12 +14,15 @@ with :func:`plain` / :func:`line` instead.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from rich.text import Text
 from textual.content import Content
+from textual.dom import DOMNode
 
 from runbook.format.safe import terminal
+from runbook.i18n import _
 
 Part = str | Content | tuple[str, str]
 
@@ -67,3 +70,19 @@ def markup(text: object) -> str:
     anywhere else, so escaping every ``[`` is exact for any input (``textual.markup.escape`` is
     not: it leaves ``[INC-42`` and a trailing backslash to the parser)."""
     return clean(text, newlines=False).replace("[", "\\[")
+
+
+def tr(text: str | None) -> str | None:
+    """A message marked with ``N_`` in the current language (None and "" stay as they are:
+    gettext's "" is the catalogue's header)."""
+    return _(text) if text else text
+
+
+def translate_bindings(node: DOMNode) -> None:
+    """``node``'s key descriptions and tooltips (marked ``N_`` in its BINDINGS) in the current
+    language, for the footer and the keys panel. Textual copies the class's bindings into each
+    node when it is made, so this changes the node's copy only."""
+    bindings = node._bindings.key_to_bindings
+    for key, items in bindings.items():
+        bindings[key] = [dataclasses.replace(b, description=tr(b.description) or "",
+                                             tooltip=tr(b.tooltip) or "") for b in items]

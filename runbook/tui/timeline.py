@@ -11,7 +11,10 @@ from datetime import datetime, timedelta
 from runbook.engine.clock import utc
 from runbook.engine.state import ABANDONED, FAILED, RUNNING, RunState
 from runbook.forecast.core import Forecast
+from runbook.format.cells import clip, ljust
+from runbook.format.cells import width as cell_width
 from runbook.format.plan import MAIN, Plan
+from runbook.i18n import _
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ def timeline_rows(tl: Timeline, width: int) -> tuple[str, str, str]:
     per step, actual ``█``/``▆`` alternate per step, a running step is ``▒``, the forecast to P50
     is ``░`` and P50 to P90 ``·``; ``│`` marks the announced resume, ``▲`` now, ``D`` the decision
     deadline.
+
+    Rows are lists of cells: a wide character (the Korean words) fills its cell and leaves the
+    next one empty (``""``), so every row joins to exactly ``width`` terminal cells.
     """
     width = max(width - TIMELINE_LABEL, 10)
     ends = [tl.announced, tl.now] + [b for _, _, b in tl.planned] + [b for _, _, b, _ in tl.actual]
@@ -108,23 +114,39 @@ def timeline_rows(tl: Timeline, width: int) -> tuple[str, str, str]:
         if row[a_col] == " ":
             row[a_col] = "│"
     # markers first (now wins a shared cell), then each word beside its marker where it fits
-    markers = [(a_col, "│", "resume"), (n_col, "▲", "now")]
+    markers = [(a_col, "│", _("resume")), (n_col, "▲", _("now"))]
     if tl.deadline is not None and t0 <= tl.deadline <= t1:
         markers.insert(0, (col(tl.deadline), "D", ""))
-    for c, mark, _ in markers:
+    for c, mark, _word in markers:
         axis[c] = mark
-    for c, _, word in reversed(markers):
+    for c, _mark, word in reversed(markers):
         if not word:
             continue
-        for start in (c + 1, c - len(word)):
-            cells = range(start, start + len(word))
-            gap = [k for k in (start - 1, start + len(word)) if 0 <= k < width and k != c]
+        size = cell_width(word)
+        for start in (c + 1, c - size):
+            cells = range(start, start + size)
+            gap = [k for k in (start - 1, start + size) if 0 <= k < width and k != c]
             if (start >= 0 and cells[-1] < width and all(axis[k] == " " for k in cells)
                     and all(axis[k] == " " for k in gap)):
-                axis[start:start + len(word)] = list(word)
+                axis[start:start + size] = _cells(word)
                 break
-    return ("plan".ljust(TIMELINE_LABEL) + "".join(plan_row),
-            "actual".ljust(TIMELINE_LABEL) + "".join(act),
+    return (_label(_("plan")) + "".join(plan_row),
+            _label(_("actual")) + "".join(act),
             " " * TIMELINE_LABEL + "".join(axis))
+
+
+def _label(word: str) -> str:
+    """A row's label padded to the label column in cells (a longer translation is cut)."""
+    return ljust(clip(word, TIMELINE_LABEL - 1, ellipsis=""), TIMELINE_LABEL)
+
+
+def _cells(word: str) -> list[str]:
+    """``word`` one cell per item: a wide character, then ``""`` for the cell it also covers."""
+    out: list[str] = []
+    for ch in word:
+        out.append(ch)
+        if cell_width(ch) == 2:
+            out.append("")
+    return out
 
 

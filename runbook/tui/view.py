@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from runbook.engine import risk
-from runbook.engine.risk import WORDS, message, outage_due, pct
+from runbook.engine.notices import Notice
+from runbook.engine.notices import notice as notice_for_level
+from runbook.engine.risk import message, pct, report_obligation, word
 from runbook.engine.state import (
     ABANDONED,
     COMPLETED,
@@ -33,10 +35,12 @@ from runbook.engine.state import (
     RunState,
 )
 from runbook.forecast.core import Forecast
-from runbook.format.durations import format_clock, format_duration, format_minutes, format_until
+from runbook.format.cells import width as cell_width
+from runbook.format.durations import duration_text, format_clock, format_minutes, format_until
 from runbook.format.model import Level
 from runbook.format.plan import MAIN, Plan
 from runbook.format.times import local, when
+from runbook.i18n import _, ngettext
 from runbook.tui.rows import STATUS, Row, RowCache, focus_step, make_row, visible_steps
 from runbook.tui.timeline import Timeline, make_timeline
 
@@ -68,6 +72,7 @@ class Snapshot:
     contingencies: tuple[tuple[str, str, float | None], ...]  # (id, title, need_s)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what is wrong with this host or the store
+    notice: Notice | None = None  # the customer notice for the level shown (runbook comms:)
 
     @property
     def tz(self) -> str:
@@ -81,10 +86,10 @@ class Snapshot:
     def word(self) -> str:
         """The level, or the run's final state once it has ended: one word."""
         if self.state.aborted:
-            return "ABORTED"
+            return _("ABORTED")
         if self.state.finished:
-            return "FINISHED"
-        return WORDS[self.level]
+            return _("FINISHED")
+        return word(self.level)
 
     def row(self, step_id: str | None) -> Row | None:
         for r in self.rows:
@@ -112,22 +117,23 @@ class Snapshot:
         steps, or after a trigger the main steps done before it plus the contingency's)."""
         need = [r for r in self.rows if r.st.status != ABANDONED]
         done = [r for r in need if r.st.status in DONE]
-        return f"{len(done)}/{len(need)} steps"
+        return ngettext("{done}/{total} step", "{done}/{total} steps", len(need)).format(
+            done=len(done), total=len(need))
 
     def header_text(self, width: int) -> str:
         """The header's middle for a terminal ``width`` wide, so the level word is never cut:
         the clock first, then the countdown, the progress and the elapsed time while they fit
-        (8 columns stay for the title)."""
-        room = width - len(self.word) - 2 - 8
+        (8 columns stay for the title). Measured in cells: Hangul takes two."""
+        room = width - cell_width(self.word) - 2 - 8
         parts = {"clock": self.clock_text(), "elapsed": self.elapsed_text(),
                  "countdown": self.countdown_text(), "progress": self.progress_text()}
         chosen: set[str] = set()
         used = 0
         for key in ("clock", "countdown", "progress", "elapsed"):
-            if used + len(parts[key]) + 2 > room:
+            if used + cell_width(parts[key]) + 2 > room:
                 break  # in order of importance: never a lesser part instead of a greater
             chosen.add(key)
-            used += len(parts[key]) + 2
+            used += cell_width(parts[key]) + 2
         shown = [parts[k] for k in ("clock", "elapsed", "countdown", "progress") if k in chosen]
         return "  ".join(shown) + " " if shown else ""
 
@@ -139,39 +145,72 @@ class Snapshot:
         late = (resumed - self.plan.announced).total_seconds()
         announced = self.at(self.plan.announced)
         if late <= 0:
-            return f"{format_duration(-late)} before the announced {announced}"
-        text = f"{format_duration(late)} late"
-        due = outage_due(self.plan, resumed, self.now)
-        if due is not None:
-            text += f"; outage report due {when(due, self.tz, self.now)}"
+            return _("{early} before the announced {announced}").format(
+                early=duration_text(-late), announced=announced)
+        text = _("{late} late").format(late=duration_text(late))
+        ob = report_obligation(self.plan, resumed, self.now)
+        if ob.due is not None:
+            text += _("; {report} due {due}").format(report=ob.label,
+                                                     due=when(ob.due, self.tz, self.now))
         return text
+
+    def report_lines(self) -> list[str]:
+        """Once service is back late under a named rule: the rule and every deadline, e.g.
+        ``eu-dora: initial notification by 06:10, intermediate report by 11-28 06:10, ...``."""
+        resumed = self.state.resumed_at
+        if resumed is None:
+            return []
+        ob = report_obligation(self.plan, resumed, self.now)
+        if not ob.named:
+            return []
+        if ob.due is None:
+            why = ob.basis or _("below {threshold}").format(threshold=ob.threshold_text)
+            return [_("{rule}: no report ({why})").format(rule=ob.rule, why=why)]
+        dates = ", ".join(_("{name} by {time}").format(name=_(d.name),
+                                                       time=when(d.due, self.tz, self.now))
+                          for d in ob.deadlines)
+        return [f"{ob.rule} ({ob.title}): {dates}"]
 
     def countdown_text(self) -> str:
         announced = self.at(self.plan.announced)
         if self.state.resumed_at is not None:
-            return f"resumed {self.at(self.state.resumed_at)}, {self.overrun_text()}"
+            return _("resumed {time}, {overrun}").format(time=self.at(self.state.resumed_at),
+                                                         overrun=self.overrun_text())
         left = (self.plan.announced - self.second).total_seconds()
         if left >= 0:
-            return f"resume {announced} in {format_clock(left)}"
-        return f"resume {announced} MISSED by {format_clock(-left)}"
+            return _("resume {announced} in {left}").format(announced=announced,
+                                                            left=format_clock(left))
+        return _("resume {announced} MISSED by {over}").format(announced=announced,
+                                                               over=format_clock(-left))
 
     # -- forecast panel --------------------------------------------------------------------
     def resume_line(self) -> str:
         fc, state = self.forecast, self.state
+        announced = self.at(self.plan.announced)
         if state.aborted:
             who = next((e.actor for e in reversed(state.log) if e.type == RUN_ABORTED), None)
-            return (f"Run ABORTED at {self.at(state.finished_at)}{' by ' + who if who else ''}  ·  "
-                    f"no resume forecast  ·  announced {self.at(self.plan.announced)}")
+            by = _(" by {who}").format(who=who) if who else ""
+            return _("Run ABORTED at {time}{by}  ·  no resume forecast  ·  announced "
+                     "{announced}").format(time=self.at(state.finished_at), by=by,
+                                           announced=announced)
         if state.finished and state.resumed_at is None:
-            return (f"Run finished at {self.at(state.finished_at)} without the resuming step  ·  "
-                    f"announced {self.at(self.plan.announced)}")
+            return _("Run finished at {time} without the resuming step  ·  announced "
+                     "{announced}").format(time=self.at(state.finished_at), announced=announced)
         if fc is None:
-            return "Forecast: computing…"
+            return _("Forecast: computing…")
         if fc.resumed:
-            return (f"Service resumed {self.at(fc.resumed_at)}  ·  announced "
-                    f"{self.at(self.plan.announced)}  ·  {self.overrun_text()}")
-        return (f"Resume P50 {self.at(fc.p50)}  P90 {self.at(fc.p90)}  ·  announced "
-                f"{self.at(self.plan.announced)}  ·  on time {pct(fc.p_on_time)}")
+            return _("Service resumed {time}  ·  announced {announced}  ·  {overrun}").format(
+                time=self.at(fc.resumed_at), announced=announced, overrun=self.overrun_text())
+        return _("Resume P50 {p50}  P90 {p90}  ·  announced {announced}  ·  on time {p}").format(
+            p50=self.at(fc.p50), p90=self.at(fc.p90), announced=announced, p=pct(fc.p_on_time))
+
+    def notice_line(self) -> str:
+        """``Customer notice (ko, LATE): ...`` while the level has one."""
+        n = self.notice
+        if n is None:
+            return ""
+        return _("Customer notice ({lang}, {level}): {text}").format(
+            lang=n.lang, level=word(n.level), text=n.text)
 
     def contingency_lines(self) -> list[str]:
         """One line per contingency on the main path (its need, deadline and outcome if
@@ -179,19 +218,22 @@ class Snapshot:
         fc, state = self.forecast, self.state
         if state.path != MAIN:
             since = self.at(state.triggered_at) if state.triggered_at else "--:--"
-            by = f" by {state.triggered_by}" if state.triggered_by else ""
-            verb = "was triggered at" if state.finished or state.resumed else "TRIGGERED at"
-            return [f"{state.path.capitalize()} {verb} {since}{by}: "
-                    f"{self.plan.path_titles[state.path]}"]
+            by = _(" by {who}").format(who=state.triggered_by) if state.triggered_by else ""
+            text = (_("{name} was triggered at {time}{by}: {title}") if state.finished
+                    or state.resumed else _("{name} TRIGGERED at {time}{by}: {title}"))
+            return [text.format(name=state.path.capitalize(), time=since, by=by,
+                                title=self.plan.path_titles[state.path])]
         if not self.plan.contingencies:
-            return ["No contingency path in this runbook."]
+            return [_("No contingency path in this runbook.")]
         if state.finished:
-            return ["No contingency was triggered."]
+            return [_("No contingency was triggered.")]
         if fc is None or fc.resumed or not fc.options:
-            return [f"Contingency available: {', '.join(self.plan.contingencies)}"]
-        return [f"{o.contingency.capitalize()} needs {format_minutes(o.need_s, up=True)}  ·  "
-                f"{self.deadline_text(o.deadline)}  ·  if triggered now "
-                f"{pct(o.p_on_time_if_triggered)} on time" for o in fc.options]
+            return [_("Contingency available: {names}").format(
+                names=", ".join(self.plan.contingencies))]
+        return [_("{name} needs {need}  ·  {deadline}  ·  if triggered now {p} on time").format(
+            name=o.contingency.capitalize(), need=format_minutes(o.need_s, up=True),
+            deadline=self.deadline_text(o.deadline), p=pct(o.p_on_time_if_triggered))
+            for o in fc.options]
 
     def contingency_line(self) -> str:
         return "  │  ".join(self.contingency_lines())
@@ -199,8 +241,10 @@ class Snapshot:
     def deadline_text(self, deadline: datetime) -> str:
         """``decide by 00:16 (in 57s)`` or ``deadline 00:16 PASSED``."""
         left = (deadline - self.second).total_seconds()
-        return f"decide by {self.at(deadline)} (in {format_until(left)})" if left >= 0 else (
-            f"deadline {self.at(deadline)} PASSED")
+        if left >= 0:
+            return _("decide by {deadline} (in {left})").format(deadline=self.at(deadline),
+                                                                left=format_until(left))
+        return _("deadline {deadline} PASSED").format(deadline=self.at(deadline))
 
     def do_now(self) -> str:
         return do_now(self)
@@ -230,16 +274,17 @@ def run_fact(snap: Snapshot) -> str | None:
     banner, when up, says it)."""
     state = snap.state
     if state.aborted:
-        return (f"Run ABORTED at {snap.at(state.finished_at)}: "
-                f"{state.abort_reason or 'no reason given'}. Export the timing log with "
-                "`runbook report`.")
+        return _("Run ABORTED at {time}: {reason}. Export the timing log with `runbook report`."
+                 ).format(time=snap.at(state.finished_at),
+                          reason=state.abort_reason or _("no reason given"))
     if state.finished:
-        return (f"Run finished at {snap.at(state.finished_at)}. Export the timing log with "
-                "`runbook report`.")
+        return _("Run finished at {time}. Export the timing log with `runbook report`.").format(
+            time=snap.at(state.finished_at))
     if snap.level == Level.resumed or state.resumed:
         remaining = len([r for r in snap.rows if r.st.status not in (COMPLETED, SKIPPED, ABANDONED)])
-        left = "1 step" if remaining == 1 else f"{remaining} steps"
-        return f"Service is back, {snap.overrun_text()}. Finish the remaining checks ({left} left)."
+        return ngettext("Service is back, {overrun}. Finish the remaining checks ({n} step left).",
+                        "Service is back, {overrun}. Finish the remaining checks ({n} steps left).",
+                        remaining).format(overrun=snap.overrun_text(), n=remaining)
     failed = [r for r in snap.rows if r.st.status == FAILED and r.step.path == state.path]
     if failed:
         r = failed[0]
@@ -247,13 +292,16 @@ def run_fact(snap: Snapshot) -> str | None:
         more = ""
         if state.path == MAIN and snap.plan.contingencies:
             conts = snap.plan.contingencies
-            more = f", or c triggers {conts[0] if len(conts) == 1 else 'a contingency'}"
-        return (f"{r.id} FAILED at {snap.at(r.st.failed_at)}{f' ({why})' if why else ''}: "
-                f"s retries it, k skips it{more}.")
+            more = (_(", or c triggers {name}").format(name=conts[0]) if len(conts) == 1
+                    else _(", or c triggers a contingency"))
+        return _("{step} FAILED at {time}{why}: s retries it, k skips it{more}.").format(
+            step=r.id, time=snap.at(r.st.failed_at), why=f" ({why})" if why else "", more=more)
     if fresh_trigger(state):
         first = next(iter(state.ids(READY, path=state.path)), None)
-        return (f"{state.path.capitalize()} triggered: start it now"
-                f"{': space starts ' + first if first else ''}.")
+        if first:
+            return _("{name} triggered: start it now: space starts {step}.").format(
+                name=state.path.capitalize(), step=first)
+        return _("{name} triggered: start it now.").format(name=state.path.capitalize())
     return None
 
 
@@ -273,9 +321,10 @@ def option_text(snap: Snapshot, contingency: str) -> str:
                None)
     if opt is None:
         return f"{contingency}: {title}"
-    return (f"{contingency}: {title}\n  needs {format_minutes(opt.need_s, up=True)} · "
-            f"{snap.deadline_text(opt.deadline)} · if triggered now "
-            f"{pct(opt.p_on_time_if_triggered)} on time")
+    return f"{contingency}: {title}\n  " + _(
+        "needs {need} · {deadline} · if triggered now {p} on time").format(
+        need=format_minutes(opt.need_s, up=True), deadline=snap.deadline_text(opt.deadline),
+        p=pct(opt.p_on_time_if_triggered))
 
 
 # -- building ------------------------------------------------------------------------------
@@ -284,7 +333,7 @@ def option_text(snap: Snapshot, contingency: str) -> str:
 def copy_state(state: RunState) -> RunState:
     """A copy the UI thread can read while the worker folds new events into the original."""
     copy = dataclasses.replace(state, steps=dict(state.steps), operators=list(state.operators),
-                               alerts=list(state.alerts), notes=list(state.notes),
+                               alerts=list(state.alerts), notes=list(state.notes), notices=list(state.notices),
                                log=list(state.log), undone=dict(state.undone))
     copy.revision = state.revision
     return copy
@@ -294,7 +343,7 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
           run_id: str, label: str, critical: frozenset[str],
           planned: tuple[tuple[str, datetime, datetime], ...],
           needs: dict[str, float] | None = None, rows: RowCache | None = None,
-          warnings: tuple[str, ...] = ()) -> Snapshot:
+          warnings: tuple[str, ...] = (), notice_lang: str = "en") -> Snapshot:
     state = copy_state(state)
     cache = rows or RowCache()
     rows = tuple(cache.row(s, state.steps[s.id], now, s.id in critical)
@@ -311,6 +360,8 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         banner=banner, timeline=make_timeline(plan, state, now, forecast, planned),
         contingencies=tuple((c, plan.path_titles[c], needs.get(c)) for c in plan.contingencies),
         warnings=warnings,
+        notice=None if state.finished and not state.resumed else
+        notice_for_level(plan, level, state, forecast, notice_lang),
     )
 
 
@@ -320,8 +371,10 @@ def store_warnings(skew_s: float | None, down_since: datetime | None, tz: str,
     more than 5 s (its times are then off too), or the store unreachable."""
     out = []
     if skew_s is not None and abs(skew_s) > 5:
-        side = "behind" if skew_s > 0 else "ahead of"
-        out.append(f"this host's clock is {format_duration(abs(skew_s))} {side} the store's")
+        text = (_("this host's clock is {skew} behind the store's") if skew_s > 0
+                else _("this host's clock is {skew} ahead of the store's"))
+        out.append(text.format(skew=duration_text(abs(skew_s))))
     if down_since is not None:
-        out.append(f"store unreachable since {when(down_since, tz, now, seconds=True)}")
+        out.append(_("store unreachable since {time}").format(
+            time=when(down_since, tz, now, seconds=True)))
     return tuple(out)

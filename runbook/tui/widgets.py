@@ -8,10 +8,12 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from runbook.engine.risk import WORDS
+from runbook.engine.risk import word
 from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
-from runbook.format.durations import format_duration
+from runbook.format.cells import width as cell_width
+from runbook.format.durations import duration_text
 from runbook.format.model import Level
+from runbook.i18n import N_, _, ngettext
 from runbook.tui import journal
 from runbook.tui.text import cell, line, lines, plain
 from runbook.tui.timeline import timeline_rows
@@ -49,7 +51,8 @@ class RunHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="title")
         yield Static(id="clock")
-        yield Static(" ON TRACK ", id="level", classes=level_class(Level.on_track))
+        yield Static(plain(f" {word(Level.on_track)} "), id="level",
+                     classes=level_class(Level.on_track))
 
     def show(self, snap: Snapshot) -> None:
         self.query_one("#title", Static).update(plain(snap.plan.title, newlines=False))
@@ -96,8 +99,23 @@ class AlertBanner(Static):
         if not visible:
             return
         set_level_class(self, snap.level)
-        self.update(line((f"⚠ {WORDS[snap.level]}", "bold"), "  ", snap.banner or "",
-                         ("  esc hides", "dim")))
+        self.update(line((f"⚠ {word(snap.level)}", "bold"), "  ", snap.banner or "",
+                         ("  " + _("esc hides"), "dim")))
+
+
+class NoticeLine(Static):
+    """The customer notice for the level shown (runbook ``comms:``), with the key that copies it;
+    hidden while there is none. Watchers see it without the key."""
+
+    def show(self, snap: Snapshot, key: str | None) -> None:
+        n = snap.notice
+        self.display = n is not None
+        if n is None:
+            return
+        how = "  " + (_("{key} copies it").format(key=key) if key else _("(read-only)"))
+        self.update(line((_("Customer notice ({lang}, {level})").format(
+            lang=n.lang, level=word(n.level)), "bold"), " ",
+                         (n.text, "$text"), (how, "dim")))
 
 
 class ForecastPanel(Static):
@@ -111,11 +129,15 @@ class ForecastPanel(Static):
                 and not snap.state.finished:
             colour = {Level.on_track: "$success", Level.at_risk: "$warning"}.get(snap.level, "$error")
             first.append((f"  ▕{bar(p)}▏", f"bold {colour}"))
-        rows = [line(*first), *(plain(t) for t in snap.contingency_lines())]
+        rows = [line(*first), *(plain(t) for t in snap.report_lines()),
+                *(plain(t) for t in snap.contingency_lines())]
         if not banner or run_fact(snap) is not None:
-            rows.append(line(("Do now:", "bold"), " ", snap.do_now()))
+            rows.append(line((_("Do now:"), "bold"), " ", snap.do_now()))
         self.update(lines(rows))
 
+
+KINDS = {"task": N_("task"), "check": N_("check"), "decision": N_("decision"),
+         "comms": N_("comms"), "wait": N_("wait"), "milestone": N_("milestone")}
 
 STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
     PENDING: ("", "dim"),
@@ -126,9 +148,9 @@ STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
     SKIPPED: ("", "dim italic"),
     ABANDONED: ("", "dim"),
 }
-COLUMNS = (("status", "Status", 11), ("id", "Step", 20), ("title", "Title", 0),
-           ("owner", "Owner", 14), ("plan", "Plan", 7), ("taken", "Taken", 7),
-           ("var", "Var", 7))  # var: "+12:34!"
+COLUMNS = (("status", N_("Status"), 11), ("id", N_("Step"), 20), ("title", N_("Title"), 0),
+           ("owner", N_("Owner"), 14), ("plan", N_("Plan"), 7), ("taken", N_("Taken"), 7),
+           ("var", N_("Var"), 7))  # var: "+12:34!"; widths in cells
 
 
 class StepsTable(DataTable):
@@ -147,16 +169,22 @@ class StepsTable(DataTable):
 
     def _layout(self) -> tuple[int, ...]:
         """Column widths for the current width. Status, plan, taken and variance are never cut;
-        the step id gives way next (down to 8), then the owner, then the title."""
+        the step id gives way next (down to 8), then the owner, then the title. Every width is
+        in terminal cells (a Hangul status word or plan takes two per character)."""
         width = max(self.size.width - 2, 40)
-        fixed = {k: w for k, _, w in COLUMNS}
+        fixed = {k: w for k, _l, w in COLUMNS}
         rows = self._snap.rows if self._snap else ()
-        fixed["plan"] = max([len(r.planned) for r in rows] + [4])  # "1h30m/3h" as wide as it is
-        fixed["taken"] = max([len(r.taken) for r in rows] + [fixed["taken"]])  # "10:30:00"
-        fixed["var"] = max([len(r.variance) for r in rows] + [fixed["var"]])  # "+1:30:00!"
+        heading = {k: cell_width(_(label)) for k, label, _w in COLUMNS}
+        fixed["status"] = max([cell_width(r.status) for r in rows] + [fixed["status"],
+                                                                      heading["status"]])
+        fixed["plan"] = max([cell_width(r.planned) for r in rows] + [4, heading["plan"]])
+        fixed["taken"] = max([cell_width(r.taken) for r in rows] + [fixed["taken"],
+                                                                    heading["taken"]])
+        fixed["var"] = max([cell_width(r.variance) for r in rows] + [fixed["var"],
+                                                                     heading["var"]])
         padding = 2 * self.cell_padding
         left = width - sum(fixed[k] + padding for k in ("status", "plan", "taken", "var"))
-        need_id = min(max([len(r.id) for r in rows] + [4]) + 2, 24)
+        need_id = min(max([cell_width(r.id) for r in rows] + [4]) + 2, 24)
         fixed["id"] = max(8, min(need_id, left - padding))
         left -= fixed["id"] + padding
         if left >= 14 + padding + 24 + padding:
@@ -165,7 +193,7 @@ class StepsTable(DataTable):
         else:
             fixed["owner"] = 0
             fixed["title"] = left - padding if left - padding >= 12 else 0
-        return tuple(fixed[k] for k, _, _ in COLUMNS)
+        return tuple(fixed[k] for k, _l, _w in COLUMNS)
 
     def _styles(self) -> dict[str, str]:
         """Rich styles from the current theme's variables (cached per theme)."""
@@ -212,16 +240,16 @@ class StepsTable(DataTable):
                 continue
             self._cells[r.id] = key
             cells = self._cells_for(r, widths, styles)
-            for (col, _, _), w, value in zip(COLUMNS, widths, cells, strict=True):
+            for (col, _l, _w), w, value in zip(COLUMNS, widths, cells, strict=True):
                 if w:
                     self.update_cell(r.id, col, value)
 
     def _rebuild(self, snap: Snapshot, widths: tuple[int, ...], styles: dict[str, str],
                  selected: str | None) -> None:
         self.clear(columns=True)
-        for (key, label, _), w in zip(COLUMNS, widths, strict=True):
+        for (key, label, _w), w in zip(COLUMNS, widths, strict=True):
             if w:
-                self.add_column(label, key=key, width=w)
+                self.add_column(cell(_(label)), key=key, width=w)
         for r in snap.rows:
             cells = [c for c, w in zip(self._cells_for(r, widths, styles), widths, strict=True) if w]
             self.add_row(*cells, key=r.id)
@@ -260,48 +288,53 @@ def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     """(border title, body) for the selected step; every user text through :mod:`text`."""
     row = snap.row(step_id)
     if row is None:
-        return plain("Step"), plain("No step selected.")
+        return plain(_("Step")), plain(_("No step selected."))
     s, st = row.step, row.st
     rows: list[Content] = [plain(s.title, "bold")]
-    head: list = [f"{s.kind} · owner {s.owner or '-'}"]
+    head: list = [_("{kind} · owner {owner}").format(kind=_(KINDS.get(s.kind, s.kind)),
+                                                      owner=s.owner or "-")]
     if row.critical:
-        head += [" · ", ("◆ critical path", "bold")]
-    head.append(f" · path {s.path}")
+        head += [" · ", (_("◆ critical path"), "bold")]
+    head.append(_(" · path {path}").format(path=s.path))
     rows.append(line(*head))
-    plan = (f"Plan {format_duration(s.optimistic)} / {format_duration(s.likely)} / "
-            f"{format_duration(s.pessimistic)} (best / likely / worst)")
+    plan = _("Plan {optimistic} / {likely} / {pessimistic} (best / likely / worst)").format(
+        optimistic=duration_text(s.optimistic), likely=duration_text(s.likely),
+        pessimistic=duration_text(s.pessimistic))
     if st.started_at is not None:
-        plan += f" · started {snap.at(st.started_at)}"
+        plan += _(" · started {time}").format(time=snap.at(st.started_at))
         if st.started_by:
-            plan += f" by {st.started_by}"
+            plan += _(" by {who}").format(who=st.started_by)
         if st.finished_at is not None:
-            plan += f" · ended {snap.at(st.finished_at)}"
+            plan += _(" · ended {time}").format(time=snap.at(st.finished_at))
         elif st.status == FAILED and st.failed_at is not None:
-            plan += f" · failed {snap.at(st.failed_at)}"
-        plan += f" · took {row.taken}" if st.status in (COMPLETED, SKIPPED, ABANDONED, FAILED) \
-            else f" · {row.taken} so far"
+            plan += _(" · failed {time}").format(time=snap.at(st.failed_at))
+        plan += (_(" · took {taken}") if st.status in (COMPLETED, SKIPPED, ABANDONED, FAILED)
+                 else _(" · {taken} so far")).format(taken=row.taken)
         if row.variance:
-            plan += f" ({row.variance} vs likely{'; past worst case' if row.over else ''})"
+            plan += (_(" ({variance} vs likely; past worst case)") if row.over
+                     else _(" ({variance} vs likely)")).format(variance=row.variance)
     if st.attempts > 1 or st.failures:
-        plan += f" · attempts {st.attempts}, failures {st.failures}"
+        plan += _(" · attempts {attempts}, failures {failures}").format(
+            attempts=st.attempts, failures=st.failures)
     rows.append(plain(plan))
     if s.resumes_service:
-        rows.append(plain("Completing this step resumes service.", "bold"))
+        rows.append(plain(_("Completing this step resumes service."), "bold"))
     if s.command:
-        rows.append(line(("Command", "bold"), ("  y copies it; runbook never runs it", "dim")))
+        rows.append(line((_("Command"), "bold"),
+                         ("  " + _("y copies it; runbook never runs it"), "dim")))
         rows.append(line("  ", (s.command, "$accent")))
     if s.check:
-        rows.append(line(("Check", "bold"), "  ", s.check))
+        rows.append(line((_("Check"), "bold"), "  ", s.check))
     if s.notes:
-        rows.append(line(("Notes", "bold"), "  ", s.notes))
+        rows.append(line((_("Notes"), "bold"), "  ", s.notes))
     for n in st.notes:
         rows.append(line((f"{snap.at(n.at)} {n.actor}:", "dim"), " ", n.text))
-    hint = {READY: "s starts this step; space starts the next one in order.",
-            RUNNING: "d marks it done, f failed; space completes it and starts the next.",
-            FAILED: "s retries it, k skips it, c triggers a contingency, n adds a note."
+    hint = {READY: N_("s starts this step; space starts the next one in order."),
+            RUNNING: N_("d marks it done, f failed; space completes it and starts the next."),
+            FAILED: N_("s retries it, k skips it, c triggers a contingency, n adds a note.")
             }.get(st.status)
     if hint:
-        rows.append(plain(hint, "dim"))
+        rows.append(plain(_(hint), "dim"))
     return plain(f"{s.id} · {row.status}", newlines=False), lines(rows)
 
 
@@ -321,10 +354,13 @@ class RunLog(VerticalScroll):
         for e in reversed(items):
             style = "dim strike" if e.undone else self.KIND_STYLE.get(e.kind, "")
             rows.append(line((e.time, "dim"), " ", (f"{e.who} " if e.who else "", "dim"),
-                             (e.text + (" (undone)" if e.undone else ""), style)))
-        self.border_title = plain(f"Timeline, newest first ({len(items)} events) · l hides",
-                                  newlines=False)
-        self.query_one("#log-text", Static).update(lines(rows) if rows else plain("Nothing yet."))
+                             (e.text + (_(" (undone)") if e.undone else ""), style)))
+        self.border_title = plain(ngettext(
+            "Timeline, newest first ({n} event) · l hides",
+            "Timeline, newest first ({n} events) · l hides", len(items)).format(n=len(items)),
+            newlines=False)
+        self.query_one("#log-text", Static).update(lines(rows) if rows else
+                                                   plain(_("Nothing yet.")))
 
 
 TIMELINE_STYLE = {

@@ -23,6 +23,7 @@ from typing import Any
 from runbook.engine.clock import Clock
 from runbook.engine.run import Session
 from runbook.format.times import iso
+from runbook.i18n import DEFAULT, using
 from runbook.store import Store, StoreError, StoreUnavailable
 from runbook.store import open_store as store_factory
 from runbook.web.page import view
@@ -100,7 +101,8 @@ class Follower:
             raise StoreUnavailable("the store is unreachable; the page shows the last state read")
         self.down_since = None  # the store answered
         tick = self.session.tick()
-        self.latest = Frame.of(status(self.session, tick, store_down_since=self.down_since))
+        with using(DEFAULT):  # the status page and /status.json are English (not translated yet)
+            self.latest = Frame.of(status(self.session, tick, store_down_since=self.down_since))
         return self.latest
 
     # -- the thread ------------------------------------------------------------------------------
@@ -155,4 +157,5 @@ class Follower:
         st = dict(self.latest.status)
         st["store"] = {"reachable": False,
                        "unreachable_since": iso(self.down_since, st["runbook"]["timezone"])}
-        return Frame.of(st)
+        with using(DEFAULT):
+            return Frame.of(st)

@@ -86,11 +86,12 @@ def build_app(follower: Follower, access: Access, *, max_tui: int = 10) -> web.A
     app.add_routes([web.get("/", page), web.get("/status.json", status_json),
                     web.get("/events", events), web.static("/static", STATIC)])
 
+    from runbook.i18n import current
     from runbook.web.tui import Tui
 
     def watch_command() -> list[str]:
         return [sys.executable, "-m", "runbook", "watch", follower.current_run(),
-                "--db", follower.location]
+                "--db", follower.location, "--lang", current()]  # /tui in serve's language
 
     tui = Tui(watch_command, max_sessions=max_tui)
     app.add_routes(tui.routes())
