@@ -168,11 +168,16 @@ def render_md(r: Report) -> str:
 
     if r.notes:
         out += [_("## Notes"), ""]
+        actors: dict[str, str] = {}  # a run has a few operators and many notes
         for n in r.notes:
             where = f" `{n.step}`" if n.step else ""
             lines = [esc(x) for x in n.text.splitlines() if x.strip()] or [""]
-            out.append(f"- {r.clock(n.at)}{where} {esc(n.actor)}: {lines[0]}")
-            out += [f"  {x}" for x in lines[1:]]
+            actor = actors.get(n.actor)
+            if actor is None:
+                actor = actors[n.actor] = esc(n.actor)
+            out.append(f"- {r.clock(n.at)}{where} {actor}: {lines[0]}")
+            if len(lines) > 1:
+                out += [f"  {x}" for x in lines[1:]]
         out.append("")
     if r.hook_failures:
         out += [_("## Alert hooks that failed"), ""]

@@ -26,7 +26,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from runbook.engine.clock import utc
@@ -63,6 +63,8 @@ from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
 WARNING_LEVELS = frozenset({"at_risk", "decide_now", "late"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
 _LAST_IN_MINUTE = timedelta(seconds=59, microseconds=999_999)
 # where each event type keeps its free text
 NOTE_KEYS = {NOTE: "text", STEP_STARTED: "note", STEP_COMPLETED: "note", STEP_FAILED: "note",
@@ -158,7 +160,7 @@ class Report:
     summary: Summary
     history: History
     notices: list[Notice] = field(default_factory=list)  # customer notices copied or sent
-    _clocks: dict[datetime, str] = field(default_factory=dict, init=False, repr=False,
+    _clocks: dict[int, str] = field(default_factory=dict, init=False, repr=False,
                                          compare=False)
 
     @property
@@ -176,14 +178,15 @@ class Report:
         ref = self.summary.window_start
         if instant is None:
             return when(None, self.tz, ref)
-        minute = instant.replace(second=0, microsecond=0)
-        text = self._clocks.get(minute)
+        key = (instant - _EPOCH) // _MINUTE
+        text = self._clocks.get(key)
         if text is None:
+            minute = _EPOCH + key * _MINUTE
             last = minute + _LAST_IN_MINUTE
             text = when(minute, self.tz, ref)
             same = (text == when(last, self.tz, ref)
                     and _offset(minute, self.tz) == _offset(last, self.tz) is not None)
-            self._clocks[minute] = text = text if same else ""
+            self._clocks[key] = text = text if same else ""
         return text or when(instant, self.tz, ref)
 
     @property
