@@ -107,3 +107,30 @@ def test_folding_the_ending_into_a_copy_leaves_the_engine_state_alone(tmp_path: 
 
 def test_the_engine_and_the_store_end_runs_on_the_same_events() -> None:
     assert set(FINISHED) == set(ENDINGS) == {"run_finished", "run_aborted"}
+
+
+def test_runs_recorded_before_summaries_are_summarised_on_migrate(db: Path, tmp_path: Path,
+                                                                  monkeypatch, capsys) -> None:
+    """A new summary format (or a store older than summaries): `runbook store migrate` stores
+    the summary of every ended run, the same as folding its events gives."""
+    import shutil
+
+    from runbook.engine import summary
+
+    copy = tmp_path / "runs.db"
+    shutil.copyfile(db, copy)
+    monkeypatch.setattr(summary, "VERSION", VERSION + 1)
+    assert main(["store", "migrate", "--db", str(copy)]) == 0
+    assert "stored the summary of 5 past runs" in capsys.readouterr().out
+    with Store(copy, readonly=True) as store:
+        for line in store.summaries(VERSION + 1, detail=True):
+            info, events = store.run(line.id), store.events(line.id)
+            plan = load_recorded(info).plan
+            state = fold(plan, events)
+            if any(e.type in ENDINGS for e in events):
+                assert (line.summary, line.detail) == (summarise(plan, state),
+                                                      detail(plan, state))
+            else:
+                assert line.summary is None
+    assert main(["store", "migrate", "--db", str(copy)]) == 0
+    assert "stored the summary" not in capsys.readouterr().out  # once

@@ -104,6 +104,37 @@ def summarise_import(run: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str
     return VERSION, summarise(plan, state), detail(plan, state)
 
 
+def backfill(store: Store) -> int:
+    """Summarise every ended run that has no summary of this VERSION (recorded before summaries
+    existed, or summarised differently): its events folded over its stored runbook, the summary
+    stored if its last event is still the one folded. Returns how many were stored; a run whose
+    runbook this version cannot read is left as it is (listed from its log alone)."""
+    from runbook.format.shift import load_recorded, recorded_start
+    from runbook.store import ENDINGS
+
+    stored = 0
+    plans: dict[tuple, Plan | None] = {}
+    for line in store.summaries(VERSION):
+        if line.summary is not None or not line.events:
+            continue
+        info = store.run(line.id)
+        events = store.events(info.id)
+        if not any(e.type in ENDINGS for e in events):
+            continue  # still running: it is summarised when it ends
+        key = (info.source_text, info.source_name, info.runbook_id, recorded_start(info.meta))
+        if key not in plans:
+            try:
+                plans[key] = load_recorded(info).plan
+            except LoadError:
+                plans[key] = None
+        plan = plans[key]
+        if plan is not None:
+            state = fold(plan, events)
+            stored += store.put_summary(info.id, events[-1].seq, VERSION, summarise(plan, state),
+                                        detail(plan, state))
+    return stored
+
+
 def completed_of(store: Store, line: RunLine, plans: dict[tuple[str, str, str], Plan | None]
                  ) -> dict[str, Any] | None:
     """The completed steps of a past run by columns, ``steps`` (ids, space-separated), ``actual``

@@ -283,6 +283,13 @@ class Store:
         """The newest run of ``runbook_id`` with no ``run_finished`` or ``run_aborted`` event."""
         raise NotImplementedError
 
+    def put_summary(self, run_id: str, seq: int, version: int, summary: dict,
+                    detail: dict | None = None) -> bool:
+        """Store the summary of a run as of its event ``seq``, derived from its stored events (a
+        run recorded before summaries existed), if ``seq`` is still its last event: checked in
+        the transaction that writes it. False, and nothing written, otherwise."""
+        raise NotImplementedError
+
     def summaries(self, version: int, runbook_id: str | None = None, *,
                   detail: bool = False) -> list[RunLine]:
         """Every run (of ``runbook_id``), newest first, as :class:`RunLine`, each with its stored

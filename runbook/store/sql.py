@@ -117,6 +117,17 @@ class SQLStore(Store):
         rows = self._rows(f"{sql} {where} {self.newest_r}", params)
         return [line_from_row(r, self.name) for r in rows]
 
+    def put_summary(self, run_id: str, seq: int, version: int, summary: dict,
+                    detail: dict | None = None) -> bool:
+        with self._transaction("summarise a run", lock=f"runbook:run:{run_id}") as conn:
+            last = conn.execute(self._sql("SELECT max(seq) FROM events WHERE run_id = ?"),
+                                (run_id,)).fetchone()[0]
+            if last != seq:
+                return False
+            conn.execute(self._sql(SETTLE), (run_id, seq, version, dump(summary, "run summary"),
+                                             dump(detail or {}, "run summary detail")))
+        return True
+
     def import_runs(self, runs: list[dict]) -> list[RunInfo]:
         """Create several finished runs with their events in ONE transaction: all or nothing
         (``runbook history import``). Each dict has create_run's keywords plus ``events``: a

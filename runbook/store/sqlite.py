@@ -190,7 +190,11 @@ class SQLiteStore(SQLStore):
                                    f"{'; '.join(map(str, found))}); {DAMAGED_HINT}")
             done = self._verified()
             upto = dict(done)
+            tables = {r[0] for r in self._c.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
             for table, what, name, bad in SQLITE_BAD_ROWS:
+                if table not in tables:  # an older schema, opened to be migrated
+                    continue
                 top = self._c.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
                 if top <= done.get(table, 0):
                     continue

@@ -512,3 +512,26 @@ def test_imported_runs_are_counted_and_keep_their_summary(store: Store) -> None:
     assert {x.id: (x.events, x.summary) for x in store.summaries(1)} == {
         a.id: (2, {"n": 1}), b.id: (1, None)}
     assert store.unfinished("rb") == b
+
+
+def test_a_summary_put_later_must_cover_the_last_event(store: Store) -> None:
+    run = make_run(store)
+    add(store, run.id, type="run_started")
+    end(store, run.id)
+    assert store.put_summary(run.id, 1, 1, {"n": 1}) is False  # not the last event
+    assert store.summaries(1)[0].summary is None
+    assert store.put_summary(run.id, 2, 1, {"n": 2}, {"d": 2}) is True
+    assert store.summaries(1, detail=True)[0].summary == {"n": 2}
+    assert store.summaries(1, detail=True)[0].detail == {"d": 2}
+
+
+def test_migrating_an_older_store_from_the_command_line(backend: str, capsys) -> None:
+    from runbook.cli import main
+    from runbook.store.migrations import POSTGRES, SQLITE
+
+    old_store(backend)
+    old, new = (2, len(POSTGRES)) if is_postgres(backend) else (3, len(SQLITE))
+    assert main(["store", "migrate", "--db", backend]) == 0
+    assert f"migrated from schema version {old} to {new}" in capsys.readouterr().out
+    with Store(backend) as s:  # the runbook text 'x' cannot be read: nothing to summarise
+        assert s.unfinished("rb").id == "rb-1" and s.summaries(1)[0].summary is None
