@@ -59,6 +59,10 @@ def test_building_a_report_leaves_garbage_collection_as_it_was(monkeypatch) -> N
         try:
             model.build(None, [])
             assert gc.isenabled() is enabled
+            with pytest.raises(ZeroDivisionError), model.paused():  # also when the block fails
+                assert not gc.isenabled()
+                1 / 0  # noqa: B018
+            assert gc.isenabled() is enabled
         finally:
             gc.enable()
     assert seen == [False, False]

@@ -64,9 +64,15 @@ def detail(plan: Plan, state: RunState) -> dict[str, Any]:
 
 def _columns(done: list[tuple[str, float, float]]) -> dict[str, Any]:
     """Completed steps by columns, the cheapest form to read back: ``steps``, their ids in one
-    string (ids have no spaces), ``actual`` and ``likely``, lists of seconds."""
+    string (ids have no spaces); ``actual``, a list of seconds; ``likely``, seconds as one
+    string of exact reprs (read by :func:`likely_of` only for history, against its own plan)."""
     return {"steps": " ".join(d[0] for d in done), "actual": [d[1] for d in done],
-            "likely": [d[2] for d in done]}
+            "likely": " ".join(repr(float(d[2])) for d in done)}
+
+
+def likely_of(done: dict[str, Any]) -> list[float]:
+    """The ``likely`` column of :func:`completed_of` as seconds."""
+    return [float(x) for x in done["likely"].split()]
 
 
 def instant(summary: dict[str, Any], key: str) -> datetime | None:

@@ -30,9 +30,10 @@ from operator import sub, truediv
 from pathlib import Path
 from typing import Any
 
+from runbook.engine.gc_pause import paused
 from runbook.engine.risk import pct
 from runbook.engine.state import RunState
-from runbook.engine.summary import VERSION, completed_of
+from runbook.engine.summary import VERSION, completed_of, likely_of
 from runbook.forecast.core import LOG_CLIP, Forecaster, Prior
 from runbook.format.durations import format_duration
 from runbook.format.loader import Loaded, LoadError, load_text
@@ -324,7 +325,8 @@ def _ratios(plan: Plan, store: Store, runs: list[RunLine], own: bool = False
             continue
         actual = done["actual"]
         if own:
-            likely, keep = done["likely"], [lk >= 1.0 for lk in done["likely"]]
+            likely = likely_of(done)
+            keep = [lk >= 1.0 for lk in likely]
         else:
             steps = done["steps"]
             if steps not in against:
@@ -372,7 +374,7 @@ def prior_from_store(plan: Plan, db_path: str | Path) -> tuple[Prior | None, str
     path = db_path if is_postgres(db_path) else Path(db_path)
     if isinstance(path, Path) and not path.exists():
         return None, f"no past runs of {plan.id}: no store at {path}; forecast uses the plan alone"
-    with Store(path, readonly=True) as store:
+    with Store(path, readonly=True) as store, paused():  # many small objects, no cycles
         path = store.name
         runs = store.summaries(VERSION, plan.id, detail=True)
         per_run, label = [], ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from runbook.engine.gc_pause import paused
 from runbook.engine.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
 from runbook.engine.summary import VERSION, instant, run_status
 from runbook.format.cells import ljust
@@ -78,6 +79,11 @@ def _summarised(line: RunLine) -> RunRow:
 def list_runs(store: Store) -> list[RunRow]:
     """Every run in ``store``, newest first: from its stored summary when one covers its last
     event (runbook/engine/summary.py), else from its events folded over its stored runbook."""
+    with paused():  # many small objects, no cycles: runbook/engine/gc_pause.py
+        return _list_runs(store)
+
+
+def _list_runs(store: Store) -> list[RunRow]:
     plans: dict[str, Loaded | None] = {}
     rows = []
     for line in store.summaries(VERSION):
