@@ -42,10 +42,12 @@ from runbook.engine.state import (  # noqa: E402
     STEP_COMPLETED,
     STEP_FAILED,
     STEP_STARTED,
+    fold,
 )
+from runbook.engine.summary import settle  # noqa: E402
 from runbook.format.loader import Loaded  # noqa: E402
 from runbook.format.plan import MAIN  # noqa: E402
-from runbook.store import Store  # noqa: E402
+from runbook.store import ENDINGS, Store  # noqa: E402
 
 TIMEZONE = "Asia/Seoul"
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 2026-11-25 00:00 in Asia/Seoul
@@ -247,15 +249,17 @@ def fill(steps: int, events: int) -> dict[str, int | None]:
 
 def record(store: Store, loaded: Loaded, events: list[Planned], *, start: datetime = START,
            label: str = "rehearsal", samples: int = 10_000, seed: int = 0) -> str:
-    """Write one run of ``loaded`` with ``events`` (one transaction); returns its id."""
+    """Write one run of ``loaded`` with ``events`` (one transaction); returns its id. A run that
+    ends gets its summary stored with its last event, as the engine stores it."""
     plan = loaded.plan
     info = store.create_run(runbook_id=plan.id, title=plan.title, label=label,
                             source_text=loaded.text, source_name=loaded.name, created_at=start,
                             meta={"samples": samples, "seed": seed, "timezone": plan.timezone})
     with store.writing(info.id) as w:
-        for ev in events:
-            w.append(at=start + timedelta(seconds=ev.offset), actor="bench", host="bench",
-                     type=ev.type, step=ev.step, payload=ev.payload)
+        written = [w.append(at=start + timedelta(seconds=ev.offset), actor="bench", host="bench",
+                            type=ev.type, step=ev.step, payload=ev.payload) for ev in events]
+        if written and written[-1].type in ENDINGS:  # as the engine does when a run ends
+            settle(w, plan, fold(plan, written))
     return info.id
 
 

@@ -331,12 +331,19 @@ def cmd_store(args: argparse.Namespace) -> int:
             raise StoreError(f"{store.name} is not a runbook store yet; create it with "
                              f"`runbook store init --db {store.name}`")
         before, after = store.migrate()
+        from runbook.engine.summary import backfill
+
+        summarised = backfill(store)  # runs recorded before summaries existed: listed faster
     if before == after:
         print(terminal(f"{store.name}: schema version {after}, up to date"))
     elif before == 0:
         print(terminal(f"{store.name}: created (schema version {after})"))
     else:
         print(terminal(f"{store.name}: migrated from schema version {before} to {after}"))
+    if summarised:
+        print(terminal(f"{store.name}: stored the summary of {summarised} past run"
+                       f"{'s' if summarised != 1 else ''} (`runbook runs` and the forecast "
+                       "prior read it instead of every event)"))
     return OK
 
 
