@@ -61,10 +61,12 @@ raise SystemExit(main(sys.argv[1:]))
 """
 
 
-def _plan(tmp: Path, steps: int) -> tuple[Path, Path]:
+def _plan(tmp: Path, steps: int, compact: bool = False) -> tuple[Path, Path]:
+    """The layered plan as YAML (``compact``: estimates and ``after`` on one line, as runbooks
+    are written: 50,000 steps in 7.7 MB, under the loader's 8 MB) and its JSON twin."""
     data = generate.layered_data(steps)
     yml, twin = tmp / f"check-{steps}.yaml", tmp / f"check-{steps}.json"
-    yml.write_text(generate.dump(data))
+    yml.write_text(generate.dump(data, compact=compact))
     twin.write_text(json.dumps(data))
     return yml, twin
 
@@ -114,7 +116,7 @@ def _check(tmp: Path, steps: int, n: int) -> list[Figure]:
 def _accepts(tmp: Path, steps: int) -> tuple[bool, str]:
     """Does `runbook check` accept a ``steps``-step plan? (100 samples: the loader decides.)
     When it does, the reason says what the check took."""
-    yml, _ = _plan(tmp, steps)
+    yml, _ = _plan(tmp, steps, compact=True)
     proc = runbook("check", str(yml), "--json", "--samples", "100", ok=(0, 1, 2), peak=True)
     size = yml.stat().st_size / 1e6
     yml.unlink()
@@ -158,7 +160,7 @@ def largest_plan(tmp: Path, target: int = 50_000, precision: float = 0.05) -> Fi
             lo = mid
         else:
             hi, reason = mid, why
-    yml, _ = _plan(tmp, target)  # what stops it next: the target with that limit lifted
+    yml, _ = _plan(tmp, target, compact=True)  # what stops it next: the target, limit lifted
     lifted = run([PYTHON, "-c", LIFTED, "check", str(yml), "--json", "--samples", "100"],
                  ok=(0, 1, 2), peak=True)
     yml.unlink()

@@ -102,8 +102,8 @@ class Result:
     log: list[tuple[datetime, tuple]] = field(default_factory=list)  # (at, what: see _said)
 
 
-SCRIPT_NEEDS = ("an events script holds `events:`, a list of actions such as "
-                "`- {at: 0m, start: STEP}`")
+SCRIPT_NEEDS = N_("an events script holds `events:`, a list of actions such as "
+                  "`- {at: 0m, start: STEP}`")  # said by the loader with _(); not a template
 MAX_EVENTS = 200_000  # two actions for each step of the largest plan, and notes
 
 

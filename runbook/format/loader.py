@@ -8,11 +8,8 @@ amount of work. Every failure is a :class:`LoadError`: one line per problem, com
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import gc
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,10 +18,12 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from runbook.engine.gc_pause import paused as gc_paused
 from runbook.format.files import LoadError, Located, read_text
 from runbook.format.model import Runbook, describe_value, explain_error
 from runbook.format.plan import Loc, Plan, PlanError, compile_plan, where
 from runbook.format.reporting import policy_problems
+from runbook.i18n import N_, _
 
 MAX_ALIAS_VALUES = 200_000  # values repeated by aliases; a runbook's own anchors add a few hundred
 MAX_DEPTH = 100  # a runbook is about six levels deep
@@ -151,8 +150,9 @@ class _Builder:
             return self.scalars.construct_object(node)
         except (yaml.YAMLError, ValueError) as e:
             problem = getattr(e, "problem", None) or e
-            raise _Refused(node, f"{where(loc)}: cannot read this value ({problem}); "
-                           "put it in quotes if it is text") from None
+            raise _Refused(node, f"{where(loc)}: " + _(
+                "cannot read this value ({problem}); put it in quotes if it is text").format(
+                problem=problem)) from None
 
     def _pairs(self, node: yaml.MappingNode, loc: Loc) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """Key -> (key node, value node), with YAML merge keys (``<<``) applied: own keys win,
@@ -164,28 +164,31 @@ class _Builder:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for src in sources:
                     if not isinstance(src, yaml.MappingNode):
-                        raise _Refused(src, f"{where(loc)}: a merge key (<<) takes a mapping or a "
-                                       "list of mappings, e.g. `<<: *defaults`")
+                        raise _Refused(src, f"{where(loc)}: " + _(
+                            "a merge key (<<) takes a mapping or a list of mappings, e.g. "
+                            "`<<: *defaults`"))
                     for key, pair in self._pairs(src, loc).items():
                         merged.setdefault(key, pair)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _Refused(key_node, f"{where(loc)}: a key must be plain text, not a list or "
-                               "a mapping")
+                raise _Refused(key_node, f"{where(loc)}: " + _(
+                    "a key must be plain text, not a list or a mapping"))
             value = self._scalar(key_node, loc)
             key = value if isinstance(value, str) else key_node.value
             if key in own:
                 first = _mark(own[key][0]).line
-                raise _Refused(key_node, f"{where(loc)}: key {key!r} appears twice in the same "
-                               f"mapping (first on line {first}); keep one")
+                raise _Refused(key_node, f"{where(loc)}: " + _(
+                    "key {key} appears twice in the same mapping (first on line {first}); keep "
+                    "one").format(key=repr(key), first=first))
             own[key] = (key_node, value_node)
         return own | {k: v for k, v in merged.items() if k not in own}
 
 
 def _tag_problem(node: yaml.Node, loc: Loc) -> str:
     tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return (f"{where(loc)}: the YAML tag {tag} is not allowed; a runbook holds only text, numbers, "
-            "true/false, lists and mappings: remove the tag")
+    return f"{where(loc)}: " + _("the YAML tag {tag} is not allowed; a runbook holds only text, "
+                                 "numbers, true/false, lists and mappings: remove the tag"
+                                 ).format(tag=tag)
 
 
 def _measure(root: yaml.Node) -> None:
@@ -199,10 +202,10 @@ def _measure(root: yaml.Node) -> None:
 
     def nested(node: yaml.Node, aliased: bool) -> _Refused:
         if aliased:
-            return _Refused(node, f"nested more than {MAX_DEPTH} levels deep (through aliases); "
-                            "a runbook is only a few levels deep")
-        return _Refused(node, f"nested more than {MAX_DEPTH} levels deep (a nesting bomb?); "
-                        "a runbook is only a few levels deep")
+            return _Refused(node, _("nested more than {n} levels deep (through aliases); a "
+                                    "runbook is only a few levels deep").format(n=MAX_DEPTH))
+        return _Refused(node, _("nested more than {n} levels deep (a nesting bomb?); a "
+                                "runbook is only a few levels deep").format(n=MAX_DEPTH))
 
     def visit(node: yaml.Node, depth: int) -> tuple[int, int]:
         nonlocal added
@@ -210,8 +213,8 @@ def _measure(root: yaml.Node) -> None:
             size, height = known[id(node)]
             added += size  # a second visit is an alias: its whole expansion is repeated
         elif id(node) in active:
-            raise _Refused(node, "this value contains an alias (*name) to itself; a runbook "
-                           "cannot be recursive: remove the alias")
+            raise _Refused(node, _("this value contains an alias (*name) to itself; a runbook "
+                                   "cannot be recursive: remove the alias"))
         else:
             if depth > MAX_DEPTH:
                 raise nested(node, False)
@@ -234,9 +237,9 @@ def _measure(root: yaml.Node) -> None:
                     n, h = visit(child, depth + 1)
                     size, height = size + n, max(height, h + 1)
                 if added > MAX_ALIAS_VALUES:
-                    raise _Refused(node, f"aliases (*name) here repeat more than "
-                                   f"{MAX_ALIAS_VALUES:,} values when expanded (an alias bomb?); "
-                                   "refusing to read the file")
+                    raise _Refused(node, _("aliases (*name) here repeat more than {n} values "
+                                           "when expanded (an alias bomb?); refusing to read the "
+                                           "file").format(n=f"{MAX_ALIAS_VALUES:,}"))
             active.discard(id(node))
             known[id(node)] = size, height
         if depth + height > MAX_DEPTH:
@@ -246,35 +249,21 @@ def _measure(root: yaml.Node) -> None:
     visit(root, 0)
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Composing a file makes millions of small objects that live until the load is done, and
-    the garbage collector would scan them over and over (a 20,000-step file composed in 4.8 s
-    instead of 1.2 s: 60 us a step at 1,000 steps, 160 at 20,000). A load makes no cyclic garbage
-    worth collecting (a recursive alias is refused, and then freed once collection resumes)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 class _Refused(Exception):
     def __init__(self, node: yaml.Node, message: str) -> None:
         self.node = node
         self.message = message
 
 
-RUNBOOK_NEEDS = "a runbook starts with `runbook: 1`"
+RUNBOOK_NEEDS = N_("a runbook starts with `runbook: 1`")  # said with _()
 
 
 def parse_yaml(text: str, name: str, needs: str = RUNBOOK_NEEDS) -> Document:
     """YAML text -> Document; LoadError with line and column on any YAML problem. ``needs`` says
     what an empty file should hold."""
     if not text.strip():
-        raise LoadError(name, [Located(f"the file is empty; {needs}", 1, 1)])
+        raise LoadError(name, [Located(_("the file is empty; {needs}").format(needs=_(needs)),
+                                       1, 1)])
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         node = None  # (a tab on a blank line would otherwise be a YAML error)
     else:
@@ -283,10 +272,11 @@ def parse_yaml(text: str, name: str, needs: str = RUNBOOK_NEEDS) -> Document:
         except yaml.MarkedYAMLError as e:
             raise LoadError(name, [_yaml_problem(e, text)]) from None
         except (yaml.YAMLError, RecursionError) as e:
-            raise LoadError(name, [Located(f"not valid YAML: {e}", 1, 1)]) from None
+            raise LoadError(name, [Located(_("not valid YAML: {problem}").format(problem=e),
+                                           1, 1)]) from None
     if node is None:
-        raise LoadError(name, [Located(f"the file holds only comments and blank lines; {needs}",
-                                       1, 1)])
+        raise LoadError(name, [Located(_("the file holds only comments and blank lines; {needs}"
+                                         ).format(needs=_(needs)), 1, 1)])
     doc = Document(data=None)
     try:
         with gc_paused():
@@ -312,19 +302,20 @@ def _yaml_problem(e: yaml.MarkedYAMLError, text: str) -> Located:
     indent = line[: len(line) - len(line.lstrip(" \t"))]
     if mark and ("\t" in indent or line[mark.column: mark.column + 1] == "\t"):
         column = indent.index("\t") if "\t" in indent else mark.column
-        return Located("a tab character here; YAML does not allow tabs for indentation: indent "
-                       "with spaces", mark.line + 1, column + 1)
+        return Located(_("a tab character here; YAML does not allow tabs for indentation: "
+                         "indent with spaces"), mark.line + 1, column + 1)
     if "expected a single document" in (context + problem):
-        message = "more than one YAML document (---); a runbook file holds one: remove the ---"
+        message = _("more than one YAML document (---); a runbook file holds one: remove the ---")
     elif "undefined alias" in problem and mark:
         name = line[mark.column:].split()[0].rstrip(",]}") if line[mark.column:].strip() else "*"
-        message = (f"the alias {name} refers to no anchor; define `&{name.lstrip('*')}` on a value "
-                   "above it, or remove the alias")
+        message = _("the alias {alias} refers to no anchor; define `&{anchor}` on a value above "
+                    "it, or remove the alias").format(alias=name, anchor=name.lstrip("*"))
     elif "maximum nesting depth" in problem:
-        message = ("nested too deeply (a nesting bomb?); a runbook is only a few levels deep")
+        message = _("nested too deeply (a nesting bomb?); a runbook is only a few levels deep")
     else:
-        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-        message += "; check the indentation and quoting around here"
+        message = _("invalid YAML: {problem}").format(problem=problem) + (
+            f" ({context})" if context else "")  # the YAML parser's own words: English
+        message += _("; check the indentation and quoting around here")
     if mark is None:
         return Located(message, 1, 1)
     return Located(message, mark.line + 1, mark.column + 1)
@@ -336,18 +327,22 @@ def load_runbook(path: str | Path) -> Loaded:
 
 
 def load_text(text: str, name: str = "<runbook>", default_id: str = "runbook") -> Loaded:
-    with gc_paused():  # one pause for the whole load (see gc_paused)
+    # Composing a file makes millions of small objects that live until the load is done, and the
+    # collector rescanned them over and over (a 20,000-step file composed in 4.8 s instead of 1.2:
+    # 60 us a step at 1,000 steps, 160 at 20,000); a load makes no cyclic garbage worth it.
+    with gc_paused():
         return _load_text(text, name, default_id)
 
 
 def _load_text(text: str, name: str, default_id: str) -> Loaded:
     doc = parse_yaml(text, name)
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"a single value ({describe_value(doc.data)})"
+        kind = _("a list") if isinstance(doc.data, list) else _("a single value ({value})").format(
+            value=describe_value(doc.data))
         m = doc.values[()]
         raise LoadError(
-            name, [Located(f"the top level is {kind}; a runbook is a mapping (key: value lines) "
-                           "that starts with `runbook: 1`", m.line, m.column)]
+            name, [Located(_("the top level is {kind}; a runbook is a mapping (key: value lines) "
+                             "that starts with `runbook: 1`").format(kind=kind), m.line, m.column)]
         )
     timezone = doc.data.get("timezone")
     context = {"timezone": timezone if isinstance(timezone, str) else None}
@@ -418,15 +413,18 @@ def _validation_problems(error: ValidationError, doc: Document) -> list[Located]
             key = str(loc[-1])
             known = list(model.model_fields) if model else []
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
-            message = f"{where(loc[:-1])}: unknown key {describe_value(key)}; {hint}"
+            hint = (_("did you mean {name}?").format(name=repr(close[0])) if close else
+                    _("known keys: {keys}").format(keys=", ".join(known)))
+            message = f"{where(loc[:-1])}: " + _("unknown key {key}; {hint}").format(
+                key=describe_value(key), hint=hint)
             suggested.update((*loc[:-1], c) for c in close)
             m = doc.mark(loc, key=True)
         elif kind == "missing" and loc == ("runbook",):
-            message = "the format version is missing; add `runbook: 1` as the first line"
+            message = _("the format version is missing; add `runbook: 1` as the first line")
             m = doc.mark(())
         elif kind == "missing":
-            message = f"{where(loc[:-1])}: required key {loc[-1]!r} is missing; add it"
+            message = f"{where(loc[:-1])}: " + _("required key {key} is missing; add it").format(
+                key=repr(loc[-1]))
             m = doc.mark(loc)
         else:
             message = f"{where(loc)}: {explain_error(err, loc)}"
