@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import difflib
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from runbook.engine.gc_pause import paused as gc_paused
 from runbook.format.files import LoadError, Located, read_text
+from runbook.format.marks import Document, Mark
 from runbook.format.model import Runbook, describe_value, explain_error
 from runbook.format.plan import Loc, Plan, PlanError, compile_plan, where
 from runbook.format.reporting import policy_problems
@@ -33,63 +34,6 @@ _PLAIN = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "nul
                                                "seq", "map")}
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
-
-
-class Mark(NamedTuple):
-    line: int  # 1-based
-    column: int  # 1-based
-    start: int  # character offsets of the value in the text
-    end: int
-
-
-_BITS = 32  # each field of a packed mark (a runbook file is at most 8 MB)
-
-
-class Marks(dict):
-    """Loc -> Mark. A runbook has ~20 marks a step (20,000 steps: 400,000): each is kept as one
-    int, its four fields packed, 40 bytes instead of a tuple of four ints (~155); items() and
-    values() give the packed ints."""
-
-    __slots__ = ()
-
-    def put(self, loc: Loc, node: yaml.Node) -> None:
-        s, e = node.start_mark, node.end_mark
-        dict.__setitem__(self, loc, (((s.line + 1) << _BITS | (s.column + 1)) << _BITS
-                                     | s.index) << _BITS | e.index)
-
-    def __getitem__(self, loc: Loc) -> Mark:
-        return _unpack(dict.__getitem__(self, loc))
-
-    def get(self, loc: Loc, default: Any = None) -> Any:
-        packed = dict.get(self, loc)
-        return default if packed is None else _unpack(packed)
-
-
-def _unpack(packed: int) -> Mark:
-    mask = (1 << _BITS) - 1
-    return Mark(packed >> 3 * _BITS, packed >> 2 * _BITS & mask, packed >> _BITS & mask,
-                packed & mask)
-
-
-@dataclass
-class Document:
-    """Plain data from a YAML file, with the position of every key and value."""
-
-    data: Any
-    values: Marks = field(default_factory=Marks)
-    keys: Marks = field(default_factory=Marks)
-
-    def mark(self, loc: Loc, *, key: bool = False) -> Mark | None:
-        """Position of the deepest known prefix of ``loc``."""
-        parts = tuple(loc)
-        while parts:
-            table = self.keys if key else self.values
-            if parts in table:
-                return table[parts]
-            if key and parts in self.values:
-                return self.values[parts]
-            parts = parts[:-1]
-        return self.values.get(())
 
 
 @dataclass
