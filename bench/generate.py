@@ -48,6 +48,7 @@ from runbook.engine.summary import settle  # noqa: E402
 from runbook.format.loader import Loaded  # noqa: E402
 from runbook.format.plan import MAIN  # noqa: E402
 from runbook.store import ENDINGS, Store  # noqa: E402
+from runbook.store import open_store as store_at  # noqa: E402
 
 TIMEZONE = "Asia/Seoul"
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 2026-11-25 00:00 in Asia/Seoul
@@ -59,8 +60,8 @@ ROLLBACK = [{"id": "rb-restore", "title": "Restore the old setup", "owner": "ops
 
 
 def open_store(path: str | Path, *, readonly: bool = False) -> Store:
-    """The benches' one way into a store (its construction is changing: adapt it here)."""
-    return Store(path, readonly=readonly)
+    """The benches' one way into a store: the store's own ``open_store`` (as ``--db PATH``)."""
+    return store_at(str(path), readonly=readonly)
 
 
 # -- plans ----------------------------------------------------------------------------------------
@@ -129,9 +130,12 @@ def tracks_data(tracks: int = 128, per_track: int = 8, *, start: datetime = STAR
     return _runbook("tracks", f"Generated plan, {tracks} parallel tracks", out, critical, start)
 
 
-def dump(data: dict) -> str:
-    """YAML text of ``data`` (libyaml's emitter when present: the same text, faster)."""
-    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+def dump(data: dict, *, compact: bool = False) -> str:
+    """YAML text of ``data`` (libyaml's emitter when present: the same text, faster).
+    ``compact``: as runbooks are usually written, a step's estimate and ``after`` on one line
+    each (~155 bytes a step: a 50,000-step plan stays under the loader's 8 MB file limit)."""
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                     default_flow_style=None if compact else False)
 
 
 def layered(steps: int, **kw) -> str:

@@ -263,7 +263,7 @@ def first_frames(tmp: Path, steps: int, n: int) -> list[Figure]:
     for k in range(n):
         for name, argv in (("bare", ["bare"]),
                            ("run", ["run", str(plan), "--db", str(tmp / f"frame-{k}.db"),
-                                    "--operator", "bench"]),
+                                    "--operator", "bench", "--start", "now"]),
                            ("watch", ["watch", "--db", str(watch_db)])):
             proc = frame(*argv)
             for what in ("frame", "full"):

@@ -35,6 +35,7 @@ from runbook.engine import notices
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
 from runbook.engine.risk import LevelTracker, messages
+from runbook.engine.rules import check_action
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -50,7 +51,6 @@ from runbook.engine.state import (
     STEP_SKIPPED,
     STEP_STARTED,
     UNDONE,
-    check_action,
     fold,
 )
 from runbook.engine.summary import settle, with_event

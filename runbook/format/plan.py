@@ -20,12 +20,13 @@ from runbook.i18n import _
 MAIN = "main"
 MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong
 MAX_WINDOW_DAYS = 30  # window start to announced resume / hard deadline; simulate scripts too
-# The graph a forecast can afford (bench/size_bench.py, 10,000 samples, a busy 2-core machine):
-# `check` on 50,000 steps takes 25-40 s and 3.2 GB (one float32 per step and sample); 1,500 steps
-# that each name every step above (1.1 million links, 6.8 MB) took 17 s and 1 GB before this
-# limit and are now refused after the 10 s parse; every link beyond a step's direct ones is
-# redundant anyway.
-MAX_STEPS = 50_000  # main steps and contingency steps together
+# The graph a forecast can afford (10,000 samples, a busy 2-core machine): `check` of a
+# 50,000-step plan and its 2-step rollback (bench/perf.py's layered plan, 7.7 MB of YAML) takes
+# 20 s and peaks at 2.7 GB, 2.0 GB of it one float32 per step and sample; the limit leaves room
+# for contingencies (55,000 steps: ~3 GB). 1,500 steps that each name every step above (1.1
+# million links, 6.8 MB) took 17 s and 1 GB before the link limit and are now refused after the
+# parse; every link beyond a step's direct ones is redundant anyway.
+MAX_STEPS = 55_000  # main steps and contingency steps together
 MAX_LINKS = 200_000  # `after` entries, all steps together
 
 Loc = tuple[str | int, ...]
@@ -73,9 +74,11 @@ class Plan:
     resume: dict[str, int]  # path -> index of the step whose completion resumes service
     by_id: dict[str, PlanStep] = field(init=False)
     succs: list[tuple[int, ...]] = field(init=False)
+    path_ids: dict[str, tuple[str, ...]] = field(init=False)  # each path's step ids, file order
 
     def __post_init__(self) -> None:
         self.by_id = {s.id: s for s in self.steps}
+        self.path_ids = {p: tuple(self.steps[i].id for i in ix) for p, ix in self.paths.items()}
         succs: list[list[int]] = [[] for _ in self.steps]
         for s in self.steps:
             for p in s.preds:
