@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from runbook.engine.actions import action_text
 from runbook.engine.clock import ManualClock
 from runbook.engine.notify import Notifier
 from runbook.engine.risk import deadlines_text, report_obligation, word
@@ -307,26 +308,14 @@ def _play(loaded: Loaded, store: Store, script: Script, times: list[datetime],
 
 RANK_WORDS = ("on_track", "at_risk", "decide_now", "late", "resumed")  # the log's level column
 
-SCRIPT_WORDS = {  # the script's keys; shown in the current language
-    STEP_STARTED: (N_("start"), N_("start {step}")),
-    STEP_COMPLETED: (N_("complete"), N_("complete {step}")),
-    STEP_FAILED: (N_("fail"), N_("fail {step}")),
-    STEP_SKIPPED: (N_("skip"), N_("skip {step}")),
-    RUN_FINISHED: (N_("finish"), N_("finish {step}")),
-    NOTE: (N_("note"), N_("note on {step}")),
-    UNDONE: (N_("undo"), N_("undo {step}")),
-}
 
 
 def _describe(ev: ScriptEvent) -> str:
     kind, target = ev.action
-    if kind == CONTINGENCY_TRIGGERED:
-        text = _("trigger {contingency}").format(contingency=ev.trigger)
-    elif kind == RUN_ABORTED:
+    if kind == RUN_ABORTED:
         text = _("abort ({reason})").format(reason=ev.abort)
     else:
-        word, on = SCRIPT_WORDS[kind]
-        text = _(on).format(step=target) if target else _(word)
+        text = action_text(kind, ev.trigger if kind == CONTINGENCY_TRIGGERED else target)
     if ev.note:
         text += f" ({ev.note})"
     return text

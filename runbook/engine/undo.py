@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from runbook.engine.actions import action_text
 from runbook.engine.state import (
     BOOKKEEPING,
     CONTINGENCY_TRIGGERED,
-    NOTE,
     RUN_ABORTED,
     RUN_FINISHED,
     RUN_STARTED,
-    STEP_COMPLETED,
-    STEP_FAILED,
-    STEP_SKIPPED,
-    STEP_STARTED,
     UNDO_GRACE_S,
     UNDOABLE,
     UNDONE,
@@ -27,31 +23,14 @@ from runbook.engine.state import (
     RunState,
     ago,
 )
-from runbook.i18n import N_, _
+from runbook.i18n import _
 
 
 def describe(ev: EventLike) -> str:
     """An action in a few words: ``complete cable``, ``note on prep``, ``trigger rollback`` (in
     the current language)."""
-    if ev.type == CONTINGENCY_TRIGGERED:
-        return _("trigger {contingency}").format(contingency=ev.payload.get("contingency"))
-    if ev.type == NOTE:
-        return _("note on {step}").format(step=ev.step) if ev.step else _("note")
-    if ev.type in ACTION_WORDS:
-        word, with_step = ACTION_WORDS[ev.type]
-        return _(with_step).format(step=ev.step) if ev.step else _(word)
-    return f"{ev.type} {ev.step}" if ev.step else ev.type
-
-
-ACTION_WORDS = {  # event type -> (the action, the action on a step)
-    STEP_STARTED: (N_("start"), N_("start {step}")),
-    STEP_COMPLETED: (N_("complete"), N_("complete {step}")),
-    STEP_FAILED: (N_("fail"), N_("fail {step}")),
-    STEP_SKIPPED: (N_("skip"), N_("skip {step}")),
-    RUN_FINISHED: (N_("finish"), N_("finish {step}")),
-    RUN_ABORTED: (N_("abort"), N_("abort {step}")),
-    UNDONE: (N_("undo"), N_("undo {step}")),
-}
+    target = ev.payload.get("contingency") if ev.type == CONTINGENCY_TRIGGERED else ev.step
+    return action_text(ev.type, target)
 
 
 def undid(state: RunState, ev: EventLike) -> str:

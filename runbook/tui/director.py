@@ -12,24 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from runbook.engine.actions import action_text
 from runbook.engine.clock import Clock, ManualClock
 from runbook.engine.run import Engine
 from runbook.engine.simulate import TICK_S
 from runbook.engine.state import CONTINGENCY_TRIGGERED, NOTE, RUN_ABORTED, STEP_SKIPPED
 from runbook.format.times import hhmm
-from runbook.i18n import N_, _
-
-WORD = {  # event type -> (the action, the action on a target), in English
-    "step_started": (N_("start"), N_("start {step}")),
-    "step_completed": (N_("complete"), N_("complete {step}")),
-    "step_failed": (N_("fail"), N_("fail {step}")),
-    "step_skipped": (N_("skip"), N_("skip {step}")),
-    "contingency_triggered": (N_("trigger"), N_("trigger {contingency}")),
-    "run_finished": (N_("finish"), N_("finish {step}")),
-    "note": (N_("note"), N_("note on {step}")),
-    "run_aborted": (N_("abort"), N_("abort {step}")),
-    "action_undone": (N_("undo"), N_("undo {step}")),
-}
+from runbook.i18n import _
 
 
 @dataclass(frozen=True)
@@ -53,11 +42,7 @@ class Cue:
 
     def describe(self) -> str:
         """``complete cable``, ``trigger rollback``, in the current language."""
-        if self.kind not in WORD:
-            return f"{self.kind} {self.target}" if self.target else self.kind
-        word, on = WORD[self.kind]
-        return _(on).format(step=self.target, contingency=self.target) if self.target \
-            else _(word)
+        return action_text(self.kind, self.target)
 
 
 class ScriptDirector:
