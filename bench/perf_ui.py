@@ -19,7 +19,6 @@ import asyncio
 import dataclasses
 import json
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -263,7 +262,7 @@ def first_frames(tmp: Path, steps: int, n: int) -> list[Figure]:
     for k in range(n):
         for name, argv in (("bare", ["bare"]),
                            ("run", ["run", str(plan), "--db", str(tmp / f"frame-{k}.db"),
-                                    "--operator", "bench"]),
+                                    "--operator", "bench", "--start", "now"]),
                            ("watch", ["watch", "--db", str(watch_db)])):
             proc = frame(*argv)
             for what in ("frame", "full"):
@@ -280,9 +279,42 @@ def first_frames(tmp: Path, steps: int, n: int) -> list[Figure]:
     return out
 
 
-if __name__ == "__main__":  # a quick look: python -m bench.perf_ui
+def main(argv: list[str] | None = None) -> int:
+    """Section 2 and the first frames of section 3 alone, in bench/perf.py's table."""
+    import argparse
     import tempfile
 
-    with tempfile.TemporaryDirectory() as d:
-        for f in stalls(Path(d), int(sys.argv[1]) if len(sys.argv) > 1 else 1000, 200, 5):
-            print(f)
+    from bench.measure import load_note
+    from bench.perf import table
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--quick", action="store_true", help="1,000 steps, 100 notes, 3 s, 1 repeat")
+    ap.add_argument("--ui-steps", type=int, help="plan size for the stalls (10000)")
+    ap.add_argument("--notes", type=int, help="notes in the run (1000)")
+    ap.add_argument("--ui-seconds", type=float, help="steady window (10)")
+    ap.add_argument("--frame-steps", type=int, help="plan size for the first frames (1000)")
+    ap.add_argument("--repeat", type=int, help="first-frame repeats (3)")
+    ap.add_argument("--only", default="2,3", help="2 stalls, 3 first frames")
+    args = ap.parse_args(argv)
+    sizes = ({"ui_steps": 1000, "notes": 100, "ui_seconds": 3.0, "frame_steps": 1000,
+              "repeat": 1} if args.quick else
+             {"ui_steps": 10_000, "notes": 1000, "ui_seconds": 10.0, "frame_steps": 1000,
+              "repeat": 3})
+    for key in sizes:
+        if getattr(args, key, None) is not None:
+            sizes[key] = getattr(args, key)
+    print(f"runbook perf_ui: {sizes}\n{load_note()} at the start", flush=True)
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="runbook-perf-ui-") as d:
+        if "2" in args.only:
+            figures += stalls(Path(d), sizes["ui_steps"], sizes["notes"], sizes["ui_seconds"])
+        if "3" in args.only:
+            figures += first_frames(Path(d), sizes["frame_steps"], sizes["repeat"])
+    print()
+    print(table(figures))
+    print(f"\n{load_note()} at the end")
+    return 1 if any(f.passed is False for f in figures) else 0
+
+
+if __name__ == "__main__":  # python -m bench.perf_ui [--quick]
+    raise SystemExit(main())
