@@ -155,7 +155,7 @@ def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
     script = tmp / "operator.json"
     script.write_text(json.dumps(batches))
     store = generate.open_store(db, readonly=True)
-    app = watch_app(Session(store, store.run(run_id), SystemClock()))
+    app = watch_app(Session(store, store.run(run_id), SystemClock()), freeze_gc=True)
     import subprocess
 
     operator = subprocess.Popen([PYTHON, "-c", OPERATOR, str(ROOT), str(db), run_id, str(script)])
@@ -179,7 +179,7 @@ def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
     db, run_id, _ = _live_run(tmp, steps, notes, f"run-{steps}", int(seconds) + 5)
     store = generate.open_store(db)
     engine = Engine(store, store.run(run_id), SystemClock(), Actor("bench", "bench"))
-    app = operator_app(engine, True)
+    app = operator_app(engine, True, freeze_gc=True)
 
     async def operate(app, pilot):
         state = app.desk.session.state

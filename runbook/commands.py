@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                    notifier=Notifier(loaded.plan.policy.notify))
         from runbook.tui.launch import operator_app
 
-        operator_app(engine, resumed).run()
+        operator_app(engine, resumed, freeze_gc=True).run()
         engine.close()
         state = engine.state
         where = f"--db {store.path}" if args.db else ""
@@ -147,7 +147,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         session = Session(store, store.resolve(args.run), startup.system_clock())
         from runbook.tui.launch import watch_app
 
-        watch_app(session).run()
+        watch_app(session, freeze_gc=True).run()
     finally:
         store.close()
     return OK

@@ -40,6 +40,7 @@ from runbook.format.durations import duration_text, format_clock
 from runbook.format.model import Level
 from runbook.i18n import _, ngettext
 from runbook.tui import timeline, view
+from runbook.tui.journal import Journal
 
 # Actions that change the run: bound to keys, refused in watch and demo mode.
 OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger", "undo",
@@ -77,6 +78,7 @@ class Desk:
         self._critical: frozenset[str] | None = None
         self._planned: tuple = ()
         self._rows = view.RowCache()
+        self._journal = Journal(session.plan.timezone)
         self._tick: Tick | None = None
         if readonly_reason is None and mode == "watch":
             readonly_reason = _("read-only: you are watching this run; actions are recorded by "
@@ -137,7 +139,7 @@ class Desk:
         return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
                           run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
                           planned=self._planned, needs=needs, rows=self._rows, warnings=warnings,
-                          notice_lang=s.notice_lang)
+                          notice_lang=s.notice_lang, journal=self._journal)
 
     # -- availability ----------------------------------------------------------------------
     def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,

@@ -12,7 +12,7 @@ from runbook.tui.view import Snapshot
 
 
 def operator_app(engine: Engine, resumed: bool, *, interval: float | None = 1.0,
-                 keymap: dict[str, str] | None = None) -> RunbookApp:
+                 keymap: dict[str, str] | None = None, freeze_gc: bool = False) -> RunbookApp:
     """`runbook run`: the operator's screen on ``engine``."""
     desk = Desk(engine, mode="run", resumed=resumed)
     actor = engine.actor
@@ -33,10 +33,12 @@ def operator_app(engine: Engine, resumed: bool, *, interval: float | None = 1.0,
             run=engine.run_id, time=started, done=done, events=state.last_seq)
     else:
         welcome = _("New run started. space starts the first step; ? shows every key.")
-    return RunbookApp(desk, mode_text=text, interval=interval, keymap=keymap, welcome=welcome)
+    return RunbookApp(desk, mode_text=text, interval=interval, keymap=keymap, welcome=welcome,
+                      freeze_gc=freeze_gc)
 
 
-def watch_app(session: Session, *, interval: float | None = 1.0) -> RunbookApp:
+def watch_app(session: Session, *, interval: float | None = 1.0,
+              freeze_gc: bool = False) -> RunbookApp:
     """`runbook watch`: the same screen, read-only, following the run."""
     desk = Desk(session, mode="watch")
 
@@ -46,5 +48,5 @@ def watch_app(session: Session, *, interval: float | None = 1.0) -> RunbookApp:
         return _("WATCHING — read-only · {last}operator {operators} · run {run} · q quits").format(
             last=last, operators=ops, run=session.run_id)
 
-    return RunbookApp(desk, mode_text=text, interval=interval,
+    return RunbookApp(desk, mode_text=text, interval=interval, freeze_gc=freeze_gc,
                       welcome=_("Watching read-only: the screen follows the operator's actions."))

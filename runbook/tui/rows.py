@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from runbook.engine.state import (
     ABANDONED,
@@ -16,6 +17,7 @@ from runbook.engine.state import (
     RunState,
     StepState,
 )
+from runbook.format.cells import width as cell_width
 from runbook.format.durations import duration_text, format_clock
 from runbook.format.plan import MAIN, Plan, PlanStep
 from runbook.i18n import N_, _
@@ -53,6 +55,12 @@ class Row:
     @property
     def id(self) -> str:
         return self.step.id
+
+    @cached_property
+    def widths(self) -> tuple[int, int, int, int, int]:
+        """Cells taken by the status, id, plan, taken and variance (the table's layout)."""
+        return (cell_width(self.status), cell_width(self.id), cell_width(self.planned),
+                cell_width(self.taken), cell_width(self.variance))
 
     @property
     def cells(self) -> tuple[str, ...]:
@@ -110,3 +118,11 @@ class RowCache:
         if st.status not in (RUNNING, FAILED):
             self._rows[step.id] = row
         return row
+
+
+def most_cells(rows: tuple[Row, ...]) -> dict[str, int]:
+    """The widest status, id, plan, taken and variance of ``rows``, in cells."""
+    if not rows:
+        return {}
+    return dict(zip(("status", "id", "plan", "taken", "var"),
+                    map(max, zip(*(r.widths for r in rows), strict=True)), strict=True))

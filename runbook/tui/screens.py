@@ -12,6 +12,8 @@ from textual.widgets import DataTable, Footer
 
 from runbook.format.model import Level
 from runbook.i18n import _
+from runbook.tui.runlog import RunLog
+from runbook.tui.steps import StepsTable
 from runbook.tui.view import Snapshot
 from runbook.tui.widgets import (
     AlertBanner,
@@ -20,9 +22,7 @@ from runbook.tui.widgets import (
     ModeLine,
     NoticeLine,
     RunHeader,
-    RunLog,
     StepDetail,
-    StepsTable,
     TimelineStrip,
 )
 

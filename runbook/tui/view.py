@@ -41,7 +41,16 @@ from runbook.format.model import Level
 from runbook.format.plan import MAIN, Plan
 from runbook.format.times import local, when
 from runbook.i18n import _, ngettext
-from runbook.tui.rows import STATUS, Row, RowCache, focus_step, make_row, visible_steps
+from runbook.tui.journal import Entry, Journal
+from runbook.tui.rows import (
+    STATUS,
+    Row,
+    RowCache,
+    focus_step,
+    make_row,
+    most_cells,
+    visible_steps,
+)
 from runbook.tui.timeline import Timeline, make_timeline
 
 __all__ = ["STATUS", "Row", "RowCache", "Snapshot", "build", "do_now", "make_row"]
@@ -73,6 +82,10 @@ class Snapshot:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what is wrong with this host or the store
     notice: Notice | None = None  # the customer notice for the level shown (runbook comms:)
+    journal: tuple[Entry, ...] = ()  # every event as the timeline (l) shows it, oldest first
+    ids: tuple[str, ...] = ()  # the rows' step ids, in order
+    index: dict[str, int] = dataclasses.field(default_factory=dict)  # step id -> row
+    cell_widths: dict[str, int] = dataclasses.field(default_factory=dict)  # see rows.most_cells
 
     @property
     def tz(self) -> str:
@@ -92,10 +105,8 @@ class Snapshot:
         return word(self.level)
 
     def row(self, step_id: str | None) -> Row | None:
-        for r in self.rows:
-            if r.id == step_id:
-                return r
-        return None
+        k = self.index.get(step_id) if step_id is not None else None
+        return None if k is None else self.rows[k]
 
     # -- header ----------------------------------------------------------------------------
     def clock_text(self) -> str:
@@ -343,11 +354,14 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
           run_id: str, label: str, critical: frozenset[str],
           planned: tuple[tuple[str, datetime, datetime], ...],
           needs: dict[str, float] | None = None, rows: RowCache | None = None,
-          warnings: tuple[str, ...] = (), notice_lang: str = "en") -> Snapshot:
+          warnings: tuple[str, ...] = (), notice_lang: str = "en",
+          journal: Journal | None = None) -> Snapshot:
+    entries = (journal or Journal(plan.timezone)).update(state, now)
     state = copy_state(state)
     cache = rows or RowCache()
     rows = tuple(cache.row(s, state.steps[s.id], now, s.id in critical)
                  for s in visible_steps(plan, state))
+    ids = tuple(r.id for r in rows)
     banner = None
     if forecast is not None and level in BAD_LEVELS and not state.finished \
             and not fresh_trigger(state):  # the do-now line acknowledges the trigger instead
@@ -362,6 +376,8 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         warnings=warnings,
         notice=None if state.finished and not state.resumed else
         notice_for_level(plan, level, state, forecast, notice_lang),
+        journal=entries, ids=ids, index={sid: k for k, sid in enumerate(ids)},
+        cell_widths=most_cells(rows),
     )
 
 

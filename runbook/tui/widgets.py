@@ -6,18 +6,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from runbook.engine.risk import word
-from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
-from runbook.format.cells import width as cell_width
+from runbook.engine.state import ABANDONED, COMPLETED, FAILED, READY, RUNNING, SKIPPED
 from runbook.format.durations import duration_text
 from runbook.format.model import Level
-from runbook.i18n import N_, _, ngettext
-from runbook.tui import journal
-from runbook.tui.text import cell, line, lines, plain
+from runbook.i18n import N_, _
+from runbook.tui.text import line, lines, plain
 from runbook.tui.timeline import timeline_rows
-from runbook.tui.view import Row, Snapshot, run_fact
+from runbook.tui.view import Snapshot, run_fact
 
 
 def level_class(level: Level | str) -> str:
@@ -139,139 +137,6 @@ class ForecastPanel(Static):
 KINDS = {"task": N_("task"), "check": N_("check"), "decision": N_("decision"),
          "comms": N_("comms"), "wait": N_("wait"), "milestone": N_("milestone")}
 
-STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
-    PENDING: ("", "dim"),
-    READY: ("text-primary", "bold"),
-    RUNNING: ("text-accent", "bold"),
-    COMPLETED: ("text-success", ""),
-    FAILED: ("text-error", "bold"),
-    SKIPPED: ("", "dim italic"),
-    ABANDONED: ("", "dim"),
-}
-COLUMNS = (("status", N_("Status"), 11), ("id", N_("Step"), 20), ("title", N_("Title"), 0),
-           ("owner", N_("Owner"), 14), ("plan", N_("Plan"), 7), ("taken", N_("Taken"), 7),
-           ("var", N_("Var"), 7))  # var: "+12:34!"; widths in cells
-
-
-class StepsTable(DataTable):
-    """Every visible step; running ones tick live; ◆ marks the critical path."""
-
-    DEFAULT_CSS = """
-    StepsTable { height: 1fr; }
-    """
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._ids: tuple[str, ...] = ()
-        self._cells: dict[str, tuple] = {}
-        self._widths: tuple[int, ...] = ()
-        self._snap: Snapshot | None = None
-
-    def _layout(self) -> tuple[int, ...]:
-        """Column widths for the current width. Status, plan, taken and variance are never cut;
-        the step id gives way next (down to 8), then the owner, then the title. Every width is
-        in terminal cells (a Hangul status word or plan takes two per character)."""
-        width = max(self.size.width - 2, 40)
-        fixed = {k: w for k, _l, w in COLUMNS}
-        rows = self._snap.rows if self._snap else ()
-        heading = {k: cell_width(_(label)) for k, label, _w in COLUMNS}
-        fixed["status"] = max([cell_width(r.status) for r in rows] + [fixed["status"],
-                                                                      heading["status"]])
-        fixed["plan"] = max([cell_width(r.planned) for r in rows] + [4, heading["plan"]])
-        fixed["taken"] = max([cell_width(r.taken) for r in rows] + [fixed["taken"],
-                                                                    heading["taken"]])
-        fixed["var"] = max([cell_width(r.variance) for r in rows] + [fixed["var"],
-                                                                     heading["var"]])
-        padding = 2 * self.cell_padding
-        left = width - sum(fixed[k] + padding for k in ("status", "plan", "taken", "var"))
-        need_id = min(max([cell_width(r.id) for r in rows] + [4]) + 2, 24)
-        fixed["id"] = max(8, min(need_id, left - padding))
-        left -= fixed["id"] + padding
-        if left >= 14 + padding + 24 + padding:
-            fixed["owner"] = 14
-            fixed["title"] = left - 14 - 2 * padding
-        else:
-            fixed["owner"] = 0
-            fixed["title"] = left - padding if left - padding >= 12 else 0
-        return tuple(fixed[k] for k, _l, _w in COLUMNS)
-
-    def _styles(self) -> dict[str, str]:
-        """Rich styles from the current theme's variables (cached per theme)."""
-        theme = self.app.theme
-        if getattr(self, "_theme", None) != theme:
-            variables = self.app.get_css_variables()
-            self._style_map = {status: f"{extra} {variables.get(var, '')}".strip()
-                               for status, (var, extra) in STATUS_STYLE.items()}
-            self._style_map["over"] = f"bold {variables.get('text-error', '')}"
-            self._theme = theme
-        return self._style_map
-
-    def _cells_for(self, row: Row, widths: tuple[int, ...], styles: dict[str, str]) -> tuple:
-        mark = "◆ " if row.critical else "  "
-        var_style = styles["over"] if row.over else ""
-        texts = (
-            cell(row.status, styles.get(row.st.status, "")),
-            cell(mark + row.id, styles.get(row.st.status, "") if row.st.status == RUNNING else ""),
-            cell(row.step.title),
-            cell(row.step.owner or "", "dim"),
-            cell(row.planned, justify="right"),
-            cell(row.taken, justify="right"),
-            cell(row.variance, var_style, justify="right"),
-        )
-        out = []
-        for text, w in zip(texts, widths, strict=True):
-            if w:
-                text.truncate(w, overflow="ellipsis")
-            out.append(text)
-        return tuple(out)
-
-    def show(self, snap: Snapshot) -> None:
-        self._snap = snap
-        widths = self._layout()
-        ids = tuple(r.id for r in snap.rows)
-        styles = self._styles()
-        selected = self.selected
-        if widths != self._widths or ids != self._ids:
-            self._rebuild(snap, widths, styles, selected)
-            return
-        for r in snap.rows:
-            key = (r.st, r.critical, r.taken, r.variance, r.status)
-            if self._cells.get(r.id) == key:
-                continue
-            self._cells[r.id] = key
-            cells = self._cells_for(r, widths, styles)
-            for (col, _l, _w), w, value in zip(COLUMNS, widths, cells, strict=True):
-                if w:
-                    self.update_cell(r.id, col, value)
-
-    def _rebuild(self, snap: Snapshot, widths: tuple[int, ...], styles: dict[str, str],
-                 selected: str | None) -> None:
-        self.clear(columns=True)
-        for (key, label, _w), w in zip(COLUMNS, widths, strict=True):
-            if w:
-                self.add_column(cell(_(label)), key=key, width=w)
-        for r in snap.rows:
-            cells = [c for c, w in zip(self._cells_for(r, widths, styles), widths, strict=True) if w]
-            self.add_row(*cells, key=r.id)
-            self._cells[r.id] = (r.st, r.critical, r.taken, r.variance, r.status)
-        self._widths, self._ids = widths, tuple(r.id for r in snap.rows)
-        self.select(selected if selected in self._ids else snap.focus)
-
-    def on_resize(self) -> None:
-        if self._snap is not None:
-            self.show(self._snap)
-
-    @property
-    def selected(self) -> str | None:
-        if not self.row_count or self.cursor_row < 0 or self.cursor_row >= len(self._ids):
-            return None
-        return self._ids[self.cursor_row]
-
-    def select(self, step_id: str | None) -> None:
-        if step_id in self._ids:
-            self.move_cursor(row=self._ids.index(step_id), animate=False)
-
-
 class StepDetail(VerticalScroll):
     """The selected step: instructions, command (shown, copyable, never run), check, notes."""
 
@@ -336,31 +201,6 @@ def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     if hint:
         rows.append(plain(_(hint), "dim"))
     return plain(f"{s.id} · {row.status}", newlines=False), lines(rows)
-
-
-class RunLog(VerticalScroll):
-    """The run's journal (``l``): every event with who did it from where, newest first."""
-
-    KIND_STYLE = {"alert": "bold", "step_failed": "bold $text-error",
-                  "run_aborted": "bold $text-error", "contingency_triggered": "bold $text-warning",
-                  "action_undone": "italic"}
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="log-text")
-
-    def show(self, snap: Snapshot) -> None:
-        items = journal.entries(snap.state, snap.tz, snap.now)
-        rows = []
-        for e in reversed(items):
-            style = "dim strike" if e.undone else self.KIND_STYLE.get(e.kind, "")
-            rows.append(line((e.time, "dim"), " ", (f"{e.who} " if e.who else "", "dim"),
-                             (e.text + (_(" (undone)") if e.undone else ""), style)))
-        self.border_title = plain(ngettext(
-            "Timeline, newest first ({n} event) · l hides",
-            "Timeline, newest first ({n} events) · l hides", len(items)).format(n=len(items)),
-            newlines=False)
-        self.query_one("#log-text", Static).update(lines(rows) if rows else
-                                                   plain(_("Nothing yet.")))
 
 
 TIMELINE_STYLE = {
