@@ -1,6 +1,12 @@
 """The Textual app: settings, bindings, commands, screens. Logic lives in desk.py and view.py;
 the actions that change the run (and their save worker) in actions.py.
 
+Start-up: the first frame is drawn before anything else runs. The run itself may still be
+loading (the desk is an :class:`~runbook.tui.operator.Opening`, for `runbook run` and `watch`):
+the first refresh, in the worker, loads it, posts the steps as they stand (the forecast panel
+says "computing…"), then computes the forecast and posts that. Nothing of the domain is imported
+before the first frame (it costs a tenth of a second: the runbook model).
+
 Refresh: a timer (1 Hz; the demo runs faster) calls :meth:`RunbookApp.tick`, which starts
 :meth:`RunbookApp.refresh_worker`, a thread worker that calls :meth:`Desk.refresh` (sync,
 director, tick, forecast) under the desk's lock and posts a :class:`Refreshed` message. While a
@@ -27,7 +33,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -39,12 +45,15 @@ from textual.screen import Screen
 
 from runbook.i18n import N_, _
 from runbook.tui.actions import OperatorActions
-from runbook.tui.desk import OPERATOR_ACTIONS, Desk
 from runbook.tui.dialogs import HelpScreen
+from runbook.tui.operator import OPERATOR_ACTIONS, Opening
 from runbook.tui.screens import MainScreen
 from runbook.tui.steps import StepsTable
 from runbook.tui.text import clean, markup, tr, translate_bindings
-from runbook.tui.view import RANK, Snapshot
+
+if TYPE_CHECKING:
+    from runbook.tui.desk import Desk
+    from runbook.tui.view import Snapshot
 
 BELL_GAP_S = 10.0  # worse levels within this many seconds of a bell ring it once
 
@@ -62,14 +71,32 @@ TEXTUAL_COMMANDS = (
 
 
 class Refreshed(Message):
-    """A new snapshot from the refresh worker; a newer one replaces it in the queue."""
+    """A new snapshot from the refresh worker; a newer one replaces it in the queue. ``final``:
+    the worker is done (False for the steps it posts before the first forecast)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, final: bool = True) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.final = final
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Refreshed)
+
+
+class Opened(Message):
+    """The run is loaded: the desk to use from now on."""
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+
+
+class OpenFailed(Message):
+    """The run could not be loaded: the app stops and the command says why."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
 
 
 class RefreshFailed(Message):
@@ -155,10 +182,14 @@ class RunbookApp(OperatorActions, App[None]):
         "quit": N_("Quit (the run stays resumable)"),
     }
 
-    def __init__(self, desk: Desk, *, mode_text: str | Callable[[Snapshot | None], str] = "",
+    def __init__(self, desk: Desk | Opening, *,
+                 mode_text: str | Callable[[Snapshot | None], str] = "",
                  interval: float | None = 1.0, keymap: dict[str, str] | None = None,
-                 welcome: str | None = None, monotonic: Callable[[], float] = time.monotonic,
+                 welcome: str | Callable[[Snapshot], str] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic,
                  freeze_gc: bool = False) -> None:
+        """``welcome``: said at start, or (a function of the first snapshot) once the run is
+        loaded; ``freeze_gc``: see the module's docstring."""
         super().__init__()
         translate_bindings(self)  # the footer's words in the current language
         self.desk = desk
@@ -166,6 +197,8 @@ class RunbookApp(OperatorActions, App[None]):
         self.interval = interval
         self.monotonic = monotonic  # only for telling a bounced key from two presses
         self.snapshot: Snapshot | None = None
+        self.failure: Exception | None = None  # why the run could not be loaded
+        self._viewed = False  # the refresh worker has posted the steps once
         self.said: list[str] = []  # every message shown on the message line, oldest first
         self._min_seq = 0
         self._welcome = welcome
@@ -179,7 +212,8 @@ class RunbookApp(OperatorActions, App[None]):
         self._keymap = keymap
         self.freeze_gc = freeze_gc
         self._settled: set[str] = set()  # what of the start-up is on screen (see freeze_gc)
-        self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text)
+        self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text,
+                               title=getattr(desk, "title", ""))
         self.main.add_class(f"-{desk.mode}")
         if not desk.readonly_reason:
             self.main.notice_key = keymap.get("notice", "t") if keymap else "t"
@@ -189,13 +223,15 @@ class RunbookApp(OperatorActions, App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
         self.push_screen(self.main)
-        if self._welcome:
+        if self._welcome and not callable(self._welcome):
             self.say(self._welcome)
+        elif self._welcome:
+            self.say(_("Loading the run…"))
         for warning in self._warnings:
             self.say(warning, "warning")
         if self.interval:
             self.set_interval(self.interval, self.tick, name="refresh")
-            self.tick()
+            self.call_after_refresh(self.tick)  # the first frame first
 
     def say(self, text: str | Content, kind: str = "information") -> None:
         """One line on the message line (replacing the last); kept in :attr:`said` for tests."""
@@ -230,9 +266,21 @@ class RunbookApp(OperatorActions, App[None]):
 
     @work(thread=True, group="refresh", exit_on_error=False)
     def refresh_worker(self) -> None:
-        """Off the UI thread: sync, tick, forecast; the result goes back as a message."""
+        """Off the UI thread: sync, tick, forecast; the result goes back as a message. The first
+        time, the run is loaded (if it is not yet) and its steps posted before the forecast."""
+        desk = self.desk
+        if isinstance(desk, Opening):
+            try:
+                desk = desk.open()
+            except Exception as e:  # the command says why, as it would have before the screen
+                self.post_message(OpenFailed(e))
+                return
+            self.post_message(Opened(desk))
         try:
-            snapshot = self.desk.refresh()
+            if not self._viewed:
+                self._viewed = True
+                self.post_message(Refreshed(desk.view(), final=False))  # the forecast next
+            snapshot = desk.refresh()
         except Exception as e:  # a store that went away, a disk error: say it, keep the screen
             self.post_message(RefreshFailed(str(e)))
             return
@@ -246,8 +294,18 @@ class RunbookApp(OperatorActions, App[None]):
 
     @on(Refreshed)
     def _refreshed(self, message: Refreshed) -> None:
-        self._refreshing = False
+        if message.final:
+            self._refreshing = False
         self.show(message.snapshot)
+
+    @on(Opened)
+    def _opened(self, message: Opened) -> None:
+        self.desk = message.desk
+
+    @on(OpenFailed)
+    def _open_failed(self, message: OpenFailed) -> None:
+        self.failure = message.error
+        self.exit(return_code=2)
 
     @on(RefreshFailed)
     def _refresh_failed(self, message: RefreshFailed) -> None:
@@ -255,10 +313,15 @@ class RunbookApp(OperatorActions, App[None]):
         self.say(_("Refresh failed: {error}").format(error=message.error), "error")
 
     def show(self, snapshot: Snapshot) -> None:
+        from runbook.tui.view import RANK  # the domain: loaded by the refresh, not at start-up
+
         if snapshot.seq < self._min_seq:
             return  # computed before an action the screen already shows
         previous = self.snapshot
         self.snapshot = snapshot
+        if callable(self._welcome):  # the run is loaded: say what it is
+            self.say(self._welcome(snapshot))
+            self._welcome = None
         if previous is not None and RANK[snapshot.level] > RANK[previous.level]:
             self.main.hidden_level = None
             if self._bell_at is None or (snapshot.now - self._bell_at).total_seconds() > BELL_GAP_S:

@@ -39,12 +39,10 @@ from runbook.engine.undo import undid, undo_target
 from runbook.format.durations import duration_text, format_clock
 from runbook.format.model import Level
 from runbook.i18n import _, ngettext
-from runbook.tui import timeline, view
+from runbook.tui import operator, timeline, view
 from runbook.tui.journal import Journal
+from runbook.tui.operator import OPERATOR_ACTIONS
 
-# Actions that change the run: bound to keys, refused in watch and demo mode.
-OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger", "undo",
-                    "abort", "copy_notice")
 KINDS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
          "skip": STEP_SKIPPED}
 
@@ -80,12 +78,8 @@ class Desk:
         self._rows = view.RowCache()
         self._journal = Journal(session.plan.timezone)
         self._tick: Tick | None = None
-        if readonly_reason is None and mode == "watch":
-            readonly_reason = _("read-only: you are watching this run; actions are recorded by "
-                                "the operator's `runbook run`")
-        if readonly_reason is None and mode == "demo":
-            readonly_reason = _("demo: the script operates this run; just watch (p pauses, q "
-                                "quits)")
+        if readonly_reason is None:
+            readonly_reason = operator.readonly_reason(mode)
         if readonly_reason is None and not isinstance(session, Engine):
             readonly_reason = _("read-only session")
         self.readonly_reason = readonly_reason

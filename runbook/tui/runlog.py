@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from textual.cache import LRUCache
 from textual.content import Content
@@ -21,8 +22,10 @@ from textual.strip import Strip
 from textual.visual import Visual
 
 from runbook.i18n import _, ngettext
-from runbook.tui.journal import Entry
 from runbook.tui.text import line, plain
+
+if TYPE_CHECKING:
+    from runbook.tui.journal import Entry
 
 
 class RunLog(ScrollView):

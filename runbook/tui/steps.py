@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from itertools import count
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -33,21 +34,22 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
 from runbook.format.cells import width as cell_width
 from runbook.i18n import N_, _
-from runbook.tui.rows import Row
 from runbook.tui.text import cell
-from runbook.tui.view import Snapshot
 
-STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
-    PENDING: ("", "dim"),
-    READY: ("text-primary", "bold"),
-    RUNNING: ("text-accent", "bold"),
-    COMPLETED: ("text-success", ""),
-    FAILED: ("text-error", "bold"),
-    SKIPPED: ("", "dim italic"),
-    ABANDONED: ("", "dim"),
+if TYPE_CHECKING:
+    from runbook.tui.rows import Row
+    from runbook.tui.view import Snapshot
+
+STATUS_STYLE = {  # status (runbook.engine.state) -> (theme variable, text style)
+    "pending": ("", "dim"),
+    "ready": ("text-primary", "bold"),
+    "running": ("text-accent", "bold"),
+    "completed": ("text-success", ""),
+    "failed": ("text-error", "bold"),
+    "skipped": ("", "dim italic"),
+    "abandoned": ("", "dim"),
 }
 COLUMNS = (("status", N_("Status"), 11), ("id", N_("Step"), 20), ("title", N_("Title"), 0),
            ("owner", N_("Owner"), 14), ("plan", N_("Plan"), 7), ("taken", N_("Taken"), 7),
@@ -126,7 +128,7 @@ class StepsTable(DataTable):
         status = styles.get(row.st.status, "")
         return ((row.status, status),
                 (("◆ " if row.critical else "  ") + row.id,
-                 status if row.st.status == RUNNING else ""),
+                 status if row.st.status == "running" else ""),
                 (row.step.title, ""), (row.step.owner or "", "dim"), (row.planned, ""),
                 (row.taken, ""), (row.variance, styles["over"] if row.over else ""))
 

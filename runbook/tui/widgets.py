@@ -1,6 +1,12 @@
-"""Widgets: each shows one part of a :class:`~runbook.tui.view.Snapshot`. Attributes down only."""
+"""Widgets: each shows one part of a :class:`~runbook.tui.view.Snapshot`. Attributes down only.
+
+The domain (levels, the engine's words, durations) is imported where a snapshot is shown, not at
+the top: the first frame is drawn before the run is loaded, and importing the domain (its
+runbook model) would cost that frame a tenth of a second."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -8,21 +14,20 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
-from runbook.engine.risk import word
-from runbook.engine.state import ABANDONED, COMPLETED, FAILED, READY, RUNNING, SKIPPED
-from runbook.format.durations import duration_text
-from runbook.format.model import Level
 from runbook.i18n import N_, _
 from runbook.tui.text import line, lines, plain
-from runbook.tui.timeline import timeline_rows
-from runbook.tui.view import Snapshot, run_fact
+
+if TYPE_CHECKING:
+    from runbook.format.model import Level
+    from runbook.tui.view import Snapshot
 
 
 def level_class(level: Level | str) -> str:
-    return f"level-{Level(level).value}"
+    return f"level-{getattr(level, 'value', level)}"
 
 
-LEVEL_CLASSES = [level_class(level) for level in Level] + ["level-aborted", "level-finished"]
+LEVELS = ("on_track", "at_risk", "decide_now", "late", "resumed")  # runbook.format.model.Level
+LEVEL_CLASSES = [level_class(level) for level in LEVELS] + ["level-aborted", "level-finished"]
 
 
 def set_level_class(widget: Widget, level: Level, ended: str | None = None) -> None:
@@ -46,11 +51,14 @@ def bar(p: float, width: int = 10) -> str:
 class RunHeader(Horizontal):
     """Title, the time in the runbook's zone, elapsed, countdown, and the level as a word."""
 
+    def __init__(self, title: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._title = title  # until the first snapshot
+
     def compose(self) -> ComposeResult:
-        yield Static(id="title")
+        yield Static(plain(self._title, newlines=False), id="title")
         yield Static(id="clock")
-        yield Static(plain(f" {word(Level.on_track)} "), id="level",
-                     classes=level_class(Level.on_track))
+        yield Static(id="level")  # the level is not known until the run is loaded
 
     def show(self, snap: Snapshot) -> None:
         self.query_one("#title", Static).update(plain(snap.plan.title, newlines=False))
@@ -92,6 +100,8 @@ class AlertBanner(Static):
     worsening."""
 
     def show(self, snap: Snapshot, hidden_level: Level | None) -> None:
+        from runbook.engine.risk import word
+
         visible = snap.banner is not None and hidden_level != snap.level
         self.display = visible
         if not visible:
@@ -106,6 +116,8 @@ class NoticeLine(Static):
     hidden while there is none. Watchers see it without the key."""
 
     def show(self, snap: Snapshot, key: str | None) -> None:
+        from runbook.engine.risk import word
+
         n = snap.notice
         self.display = n is not None
         if n is None:
@@ -121,6 +133,9 @@ class ForecastPanel(Static):
 
     def show(self, snap: Snapshot, banner: bool = False) -> None:
         """With the banner up, the banner says what to do; the panel keeps to the numbers."""
+        from runbook.format.model import Level
+        from runbook.tui.view import run_fact
+
         p = snap.p_on_time()
         first = [snap.resume_line()]
         if p is not None and snap.forecast is not None and not snap.forecast.resumed \
@@ -151,6 +166,9 @@ class StepDetail(VerticalScroll):
 
 def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     """(border title, body) for the selected step; every user text through :mod:`text`."""
+    from runbook.engine.state import ABANDONED, COMPLETED, FAILED, READY, RUNNING, SKIPPED
+    from runbook.format.durations import duration_text
+
     row = snap.row(step_id)
     if row is None:
         return plain(_("Step")), plain(_("No step selected."))
@@ -229,6 +247,8 @@ class TimelineStrip(Widget):
     def render(self) -> Content:
         if self._snap is None:
             return Content("")
+        from runbook.tui.timeline import timeline_rows
+
         rows = timeline_rows(self._snap.timeline, self.size.width)
         return lines(line(*[(run, TIMELINE_STYLE.get(run[0], "")) for run in _runs(text)])
                      for text in rows)
