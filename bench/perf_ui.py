@@ -1,13 +1,14 @@
 """Sections 2 and 3 of bench/perf.py: event-loop stalls in the real app, first frames.
 
-Stalls: the real RunbookApp under Textual's ``run_test`` (headless, 120x40) with its real 1 Hz
-refresh timer, on a run in progress "now" (the run and its plan anchored to the wall clock). A
+Stalls: the real RunbookApp under Textual's ``run_test`` (headless, 120x40, the timeline ``l``
+shown) with its real 1 Hz refresh timer, built as the commands build it (``freeze_gc``), on a run
+in progress "now" (the run and its plan anchored to the wall clock). A
 probe task in the same event loop sleeps 5 ms at a time; a wake-up later than asked is a stall
 of the UI thread. Start-up: until the first snapshot with a forecast is drawn. Steady: the
 seconds after it, while an operator works: for `watch` a separate process appends the run's
 next events (complete, start, a note) every second; for `run` the bench selects a running step
 and presses d, then a ready one and presses s, every second. Reference: the same probe in a bare
-Textual app over the same window.
+Textual app over a window as long, just before each run; medians of the repeats.
 
 First frames: whole processes through the real command (`runbook run|watch`, patched only to
 run headless and to print when a frame goes to the terminal: the first of the main screen, the
@@ -108,6 +109,7 @@ async def _app_stalls(app, seconds: float, every_second=None) -> tuple[float, fl
     probe.start()
     t0 = time.perf_counter()
     async with app.run_test(size=SIZE) as pilot:
+        app.main.toggle_log()  # the timeline (l) on screen: every event, 1,000 notes among them
         await asyncio.wait_for(shown.wait(), timeout=300)
         await pilot.pause()
         ready = time.perf_counter()
@@ -138,28 +140,27 @@ def _live_run(tmp: Path, steps: int, notes: int, name: str, ready: int):
     return db, run_id, to_come
 
 
-def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
-    from runbook.engine.clock import SystemClock
-    from runbook.engine.run import Actor, Engine, Session
-    from runbook.engine.state import READY, RUNNING
-    from runbook.tui.launch import operator_app, watch_app
+def _copy(db: Path, to: Path) -> Path:
+    """A fresh copy of a generated store (each repeat starts from the same run)."""
+    import shutil
 
-    out = []
-    bare = asyncio.run(_bare(seconds))
-    # watch: another process records the run's next events
-    db, run_id, to_come = _live_run(tmp, steps, notes, f"watch-{steps}", 0)
-    batches, k = [], 0
-    for n in range(int(seconds) + 300):
-        batch = [(e.type, e.step, e.payload) for e in to_come[k:k + 2]]
-        batch.append(("note", batch[0][1] if batch else None, {"text": f"operator note {n}"}))
-        batches.append(batch)
-        k += 2
-    script = tmp / "operator.json"
-    script.write_text(json.dumps(batches))
-    store = generate.open_store(db, readonly=True)
-    app = watch_app(Session(store, store.run(run_id), SystemClock()), freeze_gc=True)
+    for suffix in ("", "-wal", "-shm"):
+        src = db.with_name(db.name + suffix)
+        if src.exists():
+            shutil.copyfile(src, to.with_name(to.name + suffix))
+    return to
+
+
+def _watch(db: Path, run_id: str, script: Path, seconds: float) -> tuple[float, float, float, int]:
+    """(start-up stall, steady stall, seconds to the forecast, events followed) of `watch`."""
     import subprocess
 
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Session
+    from runbook.tui.launch import watch_app
+
+    store = generate.open_store(db, readonly=True)
+    app = watch_app(Session(store, store.run(run_id), SystemClock()), freeze_gc=True)
     operator = subprocess.Popen([PYTHON, "-c", OPERATOR, str(ROOT), str(db), run_id, str(script)])
     seq = app.desk.session.state.last_seq
     try:
@@ -168,17 +169,17 @@ def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
         operator.kill()
         operator.wait()
         store.close()
-    followed = app.desk.session.state.last_seq - seq
-    what = f"{steps:,} steps, {notes:,} notes"
-    out.append(Figure("2 UI thread", f"watch: longest stall, steady {seconds:.0f} s, {what}",
-                      steady, bare, "bare app, same window", "ms", limit=50.0, n=1,
-                      note=f"another process records 2 events + a note every second "
-                      f"({followed} followed)"))
-    out.append(Figure("2 UI thread", f"watch: longest stall at start-up ({first:.1f} s), {what}",
-                      start, bare, "bare app, same window", "ms", limit=50.0, n=1))
+    return start, steady, first, app.desk.session.state.last_seq - seq
 
-    # run: the operator presses keys in this app
-    db, run_id, _ = _live_run(tmp, steps, notes, f"run-{steps}", int(seconds) + 5)
+
+def _run(db: Path, run_id: str, seconds: float) -> tuple[float, float, float, int]:
+    """(start-up stall, steady stall, seconds to the forecast, events recorded) of `run`, the
+    bench pressing d then s every second."""
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Actor, Engine
+    from runbook.engine.state import READY, RUNNING
+    from runbook.tui.launch import operator_app
+
     store = generate.open_store(db)
     engine = Engine(store, store.run(run_id), SystemClock(), Actor("bench", "bench"))
     app = operator_app(engine, True, freeze_gc=True)
@@ -198,13 +199,45 @@ def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
         start, steady, first = asyncio.run(_app_stalls(app, seconds, operate))
     finally:
         store.close()
-    recorded = engine.state.last_seq - seq
-    out.append(Figure("2 UI thread", f"run: longest stall, steady {seconds:.0f} s, {what}",
-                      steady, bare, "bare app, same window", "ms", limit=50.0, n=1,
-                      note=f"the bench presses d and s (complete, start) every second "
-                      f"({recorded} events recorded)"))
-    out.append(Figure("2 UI thread", f"run: longest stall at start-up ({first:.1f} s), {what}",
-                      start, bare, "bare app, same window", "ms", limit=50.0, n=1))
+    return start, steady, first, engine.state.last_seq - seq
+
+
+def stalls(tmp: Path, steps: int, notes: int, seconds: float, repeat: int = 3) -> list[Figure]:
+    """Longest event-loop stalls of `watch` and `run`, medians of ``repeat`` runs, each run
+    beside a bare app's over a window as long, measured just before it."""
+    w_db, w_id, to_come = _live_run(tmp, steps, notes, f"watch-{steps}", 0)
+    batches, k = [], 0
+    for n in range(int(seconds) + 300):  # watch: another process records the run's next events
+        batch = [(e.type, e.step, e.payload) for e in to_come[k:k + 2]]
+        batch.append(("note", batch[0][1] if batch else None, {"text": f"operator note {n}"}))
+        batches.append(batch)
+        k += 2
+    script = tmp / "operator.json"
+    script.write_text(json.dumps(batches))
+    r_db, r_id, _ = _live_run(tmp, steps, notes, f"run-{steps}", int(seconds) + 5)
+    got: dict[str, list[float]] = {}
+    for k in range(repeat):
+        for name, measure in (
+                ("watch", lambda k=k: _watch(_copy(w_db, tmp / f"w{k}.db"), w_id, script,
+                                             seconds)),
+                ("run", lambda k=k: _run(_copy(r_db, tmp / f"r{k}.db"), r_id, seconds))):
+            got.setdefault(f"{name} bare", []).append(asyncio.run(_bare(seconds)))
+            for key, value in zip(("start", "steady", "first", "events"), measure(), strict=True):
+                got.setdefault(f"{name} {key}", []).append(value)
+    med = {key: statistics.median(v) for key, v in got.items()}
+    what = f"{steps:,} steps, {notes:,} notes"
+    out = []
+    for name, note in (("watch", "another process records 2 events + a note every second "
+                                 f"({min(got['watch events']):.0f}+ followed per run)"),
+                       ("run", "the bench presses d and s (complete, start) every second "
+                               f"({min(got['run events']):.0f}+ events recorded per run)")):
+        out.append(Figure("2 UI thread", f"{name}: longest stall, steady {seconds:.0f} s, {what}",
+                          med[f"{name} steady"], med[f"{name} bare"], "bare app, as long",
+                          "ms", limit=50.0, n=repeat, note=note))
+        out.append(Figure("2 UI thread", f"{name}: longest stall at start-up "
+                          f"({med[f'{name} first']:.1f} s), {what}", med[f"{name} start"],
+                          med[f"{name} bare"], "bare app, as long", "ms", limit=50.0,
+                          n=repeat))
     return out
 
 
@@ -332,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="runbook-perf-ui-") as d:
         if "2" in args.only:
-            figures += stalls(Path(d), sizes["ui_steps"], sizes["notes"], sizes["ui_seconds"])
+            figures += stalls(Path(d), sizes["ui_steps"], sizes["notes"], sizes["ui_seconds"],
+                              sizes["repeat"])
         if "3" in args.only:
             figures += first_frames(Path(d), sizes["frame_steps"], sizes["repeat"])
     print()

@@ -132,7 +132,7 @@ def cpu(runbook_text: str, tmp: Path, seconds: float) -> dict[str, float]:
     store = open_store(tmp / "cpu.db")
     engine = new_run(store, load_text(runbook_text, "big.yaml"), SystemClock(), Actor("bench", "h"))
     engine.start(engine.state.ids("ready")[0])
-    app = operator_app(engine, False, interval=1.0)
+    app = operator_app(engine, False, interval=1.0, freeze_gc=True)
     refresh_ms: list[float] = []
     show_ms: list[float] = []
     desk_refresh, app_show = app.desk.refresh, app.show

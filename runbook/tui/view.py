@@ -49,7 +49,6 @@ from runbook.tui.rows import (
     focus_step,
     make_row,
     most_cells,
-    visible_steps,
 )
 from runbook.tui.timeline import Timeline, make_timeline
 
@@ -359,9 +358,7 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
     entries = (journal or Journal(plan.timezone)).update(state, now)
     state = copy_state(state)
     cache = rows or RowCache()
-    rows = tuple(cache.row(s, state.steps[s.id], now, s.id in critical)
-                 for s in visible_steps(plan, state))
-    ids = tuple(r.id for r in rows)
+    rows = cache.rows(plan, state, now, critical)
     banner = None
     if forecast is not None and level in BAD_LEVELS and not state.finished \
             and not fresh_trigger(state):  # the do-now line acknowledges the trigger instead
@@ -376,7 +373,7 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         warnings=warnings,
         notice=None if state.finished and not state.resumed else
         notice_for_level(plan, level, state, forecast, notice_lang),
-        journal=entries, ids=ids, index={sid: k for k, sid in enumerate(ids)},
+        journal=entries, ids=cache.ids, index=cache.index,
         cell_widths=most_cells(rows),
     )
 
