@@ -58,7 +58,8 @@ def measure(sizes: dict, sections: set[str], tmp: Path, progress) -> list[Figure
     if "1" in sections:
         for steps in sizes["steps"]:
             add(*perf_events.per_event(tmp, steps, max(7, n)))
-        add(*perf_events.per_event(tmp, sizes["steps"][0], max(7, n), skip=True))
+        for steps in sizes["steps"]:
+            add(*perf_events.per_event(tmp, steps, max(7, n), skip=True))
         for running in sizes["running"]:
             add(perf_events.steady_per_running(tmp, running, max(3, n)))
         add(*perf_events.simulate(tmp, sizes["sim_steps"], sizes["sim_events"], n))

@@ -250,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from runbook import i18n
 
     before = i18n.current()
-    args.lang = i18n.set_language(getattr(args, "lang", None))  # None: from the environment
+    args.lang_given = getattr(args, "lang", None)  # --lang itself (serve pins its pages to it)
+    args.lang = i18n.set_language(args.lang_given)  # None: from the environment
     try:
         return _command(args.command)(args)
     except Unusable as e:

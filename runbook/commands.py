@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from runbook.errors import OK, Unusable
 from runbook.format.safe import json_text, terminal
-from runbook.format.times import zone
+from runbook.i18n import _
 from runbook.store import location, open_store
-
-if TYPE_CHECKING:
-    from runbook.format.loader import Loaded
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -60,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        f"started with; --start applies to a new run: run without --start to "
                        "resume it (and finish or abort it there), or use another --db")
     if waiting is None and args.start is None:
-        confirmed = _confirm_window(loaded, clock.now())
+        confirmed = startup.confirm_window(loaded, clock.now(), asking=_terminal())
         if confirmed is None:
             return OK
         loaded = confirmed
@@ -83,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             prior, history = prior_from_store(loaded.plan, location(args.db))  # as `check --db` does
             if prior is not None:
-                said.append(f"History: {history}")
+                said.append(_("History: {history}").format(history=history))
         engine, resumed = open_run(store, loaded, clock, actor,
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
@@ -110,42 +105,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         state = engine.state
         where = f"--db {store.path}" if args.db else ""
         if state.finished:
-            print(terminal(f"Run {engine.run_id} finished. Timing log: runbook report "
-                           f"{engine.run_id} {where}".rstrip()))
+            print(terminal(_("Run {run} finished. Timing log: {command}").format(
+                run=engine.run_id, command=f"runbook report {engine.run_id} {where}".rstrip())))
         else:
-            print(terminal(f"Run {engine.run_id} is saved and unfinished; `runbook run "
-                           f"{args.runbook}{' ' + where if where else ''}` resumes it."))
+            print(terminal(_("Run {run} is saved and unfinished; `{command}` resumes it.").format(
+                run=engine.run_id,
+                command=f"runbook run {args.runbook}{' ' + where if where else ''}")))
     finally:
         store.close()
     return OK
-
-
-def _confirm_window(loaded: Loaded, now: datetime) -> Loaded | None:
-    """``loaded`` as the operator wants it started now: moved to now, as planned, or None (quit).
-    Asks only when the window is over or more than a day away."""
-    from runbook.format.shift import shifted, timing_message
-
-    said = timing_message(loaded, now)
-    if said is None:
-        return loaded
-    planned = loaded.plan.start.astimezone(zone(loaded.plan.timezone)).strftime("%Y-%m-%dT%H:%M")
-    if not _terminal():
-        raise Unusable(f"{said} Not starting a run without asking: add --start now to rehearse "
-                       f"it now (the whole window moves, durations kept), or --start {planned} "
-                       "to keep the planned times.")
-    moved = shifted(loaded, now.replace(microsecond=0))
-    tz = loaded.plan.timezone
-    print(terminal(f"{said}\nMove the whole window to start now, {_local(moved.plan.start, tz)} "
-                   f"(announced resume {_local(moved.plan.announced, tz)}, durations kept)?"))
-    for _ in range(5):
-        answer = _ask("[y] move it to now  [n] keep the planned times  [q] quit: ").strip().lower()
-        if answer in ("y", "yes"):
-            return moved
-        if answer in ("n", "no"):
-            return loaded
-        if answer in ("q", "quit"):
-            return None
-    return None
 
 
 def _terminal() -> bool:
@@ -153,17 +121,6 @@ def _terminal() -> bool:
     import sys
 
     return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _ask(prompt: str) -> str:
-    try:
-        return input(prompt)
-    except EOFError:
-        return "q"
-
-
-def _local(t: datetime, timezone: str) -> str:
-    return t.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -218,7 +175,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if token is None and not is_loopback(args.host):
         token, printed = new_token(), True
     serve(location(args.db), args.run, host=args.host, port=args.port, token=token,
-          token_printed=printed, max_tui=args.max_tui)
+          token_printed=printed, max_tui=args.max_tui,
+          lang=getattr(args, "lang_given", None))  # None: each browser's Accept-Language
     return OK
 
 
@@ -415,12 +373,19 @@ def cmd_store(args: argparse.Namespace) -> int:
             raise StoreError(f"{store.name} is not a runbook store yet; create it with "
                              f"`runbook store init --db {store.name}`")
         before, after = store.migrate()
+        from runbook.engine.summary import backfill
+
+        summarised = backfill(store)  # runs recorded before summaries existed: listed faster
     if before == after:
         print(terminal(f"{store.name}: schema version {after}, up to date"))
     elif before == 0:
         print(terminal(f"{store.name}: created (schema version {after})"))
     else:
         print(terminal(f"{store.name}: migrated from schema version {before} to {after}"))
+    if summarised:
+        print(terminal(f"{store.name}: stored the summary of {summarised} past run"
+                       f"{'s' if summarised != 1 else ''} (`runbook runs` and the forecast "
+                       "prior read it instead of every event)"))
     return OK
 
 

@@ -1,4 +1,5 @@
-"""What commands read first: the wall clock, and the runbook (its window moved by ``--start``).
+"""What commands read first: the wall clock, the runbook (its window moved by ``--start``), and
+for ``run`` the operator's answer when the window is over or far away.
 
 Commands call these through the module (``startup.system_clock()``) so that tests replace the
 clock in one place.
@@ -11,6 +12,13 @@ from datetime import datetime
 from runbook.engine.clock import Clock
 from runbook.errors import Unusable
 from runbook.format.loader import Loaded
+from runbook.format.safe import terminal
+from runbook.format.times import zone
+from runbook.i18n import _
+
+# y / n / q as typed, also with a Korean keyboard left in Hangul mode (ㅛ, ㅜ, ㅂ) and as words
+ANSWERS = {"y": ("y", "yes", "ㅛ", "예", "네"), "n": ("n", "no", "ㅜ", "아니오", "아니요"),
+           "q": ("q", "quit", "ㅂ", "종료")}
 
 
 def system_clock() -> Clock:
@@ -32,3 +40,47 @@ def load_with_start(path: str, start: str | None, now: datetime) -> Loaded:
         return shifted(loaded, parse_start(start, loaded.plan.timezone, now))
     except StartError as e:
         raise Unusable(str(e)) from None
+
+
+def confirm_window(loaded: Loaded, now: datetime, *, asking: bool) -> Loaded | None:
+    """``loaded`` as the operator wants it started now: moved to now, as planned, or None (quit).
+    Asks only when the window is over or more than a day away, and only when ``asking`` (a person
+    at a terminal); otherwise Unusable says how (--start). In the current language."""
+    from runbook.format.shift import shifted, timing_message
+
+    said = timing_message(loaded, now)
+    if said is None:
+        return loaded
+    planned = loaded.plan.start.astimezone(zone(loaded.plan.timezone)).strftime("%Y-%m-%dT%H:%M")
+    if not asking:
+        raise Unusable(said + " " + _(
+            "Not starting a run without asking: add --start now to rehearse it now (the whole "
+            "window moves, durations kept), or --start {planned} to keep the planned times."
+        ).format(planned=planned))
+    moved = shifted(loaded, now.replace(microsecond=0))
+    tz = loaded.plan.timezone
+    print(terminal(said + "\n" + _(
+        "Move the whole window to start now, {start} (announced resume {announced}, durations "
+        "kept)?").format(start=_local(moved.plan.start, tz),
+                         announced=_local(moved.plan.announced, tz))))
+    for _attempt in range(5):
+        answer = _ask(_("[y] move it to now  [n] keep the planned times  [q] quit: "))
+        answer = answer.strip().lower()
+        if answer in ANSWERS["y"]:
+            return moved
+        if answer in ANSWERS["n"]:
+            return loaded
+        if answer in ANSWERS["q"]:
+            return None
+    return None
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return input(prompt)
+    except EOFError:
+        return "q"
+
+
+def _local(t: datetime, timezone: str) -> str:
+    return t.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")

@@ -5,7 +5,8 @@
 The switch-port story (runbooks/san-port-swap.yaml and its demo script) is played by the real
 engine on a simulated clock up to a moment, then `runbook serve`'s application, following that
 store read-only on the same clock, serves the page to Debian's Chromium at phone width (390 px,
-as an iPhone 12-15 shows it) and desktop width (1280 px). Nothing is drawn by hand.
+as an iPhone 12-15 shows it) and desktop width (1280 px), the phone also in Korean (Hangul needs
+a CJK font for Chromium: Debian's fonts-noto-cjk). Nothing is drawn by hand.
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ from runbook.web.access import Access  # noqa: E402
 from runbook.web.follow import Follower  # noqa: E402
 from runbook.web.server import bind, build_app  # noqa: E402
 
-# name, minutes into the window, (width, height, device pixel ratio, mobile), what it shows
+# name, minutes into the window, (width, height, device pixel ratio, mobile), language (serve
+# --lang), what it shows
 SHOTS = [
-    ("status-phone", 35.5, (390, 844, 2, True),
+    ("status-phone", 35.5, (390, 844, 2, True), "en",
      "00:35:30, DECIDE NOW on a phone: what to tell customers, the rollback decision due"),
-    ("status-desktop", 29, (1280, 800, 1, False),
+    ("status-phone-ko", 35.5, (390, 844, 2, True), "ko",
+     "the same moment in Korean (serve --lang ko): 즉시 결정, 고객 안내"),
+    ("status-desktop", 29, (1280, 800, 1, False), "en",
      "00:29, AT RISK at desktop width: the overrun has eaten the margin"),
 ]
 
@@ -83,7 +87,7 @@ def shoot(driver, url: str, size: tuple[int, int, int, bool], path: Path) -> Non
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     driver.get(url)
     for _ in range(200):
-        if driver.execute_script("return document.getElementById('live').textContent") == "live":
+        if driver.execute_script("return document.getElementById('live').dataset.state") == "live":
             break
         time.sleep(0.05)
     full = driver.execute_script("return document.documentElement.scrollHeight")
@@ -102,7 +106,7 @@ def make(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="runbook-status-shots-") as tmp:
         driver = browser(Path(tmp) / "chromium")
         try:
-            for name, minutes, size, _ in SHOTS:
+            for name, minutes, size, lang, _ in SHOTS:
                 db = Path(tmp) / f"{name}.db"
                 clock = ManualClock(start)
                 with Store(db) as store:
@@ -111,7 +115,7 @@ def make(out: Path) -> list[Path]:
                     ScriptDirector(cues, clock, source).step(engine)
                 follower = Follower(str(db), None, clock, publish=lambda frame: None)
                 follower.open()
-                url, loop, runner = serve_in_thread(build_app(follower, Access(None)))
+                url, loop, runner = serve_in_thread(build_app(follower, Access(None), lang=lang))
                 try:
                     path = out / f"{name}.png"
                     shoot(driver, url, size, path)
@@ -131,7 +135,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     for path in make(out):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
-    for name, _, _, what in SHOTS:
+    for name, _, _, _, what in SHOTS:
         print(f"  {name}.png: {what}")
 
 

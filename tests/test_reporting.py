@@ -5,6 +5,7 @@ The rules and their sources are in docs/reporting.md; every number below is one 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from runbook.cli import main
 from runbook.engine.reporting import add_month, in_force, obligation
 from runbook.format.model import Policy
+from runbook.i18n import using
 
 ANNOUNCED = datetime(2026, 11, 24, 16, 30, tzinfo=UTC)  # 01:30 on 11-25 in Seoul
 SEOUL = "Asia/Seoul"
@@ -252,3 +254,45 @@ def test_workbook_names_the_rule_and_its_deadline(tmp_path: Path) -> None:
     assert rows["Outage report required"] == "YES"
     due = rows["Report to the FSS due by"]
     assert (due.year, due.month, due.day, due.hour, due.minute) == (2026, 11, 26, 0, 40)
+
+
+# -- in Korean: every word of the presets, none of the rule's numbers lost ---------------------
+
+ALLOWED_ENGLISH = {"policy", "outage_report_after", "critical_service", "false", "runbook"}
+
+
+def english_words(text: str) -> set[str]:
+    """Latin-letter words left in a text, less the keys and names that stay as written."""
+    return set(re.findall(r"[A-Za-z_]{2,}", text.replace("policy.", "policy "))) - ALLOWED_ENGLISH
+
+
+def test_eu_dora_and_us_36h_read_in_korean() -> None:
+    declared = {**DORA, "subscribers": 50_000, "dora_thresholds_met": ["reputational", "economic"]}
+    with using("ko"):
+        dora = ob(3 * 60, **declared)
+        lone = ob(3 * 60, **{**DORA, "subscribers": None, "dora_thresholds_met": []})
+        not_critical = ob(48 * 60, **{**DORA, "critical_service": False})
+        malicious = ob(1, **{**DORA, "dora_thresholds_met": ["malicious_access"]})
+        us = ob(31, outage_report="us-36h", outage_report_after="30m")
+    assert dora.required and [d.name for d in dora.deadlines] == [
+        "initial notification", "intermediate report", "final report"]  # ids, said by the screens
+    assert dora.basis == ("고객: 서비스 중단 중 해당 서비스 고객 50,000명 전원 영향 (10% 초과); "
+                          "경제적 영향 (팀 판단); 평판 영향 (팀 판단); 서비스 중단 2시간 초과")
+    assert dora.threshold_text == "중대 사고: 핵심 서비스에 영향이 있고 중요도 기준 2개 충족"
+    assert [d.how for d in dora.deadlines] == [
+        "중대 사고로 분류한 후 4시간 이내, 인지 후 최대 24시간 이내",
+        "최초 통지 후 72시간 이내 (여기서는 최초 통지를 기한에 제출한 경우)",
+        "마지막 중간 보고 후 1개월 이내 (여기서는 중간 보고를 기한에 제출한 경우)"]
+    assert lone.basis == "서비스 중단 2시간 초과" and not lone.required
+    assert not_critical.basis.startswith("중대 사고 아님: 핵심 또는 중요 기능")
+    assert malicious.basis.startswith("악의적 무단 접근 (팀 판단)")
+    assert us.required and "30분" in us.threshold_text and "36시간" in us.deadlines[0].how
+    for o in (dora, lone, not_critical, malicious, us):
+        for text in (o.threshold_text, o.basis, *(d.how for d in o.deadlines)):
+            assert not english_words(text), text
+    # the same obligation in English, unchanged in its figures and wording
+    en = ob(3 * 60, **declared)
+    assert [(d.name, d.due) for d in en.deadlines] == [(d.name, d.due) for d in dora.deadlines]
+    assert "reputational impact (judged by the team)" in en.basis
+    assert ob(31, outage_report="us-36h", outage_report_after="30m").threshold_text.startswith(
+        "a notification incident, taken as determined when the overrun passes 30m ")

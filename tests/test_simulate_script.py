@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +103,14 @@ def test_a_script_over_the_event_limit_says_so(capsys, tmp_path, monkeypatch):
     code, _, err, events = run(capsys, tmp_path, script)
     assert code == 2 and "alias" not in err
     assert f"{events}:2: error: events: 101 events; simulate takes up to 100 in one script" in err
+
+
+
+def test_a_simulation_without_a_store_leaves_nothing_behind(capsys, tmp_path):
+    """Its throw-away store lives in memory where the system has it (/dev/shm), and goes."""
+    where = Path(simulate._scratch() or tempfile.gettempdir())
+    before = set(where.glob("runbook-sim-*"))
+    code, out, _, _ = run(capsys, tmp_path, "events:\n  - {at: 0m, start: a}\n"
+                          "  - {at: 70m, complete: a}\n")
+    assert code in (0, 1) and "complete a" in out
+    assert set(where.glob("runbook-sim-*")) == before

@@ -25,7 +25,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from runbook.format.durations import duration_text, format_duration
+from runbook.format.durations import duration_text
 from runbook.format.model import DoraCriterion, OutageReport, Policy
 from runbook.format.times import local
 from runbook.i18n import N_, _
@@ -43,6 +43,12 @@ TITLES = {  # in English; Obligation.title says them in the current language
     OutageReport.kr_fss: N_("Korea FSS electronic financial incident report (2025 revision)"),
     OutageReport.eu_dora: N_("EU DORA major ICT-related incident reporting"),
     OutageReport.us_36h: N_("US bank computer-security incident notification (36 hours)"),
+}
+CRITERIA = {  # thresholds a team declares met (malicious_access: its own wording below)
+    DoraCriterion.reputational: N_("reputational impact"),
+    DoraCriterion.geographical: N_("geographical spread"),
+    DoraCriterion.data_losses: N_("data losses"),
+    DoraCriterion.economic: N_("economic impact"),
 }
 SOURCES = {
     POLICY: "policy.outage_report_after / report_due_within",
@@ -113,14 +119,14 @@ def obligation(policy: Policy, announced: datetime, end: datetime, tz: str = "UT
         required = overrun > after
         return Obligation(
             OutageReport.us_36h, required,
-            f"a notification incident, taken as determined when the overrun passes "
-            f"{format_duration(after)} (policy.outage_report_after: the rule sets no duration, "
-            "the bank determines it)",
+            _("a notification incident, taken as determined when the overrun passes {threshold} "
+              "(policy.outage_report_after: the rule sets no duration, the bank determines it)"
+              ).format(threshold=duration_text(after)),
             crossed if required else None,
             (Deadline(N_("notification to the primary federal regulator"),
                       crossed + timedelta(seconds=US_WITHIN_S),
-                      "as soon as possible, no later than 36 hours after the determination"),),
-            "runbook cannot tell a computer-security incident from other causes: confirm it",
+                      _("as soon as possible, no later than 36 hours after the determination")),),
+            _("runbook cannot tell a computer-security incident from other causes: confirm it"),
             after, US_WITHIN_S)
     after, within = policy.outage_report_after, policy.report_due_within
     crossed = announced + timedelta(seconds=after)
@@ -193,25 +199,26 @@ def _eu_dora(policy: Policy, announced: datetime, overrun: float, tz: str) -> Ob
     declared = set(policy.dora_thresholds_met)
     if overrun > 0:
         if policy.subscribers:
-            met.append((0.0, f"clients: all {policy.subscribers:,} clients of the service are "
-                             "affected while it is down (more than 10%)"))
+            met.append((0.0, _("clients: all {n} clients of the service are affected while it "
+                               "is down (more than 10%)").format(n=f"{policy.subscribers:,}")))
         if critical and overrun > DORA_DOWNTIME_S:
-            met.append((DORA_DOWNTIME_S, "service downtime longer than 2 hours"))
+            met.append((DORA_DOWNTIME_S, _("service downtime longer than 2 hours")))
         if overrun > DORA_DURATION_S:
-            met.append((DORA_DURATION_S, "duration longer than 24 hours"))
-        met += [(0.0, f"{c.value.replace('_', ' ')} (judged by the team)") for c in
-                sorted(declared - {DoraCriterion.malicious_access})]
+            met.append((DORA_DURATION_S, _("duration longer than 24 hours")))
+        met += [(0.0, _("{criterion} (judged by the team)").format(criterion=_(CRITERIA[c])))
+                for c in sorted(declared - {DoraCriterion.malicious_access})]
     met.sort(key=lambda m: m[0])
     malicious = DoraCriterion.malicious_access in declared and overrun > 0
     major = critical and (malicious or len(met) >= 2)
-    basis = "; ".join(m[1] for m in met) or "no materiality threshold met"
+    basis = "; ".join(m[1] for m in met) or _("no materiality threshold met")
     if not critical:
-        basis = ("not major: the service does not support critical or important functions "
-                 "(policy.critical_service: false)")
+        basis = _("not major: the service does not support critical or important functions "
+                  "(policy.critical_service: false)")
     elif malicious:
-        basis = "malicious unauthorised access (judged by the team)" + (f"; {basis}" if met
-                                                                         else "")
-    threshold = "a major incident: critical services affected and two materiality thresholds met"
+        basis = _("malicious unauthorised access (judged by the team)") + (f"; {basis}" if met
+                                                                           else "")
+    threshold = _("a major incident: critical services affected and two materiality thresholds "
+                  "met")
     if not major:
         return Obligation(OutageReport.eu_dora, False, threshold, None, (), basis)
     classified = announced + timedelta(seconds=0.0 if malicious else met[1][0])
@@ -222,14 +229,14 @@ def _eu_dora(policy: Policy, announced: datetime, overrun: float, tz: str) -> Ob
     return Obligation(
         OutageReport.eu_dora, True, threshold, classified,
         (Deadline(N_("initial notification"), initial,
-                  "within 4 hours of classification as major, at most 24 hours after becoming "
-                  "aware"),
+                  _("within 4 hours of classification as major, at most 24 hours after "
+                    "becoming aware")),
          Deadline(N_("intermediate report"), intermediate,
-                  "within 72 hours of the initial notification (here: if it is sent at its "
-                  "deadline)"),
+                  _("within 72 hours of the initial notification (here: if it is sent at its "
+                    "deadline)")),
          Deadline(N_("final report"), final,
-                  "within one month of the latest intermediate report (here: if that is sent "
-                  "at its deadline)")),
+                  _("within one month of the latest intermediate report (here: if that is sent "
+                    "at its deadline)"))),
         basis)
 
 

@@ -11,6 +11,10 @@ a faked or skewed process clock does not change), read inside the write transact
 do not depend on which operator's host stamped them. The session measures its clock's offset from
 the store's (``clock_skew_s``) and shows time on the store's clock too.
 
+The event that ends a run, and every event recorded after it, carries the run's summary (what
+`runbook runs` and the forecast prior need of it), derived in the same write transaction from the
+state with that event folded in: see runbook/engine/summary.py.
+
 The store being unreachable (a database restart, a network drop) refuses actions with
 StoreUnavailable and sets ``store_down_since``; alerts and hook failures noticed meanwhile are
 recorded when it returns. Every action carries a unique event id, and an action whose commit
@@ -31,6 +35,7 @@ from runbook.engine import notices
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
 from runbook.engine.risk import LevelTracker, messages
+from runbook.engine.rules import check_action
 from runbook.engine.state import (
     ALERT,
     CONTINGENCY_TRIGGERED,
@@ -46,9 +51,9 @@ from runbook.engine.state import (
     STEP_SKIPPED,
     STEP_STARTED,
     UNDONE,
-    check_action,
     fold,
 )
+from runbook.engine.summary import settle, with_event
 from runbook.engine.undo import describe, undo_target
 from runbook.forecast.core import Forecast, Forecaster, Prior
 from runbook.format.loader import Loaded
@@ -56,10 +61,10 @@ from runbook.format.model import Level
 from runbook.format.shift import load_recorded, run_meta
 from runbook.format.times import iso
 from runbook.i18n import DEFAULT, _, current, using
-from runbook.store import Event, First, RunInfo, Store, StoreUnavailable, clock_offset
+from runbook.store import ENDINGS, Event, First, RunInfo, Store, StoreUnavailable, clock_offset
 
 SKEW_EVERY_S = 30.0  # how often a session re-measures its clock against the store's
-FINISHED = (RUN_FINISHED, RUN_ABORTED)
+FINISHED = ENDINGS  # (RUN_FINISHED, RUN_ABORTED): the store counts a run as ended on these
 ACTIONS = (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, NOTE, CONTINGENCY_TRIGGERED,
            RUN_FINISHED, RUN_ABORTED, UNDONE)
 
@@ -264,6 +269,8 @@ class Engine(Session):
                         raise ActionRefused(reason)
                 event = w.append(at=self._stamp(w), actor=self.actor.name, host=self.actor.host,
                                  type=kind, step=step, payload=payload, event_id=event_id)
+                if kind in FINISHED or self.state.finished:  # the run's summary, with its end
+                    settle(w, self.plan, with_event(self.state, event))
         except StoreUnavailable:
             self._uncertain = (key, event_id) if event is not None else None
             self._went_down()
@@ -443,11 +450,7 @@ def new_run(store: Store, loaded: Loaded, clock: Clock, actor: Actor, *, label: 
 
 def unfinished_run(store: Store, runbook_id: str) -> RunInfo | None:
     """The newest run of ``runbook_id`` that has not finished, if any."""
-    for info in store.runs_of(runbook_id):
-        types = {e.type for e in store.events(info.id)}
-        if not types & set(FINISHED):
-            return info
-    return None
+    return store.unfinished(runbook_id)
 
 
 def open_run(store: Store, loaded: Loaded, clock: Clock, actor: Actor, *, label: str = "live",

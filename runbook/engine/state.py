@@ -1,8 +1,8 @@
 """Run state as a fold of the event log. Pure: no I/O, no clock.
 
-The events are the only truth; :func:`fold` replays them over the plan. :func:`check_action`
-says whether an action fits a state (``None``) or why not (one sentence), so the engine can refuse
-an action before anything is recorded.
+The events are the only truth; :func:`fold` replays them over the plan.
+:func:`runbook.engine.rules.check_action` says whether an action fits a state (``None``) or why
+not (one sentence), so the engine can refuse an action before anything is recorded.
 
 Undo is a correcting event, never a deletion: ``action_undone`` names the events it reverts
 (``undoes``: their seqs), and the fold replays the log without them. What can be undone, and
@@ -16,15 +16,16 @@ next decision, recorded as such.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from runbook.engine import replay
+from runbook.engine.index import StatusIndex
 from runbook.format.plan import MAIN, Plan
-from runbook.i18n import N_, _, current
+from runbook.i18n import current
 
 # Event types (the ``type`` column of the store).
 RUN_STARTED = "run_started"
@@ -57,6 +58,7 @@ BOOKKEEPING = frozenset({ALERT, HOOK_FAILED, OPERATOR_JOINED, NOTICE})  # not un
 # "the last action" (what customers were told cannot be unsaid)
 UNDO_GRACE_S = 60.0  # a mis-press is noticed within seconds; a minute is generous
 _revisions = itertools.count(1)
+_generations = itertools.count(1)
 TERMINAL = frozenset({COMPLETED, SKIPPED, ABANDONED})
 
 
@@ -163,14 +165,27 @@ class RunState:
     revision: int = 0  # unique per folded state: lets the forecast cache per state
     log: list[EventLike] = field(default_factory=list)  # every event folded, in order
     undone: dict[int, EventLike] = field(default_factory=dict)  # seq -> the undo that reverted it
+    # What lets a fold and a forecast cost what an event touched, not the plan (issue #11):
+    # ``changes`` lists the index of every step whose StepState was replaced, in order, since
+    # ``generation`` began (an undo replays the log: a new generation, the list starts again);
+    # readers remember how far they have read. ``_where`` indexes the steps by status (built on
+    # first use); ``_consistent``: every pending/ready status follows the rules (else the next
+    # fold recomputes them all, as for a state built by hand).
+    changes: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
+    generation: int = field(default=0, init=False, repr=False, compare=False)
+    _where: StatusIndex | None = field(default=None, init=False, repr=False, compare=False)
+    snapshots: list | None = field(default=None, init=False, repr=False, compare=False)  # undo
+    _consistent: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.revision = next(_revisions)
+        self.generation = next(_generations)
 
     @classmethod
     def initial(cls, plan: Plan) -> RunState:
         state = cls(plan=plan, steps={s.id: StepState() for s in plan.steps})
         _refresh_ready(state)
+        state.snapshots = []  # a replay of its log: it may keep snapshots for undo
         return state
 
     @property
@@ -189,54 +204,64 @@ class RunState:
     def status(self, step_id: str) -> str:
         return self.steps[step_id].status
 
+    def where(self) -> StatusIndex:
+        """The steps by status (built on first use, then kept up to date by every change)."""
+        if self._where is None:
+            self._where = StatusIndex(((s.index, s.path, self.steps[s.id].status)
+                                       for s in self.plan.steps), DONE)
+        return self._where
+
     def ids(self, *statuses: str, path: str | None = None) -> list[str]:
         """Ids of steps in the given statuses (file order), optionally only on ``path``."""
-        return [
-            s.id for s in self.plan.steps
-            if self.steps[s.id].status in statuses and (path is None or s.path == path)
-        ]
+        steps = self.plan.steps
+        return [steps[i].id for i in self.where().indices(*statuses)
+                if path is None or steps[i].path == path]
 
     def active_ids(self) -> list[str]:
-        return [self.plan.steps[i].id for i in self.plan.paths[self.path]]
+        return list(self.plan.path_ids[self.path])
 
     def all_done(self) -> bool:
-        return all(self.steps[i].status in DONE for i in self.active_ids())
+        return self.where().done.get(self.path, 0) == len(self.plan.paths[self.path])
 
 
 def fold(plan: Plan, events: Iterable[EventLike], state: RunState | None = None) -> RunState:
-    """Apply ``events`` (in seq order) to ``state`` (default: the initial state)."""
+    """Apply ``events`` (in seq order) to ``state`` (default: the initial state).
+
+    Pending/ready are then refreshed for the steps the events changed and their successors
+    only; a change of path, an undo (a replay) or a state built by hand refreshes every step."""
     state = state or RunState.initial(plan)
+    mark, generation, length = len(state.changes), state.generation, len(state.log)
+    path, finished = state.path, state.finished
     for ev in events:
         state.log.append(ev)
         if ev.type == UNDONE:
-            _undo(state, ev)
+            replay.undo(state, ev)  # the log without what it names (see runbook.engine.replay)
         else:
             _apply(state, ev)
+            replay.applied(state, ev)
         state.last_seq = ev.seq
         state.last_at = ev.at if state.last_at is None else max(state.last_at, ev.at)
-    _refresh_ready(state)
+    if not state._consistent or state.generation != generation or state.path != path \
+            or (finished and not state.finished):
+        _refresh_ready(state)
+    else:
+        if state.finished and not finished:  # nothing is ready in a finished run
+            for sid in state.ids(READY):
+                _set(state, sid, status=PENDING)
+        _refresh_some(state, state.changes[mark:])
+    replay.after_fold(state, length)
     state.revision = next(_revisions)
     return state
 
 
-_KEEP = ("log", "undone", "last_seq", "last_at", "revision")
-
-
-def _undo(state: RunState, ev: EventLike) -> None:
-    """Revert the events ``ev`` names: replay the log without them (and without undo events)."""
-    for seq in ev.payload.get("undoes") or ():
-        state.undone.setdefault(int(seq), ev)
-    fresh = RunState.initial(state.plan)
-    for e in state.log:
-        if e.type != UNDONE and e.seq not in state.undone:
-            _apply(fresh, e)
-    for f in dataclasses.fields(RunState):
-        if f.name not in _KEEP:
-            setattr(state, f.name, getattr(fresh, f.name))
-
-
 def _set(state: RunState, step: str, **changes: Any) -> None:
-    state.steps[step] = replace(state.steps[step], **changes)
+    cur = state.steps[step]
+    new = state.steps[step] = replace(cur, **changes)
+    s = state.plan.by_id[step]
+    if state._where is not None and new.status != cur.status:
+        state._where.remove(s.index, s.path, cur.status)
+        state._where.add(s.index, s.path, new.status)
+    state.changes.append(s.index)
 
 
 def _apply(state: RunState, ev: EventLike) -> None:
@@ -309,139 +334,46 @@ def _note(state: RunState, ev: EventLike, step: str | None, text: str | None) ->
 
 def _refresh_ready(state: RunState) -> None:
     """pending <-> ready for the active path; other paths' steps stay pending."""
+    for s in state.plan.steps:
+        _refresh_step(state, s.index)
+    state._consistent = True
+
+
+def _refresh_some(state: RunState, changed: list[int]) -> None:
+    """pending <-> ready for the steps that changed and their successors: whether a step is
+    ready depends only on its predecessors (and on the path and the run's end, unchanged here)."""
+    succs = state.plan.succs
+    seen = set(changed)
+    for i in set(changed):
+        seen.update(succs[i])
+    for i in sorted(seen):
+        _refresh_step(state, i)
+
+
+def _refresh_step(state: RunState, index: int) -> None:
     plan = state.plan
-    for s in plan.steps:
-        cur = state.steps[s.id]
-        if cur.status not in (PENDING, READY):
-            continue
-        ready = (
-            not state.finished
-            and s.path == state.path
-            and all(state.steps[plan.steps[p].id].status in DONE for p in s.preds)
-        )
-        want = READY if ready else PENDING
-        if cur.status != want:
-            _set(state, s.id, status=want)
+    s = plan.steps[index]
+    cur = state.steps[s.id]
+    if cur.status not in (PENDING, READY):
+        return
+    ready = (
+        not state.finished
+        and s.path == state.path
+        and all(state.steps[plan.steps[p].id].status in DONE for p in s.preds)
+    )
+    want = READY if ready else PENDING
+    if cur.status != want:
+        _set(state, s.id, status=want)
 
 
-def check_action(state: RunState, kind: str, step: str | None = None,
-                 contingency: str | None = None, *, now: datetime | None = None,
-                 actor: str | None = None) -> str | None:
-    """Why ``kind`` does not fit ``state``, or None when it does.
-
-    With ``now`` (and ``actor``), a step another operator just moved on says who and when:
-    "cable was completed by park just now", not "start it first"."""
-    plan = state.plan
-    if state.finished:
-        if state.aborted:
-            return _("the run was aborted; nothing more can be recorded")
-        return _("the run is finished; nothing more can be recorded")
-    if kind in (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED) and step in state.steps \
-            and now is not None:
-        moved = _moved_by_other(state, kind, step, now, actor)
-        if moved:
-            return moved
-    if kind in (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED):
-        if step is None or step not in state.steps:
-            return _("unknown step {step}").format(step=repr(step))
-        s, cur = plan.by_id[step], state.steps[step]
-        status = status_word(cur.status)
-        if s.path != state.path:
-            if cur.status == ABANDONED:
-                return _("{step} was abandoned when {contingency} was triggered").format(
-                    step=step, contingency=state.path)
-            if s.path == MAIN:
-                return _("{step} belongs to the main path, which is not running (trigger it "
-                         "first)").format(step=step)
-            return _("{step} belongs to contingency {contingency}, which is not running (trigger "
-                     "it first)").format(step=step, contingency=repr(s.path))
-        if kind == STEP_STARTED:
-            if cur.status == FAILED:
-                return None  # a retry
-            if cur.status != READY:
-                if cur.status == PENDING:
-                    waiting = [plan.steps[p].id for p in s.preds
-                               if state.steps[plan.steps[p].id].status not in DONE]
-                    return _("{step} waits for {steps}").format(step=step,
-                                                                steps=", ".join(waiting))
-                return _("{step} is {status}; only a ready or failed step can start").format(
-                    step=step, status=status)
-        elif kind in (STEP_COMPLETED, STEP_FAILED):
-            if cur.status in (COMPLETED, SKIPPED):
-                return _("{step} is already {status}").format(step=step, status=status)
-            if cur.status != RUNNING:
-                return _("{step} is {status}, not running; start it first").format(
-                    step=step, status=status)
-        elif kind == STEP_SKIPPED and cur.status in (COMPLETED, SKIPPED):
-            return _("{step} is already {status}").format(step=step, status=status)
-        return None
-    if kind == CONTINGENCY_TRIGGERED:
-        if contingency not in plan.paths or contingency == MAIN:
-            known = ", ".join(plan.contingencies) or _("none in this runbook")
-            return _("unknown contingency {contingency} (known: {known})").format(
-                contingency=repr(contingency), known=known)
-        if state.path != MAIN:
-            return _("contingency {contingency} is already running").format(
-                contingency=repr(state.path))
-        if state.resumed:
-            return _("service has already resumed; a contingency would come too late")
-        return None
-    if kind == NOTE and step is not None and step not in state.steps:
-        return _("unknown step {step}").format(step=repr(step))
-    if kind == RUN_FINISHED:
-        running = state.ids(RUNNING)
-        if running:
-            return _("{steps} still running; complete, fail or skip it first").format(
-                steps=", ".join(running))
-        return None
-    return None
+# check_action and what it says (ago, status_word, ...) live in runbook.engine.rules; they are
+# still importable from here.
+_RULES = frozenset({"check_action", "STATUS_WORDS", "status_word", "ago", "last_step_event"})
 
 
-STATUS_WORDS = {PENDING: N_("pending"), READY: N_("ready"), RUNNING: N_("running"),
-                COMPLETED: N_("completed"), FAILED: N_("failed"), SKIPPED: N_("skipped"),
-                ABANDONED: N_("abandoned")}
+def __getattr__(name: str) -> Any:
+    if name in _RULES:
+        from runbook.engine import rules
 
-
-def status_word(status: str) -> str:
-    """A step status (a code: ``completed``) as words in the current language."""
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
-
-
-_DID = {STEP_STARTED: N_("started"), STEP_COMPLETED: N_("completed"),
-        STEP_FAILED: N_("marked failed"), STEP_SKIPPED: N_("skipped"), NOTE: N_("noted"),
-        CONTINGENCY_TRIGGERED: N_("triggered"), RUN_FINISHED: N_("finished"),
-        RUN_ABORTED: N_("aborted")}
-
-
-def ago(then: datetime, now: datetime) -> str:
-    """``just now`` (under a minute), ``4m ago``, ``1h05m ago``."""
-    s = (now - then).total_seconds()
-    if s < 60:
-        return _("just now")
-    m = int(s // 60)
-    if m < 60:
-        return _("{minutes}m ago").format(minutes=m)
-    return _("{hours}h{minutes:02d}m ago").format(hours=m // 60, minutes=m % 60)
-
-
-def last_step_event(state: RunState, step: str) -> EventLike | None:
-    """The newest event in effect (not undone) that changed ``step``."""
-    for ev in reversed(state.log):
-        if ev.step == step and ev.type in _DID and ev.type != NOTE and ev.seq not in state.undone:
-            return ev
-    return None
-
-
-def _moved_by_other(state: RunState, kind: str, step: str, now: datetime,
-                    actor: str | None) -> str | None:
-    """The action collides with what another operator just did to the same step."""
-    cur = state.steps[step].status
-    fits = {STEP_STARTED: (READY, FAILED), STEP_COMPLETED: (RUNNING,), STEP_FAILED: (RUNNING,),
-            STEP_SKIPPED: (PENDING, READY, RUNNING, FAILED)}[kind]
-    if cur in fits:
-        return None
-    ev = last_step_event(state, step)
-    if ev is None or ev.actor == actor:
-        return None
-    return _("{step} was {did} by {who} {ago}; nothing recorded").format(
-        step=step, did=_(_DID[ev.type]), who=ev.actor, ago=ago(ev.at, now))
+        return getattr(rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

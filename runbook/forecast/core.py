@@ -31,16 +31,17 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from runbook.engine.clock import utc
-from runbook.engine.state import COMPLETED, FAILED, READY, RUNNING, SKIPPED, RunState
+from runbook.engine.state import RunState
+from runbook.forecast import running as run_left
+from runbook.forecast.criticality import CRITICALITY_SAMPLES, Criticality, criticality
 from runbook.forecast.dists import _tri_row, ll_cdf, ll_ppf, ll_scales, tri_cdf, tri_ppf
+from runbook.forecast.frontier import LOG_CLIP, Frontier
+from runbook.forecast.paths import LongestPaths
+from runbook.forecast.running import TAIL_SHARE, U_MAX
 from runbook.format.plan import MAIN, Plan
 
-LOG_CLIP = math.log(4.0)
-TAIL_SHARE = 0.5  # a triangular step past its likely estimate: remaining >= Exp(mean = TAIL_SHARE * overrun)
-CRITICALITY_SAMPLES = 2_000  # criticality shares to about +-1%; the forecast uses every sample
-U_MAX = np.float32(1 - 2**-23)  # the largest float32 below 1: keeps a conditioned draw finite
-__all__ = ["Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute", "ll_cdf",
-           "ll_ppf", "ll_scales", "tri_cdf", "tri_ppf"]
+__all__ = ["CRITICALITY_SAMPLES", "LOG_CLIP", "TAIL_SHARE", "U_MAX", "Forecaster", "Forecast", "Option", "Prior", "Criticality", "ceil_minute",
+           "ll_cdf", "ll_ppf", "ll_scales", "tri_cdf", "tri_ppf"]
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,6 @@ class Forecast:
         return self.resumed_at is not None
 
 
-@dataclass(frozen=True)
-class Criticality:
-    share: dict[str, float]  # step id -> share of samples in which it is on the longest path
-    path: list[str]  # the critical path, first step first
-    mean_s: float  # mean duration of the main path to the resuming step
-
-
 @dataclass
 class _Digest:
     revision: int
@@ -145,17 +139,38 @@ class Forecaster:
         # single estimates: log-logistic scales (below, above the median); three points: None
         self.ll = [ll_scales(s.likely, s.optimistic, s.pessimistic) if s.single else None
                    for s in plan.steps]
+        # three points that float32 holds exactly (the kept draws are those the full arithmetic
+        # would give) and that the running shortcuts hold for
+        self._runs = [s.optimistic == float(np.float32(s.optimistic)) and
+                      s.likely == float(np.float32(s.likely)) and
+                      s.pessimistic == float(np.float32(s.pessimistic)) and
+                      run_left.exact_runs(s.optimistic, s.likely, s.pessimistic)
+                      for s in plan.steps]
         self._running: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # each step's stream is Philox(key=[seed, crc32(id)]); the seed word as Philox makes it
+        # from that list (past 2**53 it goes through a float64)
+        self._bits = np.random.Philox(key=[seed & 0xFFFFFFFFFFFFFFFF, 0])
+        self._key0 = self._bits.state["state"]["key"][0]
+        self._rng = np.random.Generator(self._bits)
         self._k_min = 1.0
-        self.Z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
+        self._k_descending = False
+        # The samples are kept in descending order of the shared bias draw (so of k): a figure
+        # of the whole sample set (a quantile, a share) does not depend on their order, and a
+        # running step's samples then fall in runs (see runbook.forecast.running). Each step's
+        # own draws are taken from its stream in the same order.
+        z = np.random.default_rng([seed, 0x6B1A5]).standard_normal(samples, dtype=np.float32)
+        self.sample_order = np.argsort(-z, kind="stable")
+        self.unsort = np.empty_like(self.sample_order)  # sorted[unsort] = as drawn
+        self.unsort[self.sample_order] = np.arange(samples)
+        self.Z = z[self.sample_order]
+        self._zeros = np.zeros(samples, dtype=np.float32)
         self.order = plan.topo_order()
         # Steps that matter for each path's resume time: the resuming step and its ancestors.
         self.relevant = np.zeros(n, dtype=bool)
         for r in plan.resume.values():
             self.relevant[list(plan.ancestors(r))] = True
-        self.rel_succs = [tuple(j for j in plan.succs[i] if self.relevant[j]) for i in range(n)]
-        self._lp_key: frozenset[int] | None = None
-        self._lp: np.ndarray | None = None
+        self._starts = {c: [i for i in plan.paths[c] if self.relevant[i] and not plan.steps[i].preds]
+                        for c in plan.contingencies}
         self._k_key: tuple[int, float] | None = None
         self._k: np.ndarray | None = None
         self._mu_tau = (self.prior.mu0, self.prior.tau0)
@@ -164,20 +179,31 @@ class Forecaster:
         self._qs = [_quantile_index(q, samples) for q in (0.5, 0.8, 0.9, plan.policy.confidence)]
         self._announced = utc(plan.announced)
         self._hard = utc(plan.hard_deadline) if plan.hard_deadline else None
-        self.longest_remaining()  # draws every step's samples once: the only n x samples matrix
+        self.frontier = Frontier(plan, self.relevant)
+        # every step's samples drawn once: the only n x samples matrix
+        self.paths = LongestPaths(plan, samples, self.relevant, self._sorted_durations)
 
     # -- precomputation -------------------------------------------------------------------------
 
     def uniforms(self, i: int, n: int | None = None) -> np.ndarray:
         """The first ``n`` uniform draws behind step i's durations: its own stream, keyed by
         (seed, step id), so a step's samples never depend on the other steps."""
-        rng = np.random.Generator(np.random.Philox(
-            key=[self.seed & 0xFFFFFFFFFFFFFFFF, zlib.crc32(self.plan.steps[i].id.encode())]))
-        return rng.random(n or self.samples, dtype=np.float32)
+        key = np.array([self._key0, zlib.crc32(self.plan.steps[i].id.encode())], np.uint64)
+        # one bit generator, reset to the fresh state of Philox(key=[seed, crc]): half the cost
+        # of making a new one for each step (checked in tests/test_forecast_running.py)
+        self._bits.state = {"bit_generator": "Philox",
+                            "state": {"counter": np.zeros(4, np.uint64), "key": key},
+                            "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0,
+                            "uinteger": 0}
+        return self._rng.random(n or self.samples, dtype=np.float32)
 
     def durations(self, i: int, n: int | None = None) -> np.ndarray:
         """Step i's sampled durations (seconds, float32); the same numbers every time."""
         return self._ppf(i, self.uniforms(i, n))
+
+    def _sorted_durations(self, i: int) -> np.ndarray:
+        """Step i's durations, in the forecaster's order of samples."""
+        return self._ppf(i, self.uniforms(i)[self.sample_order])
 
     def _ppf(self, i: int, u: np.ndarray) -> np.ndarray:
         s, ll = self.plan.steps[i], self.ll[i]
@@ -185,42 +211,25 @@ class Forecaster:
             return ll_ppf(u, s.likely, *ll)
         return _tri_row(u, s.optimistic, s.likely, s.pessimistic)
 
-    def longest_remaining(self, zero: frozenset[int] = frozenset()) -> np.ndarray:
+    def longest_remaining(self) -> np.ndarray:
         """LP[i, s]: longest path from the start of step i through its path's resuming step, with
-        the steps in ``zero`` (skipped ones) taking no time. Drawn row by row, successors first;
-        recomputed only when ``zero`` changes."""
-        if self._lp is not None and self._lp_key == zero:
-            return self._lp
-        lp = self._lp if self._lp is not None else np.empty((len(self.plan.steps), self.samples),
-                                                            dtype=np.float32)
-        for i in reversed(self.order):
-            if i in zero:
-                lp[i] = 0
-            else:
-                lp[i] = self.durations(i)
-            succ = self.rel_succs[i] if self.relevant[i] else ()
-            if len(succ) == 1:
-                lp[i] += lp[succ[0]]
-            elif succ:
-                lp[i] += lp[list(succ)].max(axis=0)
-        self._lp, self._lp_key = lp, zero
-        self._need_cache.clear()
-        return lp
+        skipped steps (and, once a step is skipped, completed ones) taking no time, for the state
+        last forecast (see :mod:`runbook.forecast.paths`: rows are brought up to date as read)."""
+        return self.paths.rows(range(len(self.plan.steps)))
 
     def bias(self, state: RunState) -> tuple[np.ndarray, float, int]:
         """Per-sample multiplier k for remaining work, its median, and how many steps taught it."""
         return self._digest(state).bias
 
     def _digest(self, state: RunState) -> _Digest:
-        """What a refresh needs from ``state``, computed once per state revision."""
+        """What a refresh needs from ``state``, computed once per state revision from the steps
+        that changed since the last one (see :mod:`runbook.forecast.frontier`)."""
         if self._digested is not None and self._digested.revision == state.revision:
             return self._digested
-        plan = self.plan
-        ratios = []
-        for s in plan.steps:
-            st = state.steps[s.id]
-            if st.status == COMPLETED and s.likely >= 1.0 and st.actual_s and st.actual_s > 0:
-                ratios.append(min(LOG_CLIP, max(-LOG_CLIP, math.log(st.actual_s / s.likely))))
+        fr, paths = self.frontier, self.paths
+        had_skips = bool(fr.skipped)
+        changed = fr.follow(state)
+        ratios = fr.ratios
         key = (len(ratios), round(sum(ratios), 9))
         if self._k is None or key != self._k_key:
             p = self.prior
@@ -229,24 +238,31 @@ class Forecaster:
             self._k = np.exp(mu + math.sqrt(tau2) * self.Z).astype(np.float32)
             self._k_key, self._mu_tau = key, (mu, math.sqrt(tau2))
             self._k_min = float(self._k.min())
+            self._k_descending = bool((self._k[:-1] >= self._k[1:]).all())
         k = self._k
-        skipped = [plan.by_id[i].index for i in state.ids(SKIPPED)]
-        done = [plan.by_id[i].index for i in state.ids(COMPLETED)] if skipped else []
-        lp = self.longest_remaining(frozenset(skipped + done))
+        if changed is None:
+            changed = set(range(len(self.plan.steps)))
+        elif bool(fr.skipped) != had_skips:  # the first skip (or its undoing) zeroes the done
+            changed = changed | fr.completed | fr.skipped | paths.zero
+        for i in changed:
+            paths.set_zero(i, fr.zeroed(i))
+        succs = paths.succs
+        need = set(fr.ready)
+        for i in fr.running:
+            need.update(succs[i])
+        lp = paths.rows(need)
         ready = np.zeros(self.samples, dtype=np.float32)
+        for i in sorted(fr.ready):
+            np.maximum(ready, lp[i], out=ready)
         running = []
-        for i in plan.paths[state.path]:
-            if not self.relevant[i]:
-                continue
-            st = state.steps[plan.steps[i].id]
-            if st.status in (READY, FAILED):
-                np.maximum(ready, lp[i], out=ready)
-            elif st.status == RUNNING:
-                succ = self.rel_succs[i]
-                after = None
-                if succ:
-                    after = k * (lp[succ[0]] if len(succ) == 1 else lp[list(succ)].max(axis=0))
-                running.append((i, st, after))
+        for i in sorted(fr.running):
+            succ = succs[i]
+            after = None
+            if succ:
+                after = k * (lp[succ[0]] if len(succ) == 1 else lp[list(succ)].max(axis=0))
+            running.append((i, fr.running[i], after))
+        for i in [i for i in self._running if i not in fr.running]:
+            del self._running[i]  # its draws are kept while it runs, and only then
         self._digested = _Digest(state.revision, (k, math.exp(self._mu_tau[0]), len(ratios)),
                                  k * ready, running)
         return self._digested
@@ -268,52 +284,30 @@ class Forecaster:
         return out
 
     def _running_remaining(self, i: int, elapsed: float, k: np.ndarray) -> np.ndarray:
-        a, m, b = float(self.a[i]), float(self.m[i]), float(self.b[i])
-        u, d, tail = self._running_draws(i)
+        kept = self._running_draws(i)
         ll = self.ll[i]
-        e = np.float32(elapsed)
-        if ll is not None:  # log-logistic: no lower bound; its own tail grows with e
-            fx = ll_cdf(e / k, m, *ll)
-            fx += u * (1 - fx)
-            np.minimum(fx, U_MAX, out=fx)
-            finish = k * ll_ppf(fx, m, *ll)
-            finish -= e
-            return np.maximum(finish, 0, out=finish)
-        if elapsed <= a * self._k_min:
-            # Not past the optimistic estimate in any sample: F(e/k) = 0, the sampled length holds.
-            return k * d - e
-        fx = tri_cdf(e / k, a, m, b)
-        fx += u * (1 - fx)
-        finish = k * _tri_row(fx, a, m, b)
-        if elapsed > m * self._k_min:  # past its likely estimate in some samples: keep a tail
-            over = e - k * np.float32(m)
-            np.maximum(over, 0, out=over)
-            over *= tail
-            over += e
-            np.maximum(finish, over, out=finish)
-        finish -= e
-        return np.maximum(finish, 0, out=finish)
+        if ll is not None:
+            return run_left.log_logistic(elapsed, k, kept[0], float(self.m[i]), *ll, self._zeros)
+        return run_left.triangular(elapsed, k, self._k_min, self._k_descending and self._runs[i],
+                                   kept, float(self.a[i]), float(self.m[i]), float(self.b[i]),
+                                   self._zeros)
 
     def _running_draws(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step i's uniforms, durations and tail draws TAIL_SHARE·Exp(1), kept while it runs."""
+        """Step i's uniforms, durations and tail draws, kept while it runs."""
         cached = self._running.get(i)
         if cached is None:
-            if len(self._running) > 64:
-                self._running.clear()
-            u = self.uniforms(i)
-            d = self._ppf(i, u)
-            cached = self._running[i] = (u, d, (TAIL_SHARE * -np.log1p(-u)).astype(np.float32))
+            u = self.uniforms(i)[self.sample_order]
+            cached = self._running[i] = run_left.draws(u, self._ppf(i, u))
         return cached
 
     def contingency_need(self, contingency: str, state: RunState) -> tuple[np.ndarray, float]:
         """Duration of ``contingency`` if started now, per sample, and its confidence quantile.
         (Its median: :meth:`contingency_median`.)"""
         k, _, _ = self.bias(state)
-        lp = self.longest_remaining(self._lp_key or frozenset())
-        key = (contingency, self._lp_key, self._k_key)
+        starts = self._starts[contingency]
+        lp = self.paths.rows(starts)
+        key = (contingency, tuple(self.paths.version[i] for i in starts), self._k_key)
         if key not in self._need_cache:
-            starts = [i for i in self.plan.paths[contingency]
-                      if self.relevant[i] and not self.plan.steps[i].preds]
             need = k * lp[starts].max(axis=0) if starts else np.zeros(self.samples, np.float32)
             if len(self._need_cache) > 8:
                 self._need_cache.clear()
@@ -323,7 +317,8 @@ class Forecaster:
 
     def contingency_median(self, contingency: str, state: RunState) -> float:
         need, _ = self.contingency_need(contingency, state)
-        key = ("p50", contingency, self._lp_key, self._k_key)
+        starts = self._starts[contingency]
+        key = ("p50", contingency, tuple(self.paths.version[i] for i in starts), self._k_key)
         if key not in self._need_cache:
             half = self._qs[0]
             self._need_cache[key] = (need, float(np.partition(need, half)[half]))
@@ -342,7 +337,10 @@ class Forecaster:
                             None, None, bias, learned)
         until_announced = (self._announced - now).total_seconds()
         qs = self._qs
-        part = np.partition(rem, sorted(set(qs)))  # the confidence quantile is often P80
+        # the same order statistics as np.partition(rem, qs): numpy sorts 10,000 floats with
+        # SIMD in ~15 us, while a partition at several places runs a branchy introselect that
+        # takes ~120 us on data it has not seen before
+        part = np.sort(rem)
         p50, p80, p90, pconf = (now + timedelta(seconds=float(part[i])) for i in qs)
         pconf = ceil_minute(pconf)
         p_on_time = float(np.count_nonzero(rem <= until_announced)) / self.samples
@@ -371,40 +369,13 @@ class Forecaster:
     # -- plan review --------------------------------------------------------------------------------
 
     def criticality(self) -> Criticality:
-        """Per-step share of samples on the longest path to the main resuming step."""
-        plan = self.plan
-        r = plan.resume[MAIN]
-        n = min(self.samples, CRITICALITY_SAMPLES)
-        lp = self.longest_remaining(frozenset())
-        in_main = plan.ancestors(r)
-        main = [i for i in self.order if i in in_main]
-        d = np.empty((len(plan.steps), n), dtype=np.float32)  # rows of the main path only
-        ef = np.empty_like(d)
-        for i in main:
-            d[i] = self.durations(i, n)
-            preds = plan.steps[i].preds
-            if len(preds) == 1:
-                np.add(ef[preds[0]], d[i], out=ef[i])
-            elif preds:
-                np.add(ef[list(preds)].max(axis=0), d[i], out=ef[i])
-            else:
-                ef[i] = d[i]
-        total = ef[r].copy()
-        tol = np.maximum(np.float32(0.5), total * np.float32(3e-5))  # float32 sums in two orders
-        share: dict[str, float] = {}
-        through = np.empty_like(total)
-        for i in main:
-            np.subtract(ef[i], d[i], out=through)
-            through += lp[i, :n]
-            through -= total
-            np.abs(through, out=through)
-            share[plan.steps[i].id] = float(np.count_nonzero(through <= tol)) / n
-        mean_ef = {i: float(ef[i].mean()) for i in main}
-        path = [r]
-        while plan.steps[path[-1]].preds:
-            preds = plan.steps[path[-1]].preds
-            path.append(max(preds, key=lambda p: (share[plan.steps[p].id], mean_ef[p])))
-        sources = [i for i in main if not plan.steps[i].preds]
-        whole = lp[sources].max(axis=0) if len(sources) > 1 else lp[sources[0]]
-        return Criticality(share=share, path=[plan.steps[i].id for i in reversed(path)],
-                           mean_s=float(whole.mean(dtype=np.float64)))
+        """Per-step share of samples on the longest path to the main resuming step (with no step
+        skipped: the plan as written)."""
+        zeroed = set(self.paths.zero)
+        for i in zeroed:
+            self.paths.set_zero(i, False)
+        try:
+            return criticality(self)
+        finally:
+            for i in zeroed:
+                self.paths.set_zero(i, True)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from runbook.engine.summary import summarise_import
 from runbook.errors import Unusable
 from runbook.format.durations import parse_duration
 from runbook.format.model import ID_PATTERN
@@ -258,10 +259,12 @@ def new_runs(windows: list[Window], *, runbook_id: str, timezone: str, source: s
             events.append({"at": t, "type": "step_completed", "step": sid,
                            "payload": {"note": f"imported from {source} line {r.line}"}})
         events.append({"at": t, "type": "run_finished", "step": None, "payload": {"auto": True}})
-        runs.append({"runbook_id": runbook_id, "title": f"{w.name} (imported history)",
-                     "label": LABEL, "source_text": text, "source_name": f"{source}#{w.name}",
-                     "created_at": start,
-                     "meta": {"imported": {"file": source, "window": w.name, "key": w.key,
-                                           "steps": len(w.rows)}, "timezone": timezone},
-                     "events": events})
+        run = {"runbook_id": runbook_id, "title": f"{w.name} (imported history)",
+               "label": LABEL, "source_text": text, "source_name": f"{source}#{w.name}",
+               "created_at": start,
+               "meta": {"imported": {"file": source, "window": w.name, "key": w.key,
+                                     "steps": len(w.rows)}, "timezone": timezone},
+               "events": events}
+        run["summary"] = summarise_import(run)  # stored with it: the prior reads no events
+        runs.append(run)
     return runs

@@ -20,6 +20,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from runbook.i18n import _
+
 NOTICE_LEVELS = ("at_risk", "decide_now", "late", "resumed")
 
 # name -> what it is filled with (README and docs/reporting.md list the same)
@@ -47,17 +49,19 @@ def placeholders(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as e:
-        raise ValueError(f"{e} in the notice; write a literal brace as {{{{ or }}}}") from None
-    for _, name, spec, conversion in parsed:
+        raise ValueError(_("{problem} in the notice; write a literal brace as {{{{ or }}}}"
+                           ).format(problem=e)) from None  # Python's words for the problem
+    for _text, name, spec, conversion in parsed:
         if name is None:
             continue
         if not name:
-            raise ValueError("an empty placeholder {} in the notice; name one of: "
-                             + ", ".join(PLACEHOLDERS))
+            raise ValueError(_("an empty placeholder {{}} in the notice; name one of: {names}"
+                               ).format(names=", ".join(PLACEHOLDERS)))
         if spec or conversion:
-            raise ValueError(f"placeholder {{{name}{'!' + conversion if conversion else ''}"
-                             f"{':' + spec if spec else ''}}} takes no format; write "
-                             f"{{{name}}}")
+            written = ("{" + name + ("!" + conversion if conversion else "")
+                       + (":" + spec if spec else "") + "}")
+            raise ValueError(_("placeholder {written} takes no format; write {plain}").format(
+                written=written, plain="{" + name + "}"))
         names.append(name)
     return names
 
@@ -67,11 +71,12 @@ def check_template(template: str) -> str:
     for name in placeholders(template):
         if name not in PLACEHOLDERS:
             close = difflib.get_close_matches(name, list(PLACEHOLDERS), n=1)
-            hint = f"did you mean {{{close[0]}}}? " if close else ""
-            raise ValueError(f"unknown placeholder {{{name}}} in the notice; {hint}known: "
-                             + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
+            hint = _("did you mean {name}? ").format(name="{" + close[0] + "}") if close else ""
+            raise ValueError(_("unknown placeholder {name} in the notice; {hint}known: {known}"
+                               ).format(name="{" + name + "}", hint=hint,
+                                        known=", ".join("{" + p + "}" for p in PLACEHOLDERS)))
     if not template.strip():
-        raise ValueError("the notice is empty; write the text customers should read")
+        raise ValueError(_("the notice is empty; write the text customers should read"))
     return template
 
 

@@ -7,7 +7,7 @@ import re
 
 import pendulum
 
-from runbook.i18n import DEFAULT, _, current
+from runbook.i18n import DEFAULT, N_, _, current
 
 _COMPACT = re.compile(
     r"^\s*(?:(?P<d>\d+(?:\.\d+)?)\s*d)?\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h(?:r|rs)?)?\s*"
@@ -18,43 +18,52 @@ _WORDS = re.compile(r"(\d)\s*(d)ays?\b|(\d)\s*(h)(?:ours?|rs?)\b|(\d)\s*(m)in(?:
                     r"(\d)\s*(s)ec(?:ond)?s?\b", re.IGNORECASE)
 MAX_SECONDS = 366 * 86400.0  # no step, lead time or deadline of a maintenance window is longer
 
-HELP = "write a duration like 90s, 5m, 1h30m or PT5M"
+HELP = N_("write a duration like 90s, 5m, 1h30m or PT5M")  # said with _(HELP)
 
 
 def parse_duration(text: object) -> float:
-    """Seconds in ``text``; ValueError with a hint when it is not a duration."""
+    """Seconds in ``text``; ValueError with a hint when it is not a duration (in the current
+    language; the units written in a file, ``90s``, ``5m``, are the same in every language)."""
     if isinstance(text, int | float) and not isinstance(text, bool) and math.isfinite(text):
         number = int(text) if float(text).is_integer() else text
-        raise ValueError(f"{_quote(text)} has no unit; write {number}m for minutes or {number}s "
-                         "for seconds (90s, 5m, 1h30m or PT5M)")
+        raise ValueError(_("{value} has no unit; write {number}m for minutes or {number}s for "
+                           "seconds (90s, 5m, 1h30m or PT5M)").format(value=_quote(text),
+                                                                       number=number))
     if not isinstance(text, str):
-        raise ValueError(f"expected a duration, got {_kind(text)}; {HELP}")
+        raise ValueError(_("expected a duration, got {value}; {help}").format(
+            value=_kind(text), help=_(HELP)))
     shown = _quote(text)
     raw = text.strip()
+    negative = _("{value} is negative; a duration is zero or more ({help})")
+    not_one = _("{value} is not a duration; {help}")
     if raw.startswith("-"):
-        raise ValueError(f"{shown} is negative; a duration is zero or more ({HELP})")
+        raise ValueError(negative.format(value=shown, help=_(HELP)))
     if raw.upper().startswith("P"):
         try:
             value = pendulum.parse(raw.upper(), exact=True)
         except Exception:
-            raise ValueError(f"{shown} is not an ISO 8601 duration; {HELP}") from None
+            raise ValueError(_("{value} is not an ISO 8601 duration; {help}").format(
+                value=shown, help=_(HELP))) from None
         if not isinstance(value, pendulum.Duration):
-            raise ValueError(f"{shown} is not a duration; {HELP}")
+            raise ValueError(not_one.format(value=shown, help=_(HELP)))
         if value.years or value.months:
-            raise ValueError(f"{shown} uses years or months, which have no fixed length; {HELP}")
+            raise ValueError(_("{value} uses years or months, which have no fixed length; {help}"
+                               ).format(value=shown, help=_(HELP)))
         seconds = value.total_seconds()
     else:
         match = _COMPACT.match(raw)
         if not raw or match is None or not any(match.groupdict().values()):
             fixed = _WORDS.sub(lambda m: "".join(g for g in m.groups() if g), raw).replace(" ", "")
             if fixed != raw.replace(" ", "") and _COMPACT.match(fixed):
-                raise ValueError(f"{shown} is not a duration; did you mean {fixed!r}? ({HELP})")
-            raise ValueError(f"{shown} is not a duration; {HELP}")
+                raise ValueError(_("{value} is not a duration; did you mean {fixed}? ({help})"
+                                   ).format(value=shown, fixed=repr(fixed), help=_(HELP)))
+            raise ValueError(not_one.format(value=shown, help=_(HELP)))
         seconds = sum(float(v) * _UNITS[k] for k, v in match.groupdict().items() if v)
     if seconds < 0:
-        raise ValueError(f"{shown} is negative; a duration is zero or more ({HELP})")
+        raise ValueError(negative.format(value=shown, help=_(HELP)))
     if not seconds <= MAX_SECONDS:  # also catches inf and nan
-        raise ValueError(f"{shown} is longer than a year; check the unit ({HELP})")
+        raise ValueError(_("{value} is longer than a year; check the unit ({help})").format(
+            value=shown, help=_(HELP)))
     return float(seconds)
 
 
@@ -65,10 +74,12 @@ def _quote(value: object, limit: int = 40) -> str:
 
 def _kind(value: object) -> str:
     if value is None:
-        return "nothing (empty value)"
+        return _("nothing (empty value)")
     if isinstance(value, bool):
-        return f"{str(value).lower()} (a yes/no value)"
-    return {list: "a list", dict: "a mapping"}.get(type(value), _quote(value))
+        return _("{value} (a yes/no value)").format(value=str(value).lower())
+    if isinstance(value, list | dict):
+        return _("a list") if isinstance(value, list) else _("a mapping")
+    return _quote(value)
 
 
 def format_duration(seconds: float) -> str:

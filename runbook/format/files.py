@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runbook.format.safe import terminal
+from runbook.i18n import N_, _, ngettext
 
 MAX_BYTES = 8 * 1024 * 1024  # a 50,000-step runbook written compactly is ~5 MB
 
@@ -43,8 +44,9 @@ class LoadError(Exception):
         super().__init__(self.render())
 
     def render(self, limit: int = 5) -> str:
-        """One line per problem, compiler style; the file name and the messages (which quote
-        the file) are made safe for a terminal."""
+        """One line per problem, compiler style, ``FILE:LINE:COL: error: MESSAGE``; the file
+        name and the messages (which quote the file) are made safe for a terminal. The message
+        is in the current language; ``error:`` stays as editors and CI annotations read it."""
         lines = []
         source = terminal(self.source, newlines=False)
         for p in self.problems[:limit]:
@@ -53,12 +55,14 @@ class LoadError(Exception):
                 where += f":{p.line}" + (f":{p.column}" if p.column is not None else "")
             lines.append(f"{where}: error: {terminal(p.message, newlines=False)}")
         if len(self.problems) > limit:
-            lines.append(f"{source}: ... and {len(self.problems) - limit} more problems")
+            more = len(self.problems) - limit
+            lines.append(f"{source}: " + ngettext("... and {n} more problem",
+                                                  "... and {n} more problems", more).format(n=more))
         return "\n".join(lines)
 
 
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = ((stat.S_ISFIFO, N_("a named pipe (FIFO)")), (stat.S_ISCHR, N_("a character device")),
+          (stat.S_ISBLK, N_("a block device")), (stat.S_ISSOCK, N_("a socket")))
 
 
 def read_text(path: str | Path) -> tuple[str, str]:
@@ -71,53 +75,55 @@ def read_text(path: str | Path) -> tuple[str, str]:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise refuse("no such file; check the path") from None
+        raise refuse(_("no such file; check the path")) from None
     except IsADirectoryError:
-        raise refuse("is a directory; give the path of a runbook .yaml file") from None
+        raise refuse(_("is a directory; give the path of a runbook .yaml file")) from None
     except PermissionError:
-        raise refuse("permission denied; check the file's permissions") from None
+        raise refuse(_("permission denied; check the file's permissions")) from None
     except OSError as e:
-        raise refuse(f"cannot read the file: {e.strerror or e}") from None
+        raise refuse(_("cannot read the file: {reason}").format(reason=e.strerror or e)) from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise refuse("is a directory; give the path of a runbook .yaml file")
+            raise refuse(_("is a directory; give the path of a runbook .yaml file"))
         if not stat.S_ISREG(mode):
-            kind = next((word for test, word in _KINDS if test(mode)), "not a regular file")
-            raise refuse(f"is {kind}, not a file; runbook reads only regular files: save the "
-                         "runbook to a file and give its path")
+            kind = next((word for test, word in _KINDS if test(mode)), N_("not a regular file"))
+            raise refuse(_("is {kind}, not a file; runbook reads only regular files: save the "
+                           "runbook to a file and give its path").format(kind=_(kind)))
         raw = _read_at_most(fd, MAX_BYTES + 1)
     except OSError as e:
-        raise refuse(f"cannot read the file: {e.strerror or e}") from None
+        raise refuse(_("cannot read the file: {reason}").format(reason=e.strerror or e)) from None
     finally:
         os.close(fd)
     if len(raw) > MAX_BYTES:
-        raise refuse(f"the file is larger than {MAX_BYTES // 1024 // 1024} MB, the most runbook "
-                     "reads; a runbook (even one of 50,000 steps) is smaller: is this the right file?")
+        raise refuse(_("the file is larger than {n} MB, the most runbook reads; a runbook (even "
+                       "one of 50,000 steps) is smaller: is this the right file?").format(
+            n=MAX_BYTES // 1024 // 1024))
     encoding = next((enc for mark, enc in _MARKS if raw.startswith(mark)), None)
     if encoding is not None:
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
-            raise refuse(f"starts with a {encoding.upper()} byte-order mark but is not valid "
-                         f"{encoding.upper()}; save the file as UTF-8") from None
+            raise refuse(_("starts with a {encoding} byte-order mark but is not valid "
+                           "{encoding}; save the file as UTF-8").format(
+                encoding=encoding.upper())) from None
         nul = text.find("\x00")
         if nul >= 0:
-            raise refuse("binary data (a NUL character), not a runbook; a runbook is YAML text",
+            raise refuse(_("binary data (a NUL character), not a runbook; a runbook is YAML text"),
                          *_text_position(text, nul))
         return text, name
     nul = raw.find(b"\x00")
     if nul >= 0:
         if _looks_utf16(raw):
-            raise refuse("looks like UTF-16 text without a byte-order mark; save the file as "
-                         "UTF-8 (or as UTF-16 with a byte-order mark)")
-        raise refuse("binary file (it contains NUL bytes), not a runbook; a runbook is YAML text",
-                     *_position(raw, nul))
+            raise refuse(_("looks like UTF-16 text without a byte-order mark; save the file as "
+                           "UTF-8 (or as UTF-16 with a byte-order mark)"))
+        raise refuse(_("binary file (it contains NUL bytes), not a runbook; a runbook is YAML "
+                       "text"), *_position(raw, nul))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise refuse(f"not UTF-8 text (byte 0x{raw[e.start]:02x}); save the file as UTF-8",
-                     *_position(raw, e.start)) from None
+        raise refuse(_("not UTF-8 text (byte {byte}); save the file as UTF-8").format(
+            byte=f"0x{raw[e.start]:02x}"), *_position(raw, e.start)) from None
     return text, name
 
 

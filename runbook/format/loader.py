@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import difflib
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from runbook.engine.gc_pause import paused as gc_paused
 from runbook.format.files import LoadError, Located, read_text
+from runbook.format.marks import Document, Mark
 from runbook.format.model import Runbook, describe_value, explain_error
 from runbook.format.plan import Loc, Plan, PlanError, compile_plan, where
 from runbook.format.reporting import policy_problems
+from runbook.i18n import N_, _
 
 MAX_ALIAS_VALUES = 200_000  # values repeated by aliases; a runbook's own anchors add a few hundred
 MAX_DEPTH = 100  # a runbook is about six levels deep
@@ -31,34 +34,6 @@ _PLAIN = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "nul
                                                "seq", "map")}
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
-
-
-class Mark(NamedTuple):  # a tuple: a 1,000-step runbook has ~20,000 of them
-    line: int  # 1-based
-    column: int  # 1-based
-    start: int  # character offsets of the value in the text
-    end: int
-
-
-@dataclass
-class Document:
-    """Plain data from a YAML file, with the position of every key and value."""
-
-    data: Any
-    values: dict[Loc, Mark] = field(default_factory=dict)
-    keys: dict[Loc, Mark] = field(default_factory=dict)
-
-    def mark(self, loc: Loc, *, key: bool = False) -> Mark | None:
-        """Position of the deepest known prefix of ``loc``."""
-        parts = tuple(loc)
-        while parts:
-            table = self.keys if key else self.values
-            if parts in table:
-                return table[parts]
-            if key and parts in self.values:
-                return self.values[parts]
-            parts = parts[:-1]
-        return self.values.get(())
 
 
 @dataclass
@@ -94,7 +69,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
         if loc not in self.doc.values:
-            self.doc.values[loc] = _mark(node)
+            self.doc.values.put(loc, node)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, loc)
         if node.tag not in _PLAIN:
@@ -103,7 +78,7 @@ class _Builder:
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
         result: dict[str, Any] = {}
         for key, (key_node, value_node) in self._pairs(node, loc).items():
-            self.doc.keys[(*loc, key)] = _mark(key_node)
+            self.doc.keys.put((*loc, key), key_node)
             result[key] = self.build(value_node, (*loc, key))
         return result
 
@@ -119,8 +94,9 @@ class _Builder:
             return self.scalars.construct_object(node)
         except (yaml.YAMLError, ValueError) as e:
             problem = getattr(e, "problem", None) or e
-            raise _Refused(node, f"{where(loc)}: cannot read this value ({problem}); "
-                           "put it in quotes if it is text") from None
+            raise _Refused(node, f"{where(loc)}: " + _(
+                "cannot read this value ({problem}); put it in quotes if it is text").format(
+                problem=problem)) from None
 
     def _pairs(self, node: yaml.MappingNode, loc: Loc) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """Key -> (key node, value node), with YAML merge keys (``<<``) applied: own keys win,
@@ -132,28 +108,31 @@ class _Builder:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for src in sources:
                     if not isinstance(src, yaml.MappingNode):
-                        raise _Refused(src, f"{where(loc)}: a merge key (<<) takes a mapping or a "
-                                       "list of mappings, e.g. `<<: *defaults`")
+                        raise _Refused(src, f"{where(loc)}: " + _(
+                            "a merge key (<<) takes a mapping or a list of mappings, e.g. "
+                            "`<<: *defaults`"))
                     for key, pair in self._pairs(src, loc).items():
                         merged.setdefault(key, pair)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _Refused(key_node, f"{where(loc)}: a key must be plain text, not a list or "
-                               "a mapping")
+                raise _Refused(key_node, f"{where(loc)}: " + _(
+                    "a key must be plain text, not a list or a mapping"))
             value = self._scalar(key_node, loc)
             key = value if isinstance(value, str) else key_node.value
             if key in own:
                 first = _mark(own[key][0]).line
-                raise _Refused(key_node, f"{where(loc)}: key {key!r} appears twice in the same "
-                               f"mapping (first on line {first}); keep one")
+                raise _Refused(key_node, f"{where(loc)}: " + _(
+                    "key {key} appears twice in the same mapping (first on line {first}); keep "
+                    "one").format(key=repr(key), first=first))
             own[key] = (key_node, value_node)
         return own | {k: v for k, v in merged.items() if k not in own}
 
 
 def _tag_problem(node: yaml.Node, loc: Loc) -> str:
     tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return (f"{where(loc)}: the YAML tag {tag} is not allowed; a runbook holds only text, numbers, "
-            "true/false, lists and mappings: remove the tag")
+    return f"{where(loc)}: " + _("the YAML tag {tag} is not allowed; a runbook holds only text, "
+                                 "numbers, true/false, lists and mappings: remove the tag"
+                                 ).format(tag=tag)
 
 
 def _measure(root: yaml.Node) -> None:
@@ -161,8 +140,16 @@ def _measure(root: yaml.Node) -> None:
     MAX_ALIAS_VALUES values when expanded, that nests deeper than MAX_DEPTH, or that contains
     itself. Values written out in the file are not counted here: the file's size bounds them."""
     known: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) once expanded
+    scalars: set[int] = set()  # scalars seen (a value, height 0): most nodes, kept apart
     active: set[int] = set()
     added = 0  # values that aliases repeat
+
+    def nested(node: yaml.Node, aliased: bool) -> _Refused:
+        if aliased:
+            return _Refused(node, _("nested more than {n} levels deep (through aliases); a "
+                                    "runbook is only a few levels deep").format(n=MAX_DEPTH))
+        return _Refused(node, _("nested more than {n} levels deep (a nesting bomb?); a "
+                                "runbook is only a few levels deep").format(n=MAX_DEPTH))
 
     def visit(node: yaml.Node, depth: int) -> tuple[int, int]:
         nonlocal added
@@ -170,29 +157,37 @@ def _measure(root: yaml.Node) -> None:
             size, height = known[id(node)]
             added += size  # a second visit is an alias: its whole expansion is repeated
         elif id(node) in active:
-            raise _Refused(node, "this value contains an alias (*name) to itself; a runbook "
-                           "cannot be recursive: remove the alias")
+            raise _Refused(node, _("this value contains an alias (*name) to itself; a runbook "
+                                   "cannot be recursive: remove the alias"))
         else:
             if depth > MAX_DEPTH:
-                raise _Refused(node, f"nested more than {MAX_DEPTH} levels deep (a nesting bomb?); "
-                               "a runbook is only a few levels deep")
+                raise nested(node, False)
             active.add(id(node))
             size, height = 1, 0
             children = node.value if isinstance(node, yaml.SequenceNode) else (
                 [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
                 else ())
             for child in children:
-                n, h = visit(child, depth + 1)
-                size, height = size + n, max(height, h + 1)
+                if type(child) is yaml.ScalarNode:  # a leaf, without a call
+                    if depth + 1 > MAX_DEPTH:
+                        raise nested(child, id(child) in scalars)
+                    if id(child) in scalars:
+                        added += 1
+                    else:
+                        scalars.add(id(child))
+                    size += 1
+                    height = max(height, 1)
+                else:
+                    n, h = visit(child, depth + 1)
+                    size, height = size + n, max(height, h + 1)
                 if added > MAX_ALIAS_VALUES:
-                    raise _Refused(node, f"aliases (*name) here repeat more than "
-                                   f"{MAX_ALIAS_VALUES:,} values when expanded (an alias bomb?); "
-                                   "refusing to read the file")
+                    raise _Refused(node, _("aliases (*name) here repeat more than {n} values "
+                                           "when expanded (an alias bomb?); refusing to read the "
+                                           "file").format(n=f"{MAX_ALIAS_VALUES:,}"))
             active.discard(id(node))
             known[id(node)] = size, height
         if depth + height > MAX_DEPTH:
-            raise _Refused(node, f"nested more than {MAX_DEPTH} levels deep (through aliases); "
-                           "a runbook is only a few levels deep")
+            raise nested(node, True)
         return size, height
 
     visit(root, 0)
@@ -204,34 +199,42 @@ class _Refused(Exception):
         self.message = message
 
 
-RUNBOOK_NEEDS = "a runbook starts with `runbook: 1`"
+RUNBOOK_NEEDS = N_("a runbook starts with `runbook: 1`")  # said with _()
 
 
 def parse_yaml(text: str, name: str, needs: str = RUNBOOK_NEEDS) -> Document:
     """YAML text -> Document; LoadError with line and column on any YAML problem. ``needs`` says
     what an empty file should hold."""
     if not text.strip():
-        raise LoadError(name, [Located(f"the file is empty; {needs}", 1, 1)])
+        raise LoadError(name, [Located(_("the file is empty; {needs}").format(needs=_(needs)),
+                                       1, 1)])
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         node = None  # (a tab on a blank line would otherwise be a YAML error)
     else:
         try:
-            node = yaml.compose(text, Loader=_Loader)
+            node = _compose(text)
         except yaml.MarkedYAMLError as e:
             raise LoadError(name, [_yaml_problem(e, text)]) from None
         except (yaml.YAMLError, RecursionError) as e:
-            raise LoadError(name, [Located(f"not valid YAML: {e}", 1, 1)]) from None
+            raise LoadError(name, [Located(_("not valid YAML: {problem}").format(problem=e),
+                                           1, 1)]) from None
     if node is None:
-        raise LoadError(name, [Located(f"the file holds only comments and blank lines; {needs}",
-                                       1, 1)])
+        raise LoadError(name, [Located(_("the file holds only comments and blank lines; {needs}"
+                                         ).format(needs=_(needs)), 1, 1)])
     doc = Document(data=None)
     try:
-        _measure(node)
-        doc.data = _Builder(doc).build(node, ())
+        with gc_paused():
+            _measure(node)
+            doc.data = _Builder(doc).build(node, ())
     except _Refused as e:
         m = _mark(e.node)
         raise LoadError(name, [Located(e.message, m.line, m.column)]) from None
     return doc
+
+
+def _compose(text: str) -> yaml.Node | None:
+    with gc_paused():
+        return yaml.compose(text, Loader=_Loader)
 
 
 def _yaml_problem(e: yaml.MarkedYAMLError, text: str) -> Located:
@@ -243,19 +246,20 @@ def _yaml_problem(e: yaml.MarkedYAMLError, text: str) -> Located:
     indent = line[: len(line) - len(line.lstrip(" \t"))]
     if mark and ("\t" in indent or line[mark.column: mark.column + 1] == "\t"):
         column = indent.index("\t") if "\t" in indent else mark.column
-        return Located("a tab character here; YAML does not allow tabs for indentation: indent "
-                       "with spaces", mark.line + 1, column + 1)
+        return Located(_("a tab character here; YAML does not allow tabs for indentation: "
+                         "indent with spaces"), mark.line + 1, column + 1)
     if "expected a single document" in (context + problem):
-        message = "more than one YAML document (---); a runbook file holds one: remove the ---"
+        message = _("more than one YAML document (---); a runbook file holds one: remove the ---")
     elif "undefined alias" in problem and mark:
         name = line[mark.column:].split()[0].rstrip(",]}") if line[mark.column:].strip() else "*"
-        message = (f"the alias {name} refers to no anchor; define `&{name.lstrip('*')}` on a value "
-                   "above it, or remove the alias")
+        message = _("the alias {alias} refers to no anchor; define `&{anchor}` on a value above "
+                    "it, or remove the alias").format(alias=name, anchor=name.lstrip("*"))
     elif "maximum nesting depth" in problem:
-        message = ("nested too deeply (a nesting bomb?); a runbook is only a few levels deep")
+        message = _("nested too deeply (a nesting bomb?); a runbook is only a few levels deep")
     else:
-        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-        message += "; check the indentation and quoting around here"
+        message = _("invalid YAML: {problem}").format(problem=problem) + (
+            f" ({context})" if context else "")  # the YAML parser's own words: English
+        message += _("; check the indentation and quoting around here")
     if mark is None:
         return Located(message, 1, 1)
     return Located(message, mark.line + 1, mark.column + 1)
@@ -267,13 +271,22 @@ def load_runbook(path: str | Path) -> Loaded:
 
 
 def load_text(text: str, name: str = "<runbook>", default_id: str = "runbook") -> Loaded:
+    # Composing a file makes millions of small objects that live until the load is done, and the
+    # collector rescanned them over and over (a 20,000-step file composed in 4.8 s instead of 1.2:
+    # 60 us a step at 1,000 steps, 160 at 20,000); a load makes no cyclic garbage worth it.
+    with gc_paused():
+        return _load_text(text, name, default_id)
+
+
+def _load_text(text: str, name: str, default_id: str) -> Loaded:
     doc = parse_yaml(text, name)
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"a single value ({describe_value(doc.data)})"
+        kind = _("a list") if isinstance(doc.data, list) else _("a single value ({value})").format(
+            value=describe_value(doc.data))
         m = doc.values[()]
         raise LoadError(
-            name, [Located(f"the top level is {kind}; a runbook is a mapping (key: value lines) "
-                           "that starts with `runbook: 1`", m.line, m.column)]
+            name, [Located(_("the top level is {kind}; a runbook is a mapping (key: value lines) "
+                             "that starts with `runbook: 1`").format(kind=kind), m.line, m.column)]
         )
     timezone = doc.data.get("timezone")
     context = {"timezone": timezone if isinstance(timezone, str) else None}
@@ -344,15 +357,18 @@ def _validation_problems(error: ValidationError, doc: Document) -> list[Located]
             key = str(loc[-1])
             known = list(model.model_fields) if model else []
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
-            message = f"{where(loc[:-1])}: unknown key {describe_value(key)}; {hint}"
+            hint = (_("did you mean {name}?").format(name=repr(close[0])) if close else
+                    _("known keys: {keys}").format(keys=", ".join(known)))
+            message = f"{where(loc[:-1])}: " + _("unknown key {key}; {hint}").format(
+                key=describe_value(key), hint=hint)
             suggested.update((*loc[:-1], c) for c in close)
             m = doc.mark(loc, key=True)
         elif kind == "missing" and loc == ("runbook",):
-            message = "the format version is missing; add `runbook: 1` as the first line"
+            message = _("the format version is missing; add `runbook: 1` as the first line")
             m = doc.mark(())
         elif kind == "missing":
-            message = f"{where(loc[:-1])}: required key {loc[-1]!r} is missing; add it"
+            message = f"{where(loc[:-1])}: " + _("required key {key} is missing; add it").format(
+                key=repr(loc[-1]))
             m = doc.mark(loc)
         else:
             message = f"{where(loc)}: {explain_error(err, loc)}"

@@ -6,7 +6,8 @@ live in :mod:`runbook.plan`, which compiles a validated model into the step grap
 
 Naive times are local to the runbook's ``timezone``; the loader passes that name in the
 validation context (``{"timezone": ...}``) so the window validators can localise them.
-:func:`explain_error` words pydantic's errors for people who write runbooks.
+:func:`explain_error` (:mod:`runbook.format.explain`) words pydantic's errors for people who
+write runbooks.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from pydantic import (
     model_validator,
 )
 
-from runbook.format.comms import LANG_PATTERN, Comms
+from runbook.format.comms import Comms
 from runbook.format.durations import format_duration, parse_duration
+from runbook.format.explain import describe_value, explain_error  # noqa: F401  (the loader's)
+from runbook.i18n import _
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -70,16 +73,20 @@ def localise(value: Any, zone_name: str) -> datetime:
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise ValueError(f"expected a time like 2026-11-25T00:00, got {describe_value(value)}")
+        raise ValueError(_("expected a time like 2026-11-25T00:00, got {value}").format(
+            value=describe_value(value)))
     try:
         parsed = pendulum.parse(text, exact=True, tz=None)
     except Exception:
-        raise ValueError(f"{text!r} is not an ISO 8601 time; write it like 2026-11-25T00:00") from None
+        raise ValueError(_("{value} is not an ISO 8601 time; write it like 2026-11-25T00:00"
+                           ).format(value=repr(text))) from None
     if not isinstance(parsed, datetime):
-        raise ValueError(f"{text!r} has no time of day; write it like 2026-11-25T00:00")
+        raise ValueError(_("{value} has no time of day; write it like 2026-11-25T00:00").format(
+            value=repr(text)))
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-        raise ValueError(f"{text}: year {parsed.year:04d} is out of range ({FIRST_YEAR}-"
-                         f"{LAST_YEAR}); check the date")
+        raise ValueError(_("{value}: year {year} is out of range ({first}-{last}); check the date"
+                           ).format(value=text, year=f"{parsed.year:04d}", first=FIRST_YEAR,
+                                    last=LAST_YEAR))
     try:
         zone = pendulum.timezone(zone_name)
     except Exception:
@@ -91,16 +98,18 @@ def localise(value: Any, zone_name: str) -> datetime:
         return _utc(pendulum.datetime(*fields, tz=zone, raise_on_unknown_times=True))
     except pendulum.tz.exceptions.NonExistingTime:
         raise ValueError(
-            f"{text} does not exist in {zone_name}: the clocks jump forward over it at the DST "
-            "change; pick another time or write an explicit offset (e.g. +01:00)"
+            _("{value} does not exist in {zone}: the clocks jump forward over it at the DST "
+              "change; pick another time or write an explicit offset (e.g. +01:00)").format(
+                value=text, zone=zone_name)
         ) from None
     except pendulum.tz.exceptions.AmbiguousTime:
         first = pendulum.datetime(*fields, tz=zone, fold=0).strftime("%z")
         second = pendulum.datetime(*fields, tz=zone, fold=1).strftime("%z")
         raise ValueError(
-            f"{text} happens twice in {zone_name} (the clocks go back at the DST change); write "
-            f"the offset to say which: {first[:3]}:{first[3:]} (first) or "
-            f"{second[:3]}:{second[3:]} (second)"
+            _("{value} happens twice in {zone} (the clocks go back at the DST change); write the "
+              "offset to say which: {first} (first) or {second} (second)").format(
+                value=text, zone=zone_name, first=f"{first[:3]}:{first[3:]}",
+                second=f"{second[:3]}:{second[3:]}")
         ) from None
 
 
@@ -159,9 +168,10 @@ class Estimate(Strict):
     def _ordered(self) -> Estimate:
         if not self.optimistic <= self.likely <= self.pessimistic:
             raise ValueError(
-                "needs optimistic <= likely <= pessimistic, got "
-                f"{format_duration(self.optimistic)} / {format_duration(self.likely)} / "
-                f"{format_duration(self.pessimistic)}"
+                _("needs optimistic <= likely <= pessimistic, got {optimistic} / {likely} / "
+                  "{pessimistic}").format(optimistic=format_duration(self.optimistic),
+                                          likely=format_duration(self.likely),
+                                          pessimistic=format_duration(self.pessimistic))
             )
         return self
 
@@ -280,8 +290,9 @@ class Runbook(Strict):
     def _version(cls, value: Any) -> Any:
         if value != FORMAT_VERSION or isinstance(value, bool):
             raise ValueError(
-                f"format version {value!r} is not supported; this runbook tool reads version "
-                f"{FORMAT_VERSION} (write `runbook: 1`)"
+                _("format version {value} is not supported; this runbook tool reads version "
+                  "{version} (write `runbook: 1`)").format(value=repr(value),
+                                                          version=FORMAT_VERSION)
             )
         return value
 
@@ -292,10 +303,10 @@ class Runbook(Strict):
             pendulum.timezone(value)
         except Exception:
             close = closest_zone(value)
-            hint = f"did you mean {close!r}? " if close else ""
+            hint = _("did you mean {name}? ").format(name=repr(close)) if close else ""
             raise ValueError(
-                f"unknown time zone {describe_value(value)}; {hint}use an IANA name such as "
-                "Asia/Seoul"
+                _("unknown time zone {value}; {hint}use an IANA name such as Asia/Seoul").format(
+                    value=describe_value(value), hint=hint)
             ) from None
         return value
 
@@ -311,79 +322,6 @@ def closest_zone(name: str) -> str | None:
         return None  # an abbreviation such as KST: several zones share it
     close = difflib.get_close_matches(name, zones, n=1)
     return close[0] if close else None
-
-
-# Plain words for validation errors (the loader adds file, line and column)
-
-_TYPE_WORDS = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "list_type": "a list",
-    "dict_type": "a mapping (key: value lines)",
-    "model_type": "a mapping (key: value lines)",
-    "model_attributes_type": "a mapping (key: value lines)",
-}
-
-
-def describe_value(value: Any) -> str:
-    """A value as an error message shows it: short, in the file's words."""
-    if value is None:
-        return "nothing (empty value)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a yes/no value)"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:36] + "...'"
-
-
-_LIMITS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
-           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
-
-
-def explain_error(err: Any, loc: tuple[str | int, ...]) -> str:
-    """One pydantic error (an item of ``ValidationError.errors()``) in plain words, with what to
-    do; ``loc`` is where it is, without union tags."""
-    kind, value, ctx = err["type"], err.get("input"), err.get("ctx", {})
-    if kind == "string_type" and isinstance(value, int | float | bool):
-        return f"expected text, got {describe_value(value)}; put it in quotes"
-    if kind in _TYPE_WORDS:
-        return f"expected {_TYPE_WORDS[kind]}, got {describe_value(value)}"
-    if kind == "value_error":
-        return str(err["msg"]).removeprefix("Value error, ")
-    if kind == "enum":
-        allowed = ctx.get("expected", "")
-        names = [a.strip("' ") for a in allowed.replace(" or ", ",").split(",")]
-        close = difflib.get_close_matches(str(value), names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"{describe_value(value)} is not one of {allowed}{hint}"
-    if kind == "too_short" and loc and loc[-1] == "steps":
-        return "needs at least one step; add one (id, title, estimate)"
-    if kind == "too_short":
-        return f"needs at least {ctx.get('min_length', 1)} item; add one or remove the key"
-    if kind == "string_too_short":
-        return "must not be empty; write some text"
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") == LANG_PATTERN:
-        return (f"{describe_value(value)} is not a language code; write it like ko, en or "
-                "zh-Hant (lower case)")
-    if kind == "string_pattern_mismatch":
-        return (f"{describe_value(value)} is not a valid id; use letters, digits, '-', '_' or '.', "
-                "starting with a letter or digit")
-    if kind == "literal_error":
-        return f"{describe_value(value)} is not allowed here; expected {ctx.get('expected', '')}"
-    if kind in _LIMITS:
-        name, words = _LIMITS[kind]
-        return f"must be {words} {ctx.get(name)}, got {describe_value(value)}"
-    if kind == "finite_number":
-        return f"must be a finite number, got {describe_value(value)}"
-    return str(err["msg"]).replace("Input should be", "should be")
 
 
 def json_schema() -> dict[str, Any]:

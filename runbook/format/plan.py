@@ -15,16 +15,18 @@ from datetime import datetime
 import pendulum
 
 from runbook.format.model import Estimate, Policy, Runbook, Step
+from runbook.i18n import _
 
 MAIN = "main"
 MAX_TOTAL_S = 366 * 86400.0  # all pessimistic estimates together; beyond this a unit is wrong
 MAX_WINDOW_DAYS = 30  # window start to announced resume / hard deadline; simulate scripts too
-# The graph a forecast can afford (bench/size_bench.py, 10,000 samples, a busy 2-core machine):
-# `check` on 50,000 steps takes 25-40 s and 3.2 GB (one float32 per step and sample); 1,500 steps
-# that each name every step above (1.1 million links, 6.8 MB) took 17 s and 1 GB before this
-# limit and are now refused after the 10 s parse; every link beyond a step's direct ones is
-# redundant anyway.
-MAX_STEPS = 50_000  # main steps and contingency steps together
+# The graph a forecast can afford (10,000 samples, a busy 2-core machine): `check` of a
+# 50,000-step plan and its 2-step rollback (bench/perf.py's layered plan, 7.7 MB of YAML) takes
+# 20 s and peaks at 2.7 GB, 2.0 GB of it one float32 per step and sample; the limit leaves room
+# for contingencies (55,000 steps: ~3 GB). 1,500 steps that each name every step above (1.1
+# million links, 6.8 MB) took 17 s and 1 GB before the link limit and are now refused after the
+# parse; every link beyond a step's direct ones is redundant anyway.
+MAX_STEPS = 55_000  # main steps and contingency steps together
 MAX_LINKS = 200_000  # `after` entries, all steps together
 
 Loc = tuple[str | int, ...]
@@ -72,9 +74,11 @@ class Plan:
     resume: dict[str, int]  # path -> index of the step whose completion resumes service
     by_id: dict[str, PlanStep] = field(init=False)
     succs: list[tuple[int, ...]] = field(init=False)
+    path_ids: dict[str, tuple[str, ...]] = field(init=False)  # each path's step ids, file order
 
     def __post_init__(self) -> None:
         self.by_id = {s.id: s for s in self.steps}
+        self.path_ids = {p: tuple(self.steps[i].id for i in ix) for p, ix in self.paths.items()}
         succs: list[list[int]] = [[] for _ in self.steps]
         for s in self.steps:
             for p in s.preds:
@@ -169,14 +173,16 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
     if window.announced_resume <= window.start:
         problems.append(
             Problem(("window", "announced_resume"),
-                    f"announced_resume ({when(window.announced_resume)}) must be after "
-                    f"window.start ({when(window.start)}); fix one of the two times")
+                    _("announced_resume ({resume}) must be after window.start ({start}); fix "
+                      "one of the two times").format(resume=when(window.announced_resume),
+                                                     start=when(window.start)))
         )
     if window.hard_deadline is not None and window.hard_deadline <= window.announced_resume:
         problems.append(
             Problem(("window", "hard_deadline"),
-                    f"hard_deadline ({when(window.hard_deadline)}) must be after announced_resume "
-                    f"({when(window.announced_resume)}); fix one of the two times")
+                    _("hard_deadline ({deadline}) must be after announced_resume ({resume}); fix "
+                      "one of the two times").format(deadline=when(window.hard_deadline),
+                                                     resume=when(window.announced_resume)))
         )
     for key in ("announced_resume", "hard_deadline"):
         t = getattr(window, key)
@@ -184,9 +190,10 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
             days = (t - window.start).total_seconds() / 86400
             problems.append(
                 Problem(("window", key),
-                        f"{key} ({when(t)}) is {days:,.0f} days after window.start "
-                        f"({when(window.start)}); runbook handles windows of up to "
-                        f"{MAX_WINDOW_DAYS} days: check the dates")
+                        _("{key} ({time}) is {days} days after window.start ({start}); runbook "
+                          "handles windows of up to {most} days: check the dates").format(
+                            key=key, time=when(t), days=f"{days:,.0f}", start=when(window.start),
+                            most=MAX_WINDOW_DAYS))
             )
 
     groups: list[tuple[str, str, Loc, list[Step]]] = [(MAIN, runbook.title, (), runbook.steps)]
@@ -194,8 +201,10 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
     for c, cont in enumerate(runbook.contingencies):
         if cont.id in seen_paths:
             problems.append(
-                Problem(("contingencies", c, "id"), f"contingency id {cont.id!r} is used twice"
-                        if cont.id != MAIN else "'main' is reserved; name the contingency otherwise")
+                Problem(("contingencies", c, "id"),
+                        _("contingency id {id} is used twice").format(id=repr(cont.id))
+                        if cont.id != MAIN else
+                        _("'main' is reserved; name the contingency otherwise"))
             )
         seen_paths.add(cont.id)
         groups.append((cont.id, cont.title, ("contingencies", c), cont.steps))
@@ -207,9 +216,10 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
             loc = (*base, "steps", i)
             if step.id in first_loc:
                 problems.append(
-                    Problem((*loc, "id"), f"step id {step.id!r} is used twice (first at "
-                            f"{where(first_loc[step.id])}); ids must be unique across the runbook, "
-                            "contingencies included: rename one")
+                    Problem((*loc, "id"), _("step id {id} is used twice (first at {first}); ids "
+                                            "must be unique across the runbook, contingencies "
+                                            "included: rename one").format(
+                        id=repr(step.id), first=where(first_loc[step.id])))
                 )
                 continue
             first_loc[step.id] = loc
@@ -226,7 +236,8 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
             names = ", ".join(steps[i].id for i in marked)
             problems.append(
                 Problem((*base, "steps", marked[1], "resumes_service"),
-                        f"only one step per path can resume service; marked: {names}")
+                        _("only one step per path can resume service; marked: {names}").format(
+                            names=names))
             )
         for i, step in enumerate(steps):
             loc = (*base, "steps", i)
@@ -239,18 +250,23 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
                 after = list(dict.fromkeys(step.after))
             for target in after:
                 if target == step.id:
-                    problems.append(Problem((*loc, "after"), f"step {step.id!r} cannot wait for itself"))
+                    problems.append(Problem((*loc, "after"), _("step {id} cannot wait for itself"
+                                                               ).format(id=repr(step.id))))
                 elif target not in path_of:
                     close = difflib.get_close_matches(target, list(path_of), n=1)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    hint = _("; did you mean {name}?").format(name=repr(close[0])) if close else ""
                     problems.append(
-                        Problem((*loc, "after"), f"step {step.id!r} waits for unknown step {target!r}{hint}")
+                        Problem((*loc, "after"), _("step {id} waits for unknown step {target}{hint}"
+                                                   ).format(id=repr(step.id), target=repr(target),
+                                                            hint=hint))
                     )
                 elif path_of[target] != path:
                     problems.append(
                         Problem((*loc, "after"),
-                                f"step {step.id!r} ({_path_name(path)}) cannot wait for {target!r} "
-                                f"({_path_name(path_of[target])}): `after` stays within one path")
+                                _("step {id} ({path}) cannot wait for {target} ({other}): `after` "
+                                  "stays within one path").format(
+                                    id=repr(step.id), path=_path_name(path), target=repr(target),
+                                    other=_path_name(path_of[target])))
                     )
             index_of[step.id] = len(raw)
             paths[path].append(len(raw))
@@ -288,8 +304,9 @@ def compile_plan(runbook: Runbook, default_id: str = "runbook") -> Plan:
         worst = max(plan_steps, key=lambda s: s.pessimistic)
         problems.append(
             Problem((*worst.loc, "estimate"),
-                    f"the pessimistic estimates add up to {total / 86400:,.0f} days, more than a "
-                    f"year (the largest is {worst.id!r}); check the units and policy.spread")
+                    _("the pessimistic estimates add up to {days} days, more than a year (the "
+                      "largest is {id}); check the units and policy.spread").format(
+                        days=f"{total / 86400:,.0f}", id=repr(worst.id)))
         )
     if problems:
         raise PlanError(problems)
@@ -300,17 +317,19 @@ def _size_problems(steps: list[PlanStep]) -> list[Problem]:
     """The graph limits, named with their figures where they are crossed."""
     if len(steps) > MAX_STEPS:
         return [Problem(steps[MAX_STEPS].loc,
-                        f"the runbook has {len(steps):,} steps (contingencies included); runbook "
-                        f"handles up to {MAX_STEPS:,}: split the plan into several runbooks")]
+                        _("the runbook has {n} steps (contingencies included); runbook handles "
+                          "up to {most}: split the plan into several runbooks").format(
+                            n=f"{len(steps):,}", most=f"{MAX_STEPS:,}"))]
     links = 0
     for s in steps:
         links += len(s.preds)
         if links > MAX_LINKS:
             total = sum(len(x.preds) for x in steps)
             return [Problem((*s.loc, "after"),
-                            f"the steps have {total:,} `after` links in all; runbook handles up to "
-                            f"{MAX_LINKS:,}: name only the steps each one directly waits for (a "
-                            "step already waits for everything its predecessors wait for)")]
+                            _("the steps have {n} `after` links in all; runbook handles up to "
+                              "{most}: name only the steps each one directly waits for (a step "
+                              "already waits for everything its predecessors wait for)").format(
+                                n=f"{total:,}", most=f"{MAX_LINKS:,}"))]
     return []
 
 
@@ -319,11 +338,11 @@ def where(loc: Loc) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "top level"
+    return out or _("top level")
 
 
 def _path_name(path: str) -> str:
-    return "main steps" if path == MAIN else f"contingency {path!r}"
+    return _("main steps") if path == MAIN else _("contingency {id}").format(id=repr(path))
 
 
 def _cycles(plan: Plan) -> list[Problem]:
@@ -351,8 +370,8 @@ def _cycles(plan: Plan) -> list[Problem]:
                     names = " -> ".join(plan.steps[i].id for i in [*cycle, nxt])
                     problems.append(
                         Problem((*plan.steps[nxt].loc, "after"),
-                                f"steps wait for each other in a cycle: {names}; "
-                                "remove one of these `after` links")
+                                _("steps wait for each other in a cycle: {names}; remove one "
+                                  "of these `after` links").format(names=names))
                     )
             else:
                 state[node] = 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from runbook.format.model import OutageReport, Runbook
 from runbook.format.plan import Problem
+from runbook.i18n import _
 
 
 def policy_problems(runbook: Runbook) -> list[Problem]:
@@ -22,28 +23,32 @@ def policy_problems(runbook: Runbook) -> list[Problem]:
     if rule is None:
         for key in ("critical_service", "dora_thresholds_met"):
             if key in given:
-                out.append(Problem(("policy", key), f"policy.{key} is read only by "
-                                   "`outage_report: eu-dora`; add that rule or remove the key"))
+                out.append(Problem(("policy", key), _(
+                    "policy.{key} is read only by `outage_report: eu-dora`; add that rule or "
+                    "remove the key").format(key=key)))
         return out
     if "report_due_within" in given:
         out.append(Problem(("policy", "report_due_within"),
-                           f"outage_report: {rule} sets its own deadlines; remove "
-                           "report_due_within, or remove outage_report to keep your own"))
+                           _("outage_report: {rule} sets its own deadlines; remove "
+                             "report_due_within, or remove outage_report to keep your own"
+                             ).format(rule=rule)))
     if "outage_report_after" in given and rule != OutageReport.us_36h:
         out.append(Problem(("policy", "outage_report_after"),
-                           f"outage_report: {rule} sets its own threshold; remove "
-                           "outage_report_after, or remove outage_report to keep your own"))
+                           _("outage_report: {rule} sets its own threshold; remove "
+                             "outage_report_after, or remove outage_report to keep your own"
+                             ).format(rule=rule)))
     if rule == OutageReport.kr_fss and policy.subscribers is None:
-        out.append(Problem(at, "kr-fss needs the service's subscribers: add `subscribers: N` "
-                           "under policy (10,000 or more lowers the threshold from 30 to 10 "
-                           "minutes)"))
+        out.append(Problem(at, _("kr-fss needs the service's subscribers: add `subscribers: N` "
+                                 "under policy (10,000 or more lowers the threshold from 30 to "
+                                 "10 minutes)")))
     if rule == OutageReport.eu_dora and policy.critical_service is None:
-        out.append(Problem(at, "eu-dora needs `critical_service: true` or `false` under policy: "
-                           "does the service support critical or important functions? (a major "
-                           "incident must affect one)"))
+        out.append(Problem(at, _("eu-dora needs `critical_service: true` or `false` under "
+                                 "policy: does the service support critical or important "
+                                 "functions? (a major incident must affect one)")))
     if rule != OutageReport.eu_dora:
         for key in ("critical_service", "dora_thresholds_met"):
             if key in given:
-                out.append(Problem(("policy", key), f"policy.{key} is read only by eu-dora, "
-                                   f"not by {rule}; remove it"))
+                out.append(Problem(("policy", key), _(
+                    "policy.{key} is read only by eu-dora, not by {rule}; remove it").format(
+                    key=key, rule=rule)))
     return out

@@ -43,7 +43,8 @@ def parse_start(text: str, timezone: str, now: datetime) -> datetime:
     try:
         return localise(text, timezone)
     except ValueError as e:
-        raise StartError(f"--start {text}: {e}; or write --start now") from None
+        raise StartError(_("--start {value}: {problem}; or write --start now").format(
+            value=text, problem=e)) from None
 
 
 def shifted(loaded: Loaded, start: datetime | None) -> Loaded:

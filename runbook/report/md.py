@@ -19,6 +19,7 @@ from runbook.report.model import Report, StepRow
 _SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ANY = re.compile(r"[\\`*\[\]<>|~_&]")  # what the three above can change
 MAX_HISTORY_ROWS = 16
 
 
@@ -26,9 +27,11 @@ def esc(text: str | None) -> str:
     """Inline Markdown: shows exactly ``text`` (one line)."""
     if not text:
         return ""
-    out = _SPECIAL.sub(r"\\\1", str(text))
-    out = _UNDERSCORE.sub(r"\\_", out)
-    out = _ENTITY.sub(r"\\&", out)
+    out = str(text)
+    if _ANY.search(out) is not None:  # most text has nothing to escape: one scan, no rewrites
+        out = _SPECIAL.sub(r"\\\1", out)
+        out = _UNDERSCORE.sub(r"\\_", out)
+        out = _ENTITY.sub(r"\\&", out)
     out = " ".join(out.split())
     return "\\" + out if out.startswith(("#", "+", "-", "=")) else out
 
@@ -165,11 +168,16 @@ def render_md(r: Report) -> str:
 
     if r.notes:
         out += [_("## Notes"), ""]
+        actors: dict[str, str] = {}  # a run has a few operators and many notes
         for n in r.notes:
             where = f" `{n.step}`" if n.step else ""
             lines = [esc(x) for x in n.text.splitlines() if x.strip()] or [""]
-            out.append(f"- {r.clock(n.at)}{where} {esc(n.actor)}: {lines[0]}")
-            out += [f"  {x}" for x in lines[1:]]
+            actor = actors.get(n.actor)
+            if actor is None:
+                actor = actors[n.actor] = esc(n.actor)
+            out.append(f"- {r.clock(n.at)}{where} {actor}: {lines[0]}")
+            if len(lines) > 1:
+                out += [f"  {x}" for x in lines[1:]]
         out.append("")
     if r.hook_failures:
         out += [_("## Alert hooks that failed"), ""]

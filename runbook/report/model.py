@@ -23,10 +23,11 @@ Definitions used by every exporter:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from runbook.engine.clock import utc
+from runbook.engine.gc_pause import paused
 from runbook.engine.reporting import Obligation
 from runbook.engine.risk import report_obligation
 from runbook.engine.state import (
@@ -48,16 +49,21 @@ from runbook.engine.state import (
     RunState,
     fold,
 )
+from runbook.engine.summary import ABORTED as ABORTED  # the statuses, shared with `runs`
+from runbook.engine.summary import FINISHED as FINISHED
+from runbook.engine.summary import IN_PROGRESS, run_status
 from runbook.engine.undo import describe
 from runbook.format.plan import MAIN, Plan
 from runbook.format.shift import load_recorded
-from runbook.format.times import hhmm, when
+from runbook.format.times import hhmm, local, when
 from runbook.i18n import _
 from runbook.report.history import History, replay
 from runbook.store import Event, RunInfo
 
-IN_PROGRESS, FINISHED, ABORTED = "in_progress", "finished", "aborted"
 WARNING_LEVELS = frozenset({"at_risk", "decide_now", "late"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+_LAST_IN_MINUTE = timedelta(seconds=59, microseconds=999_999)
 # where each event type keeps its free text
 NOTE_KEYS = {NOTE: "text", STEP_STARTED: "note", STEP_COMPLETED: "note", STEP_FAILED: "note",
              STEP_SKIPPED: "reason", CONTINGENCY_TRIGGERED: "note", RUN_FINISHED: "note",
@@ -152,6 +158,8 @@ class Report:
     summary: Summary
     history: History
     notices: list[Notice] = field(default_factory=list)  # customer notices copied or sent
+    _clocks: dict[int, str] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
 
     @property
     def tz(self) -> str:
@@ -159,8 +167,25 @@ class Report:
 
     def clock(self, instant: datetime | None) -> str:
         """A time as the report shows it: ``00:40`` on the window's local day, ``02:00 +1d`` or
-        ``12-01 04:40`` on another, the zone where a DST fall-back repeats the wall clock."""
-        return when(instant, self.tz, self.summary.window_start)
+        ``12-01 04:40`` on another, the zone where a DST fall-back repeats the wall clock.
+
+        Remembered per UTC minute, a run's thousands of notes and events share their minutes:
+        when the minute's first and last instant read the same, with the same whole-minute
+        offset, no change of offset falls inside it (zones change at most once a minute), so every
+        instant in it reads the same. Otherwise each instant is read on its own."""
+        ref = self.summary.window_start
+        if instant is None:
+            return when(None, self.tz, ref)
+        key = (instant - _EPOCH) // _MINUTE
+        text = self._clocks.get(key)
+        if text is None:
+            minute = _EPOCH + key * _MINUTE
+            last = minute + _LAST_IN_MINUTE
+            text = when(minute, self.tz, ref)
+            same = (text == when(last, self.tz, ref)
+                    and _offset(minute, self.tz) == _offset(last, self.tz) is not None)
+            self._clocks[key] = text = text if same else ""
+        return text or when(instant, self.tz, ref)
 
     @property
     def status(self) -> str:
@@ -187,6 +212,13 @@ class Report:
         return out
 
 
+def _offset(instant: datetime, tz: str) -> timedelta | None:
+    """The zone's offset at ``instant`` when it is whole minutes, else None."""
+    offset = local(instant, tz).utcoffset()
+    return offset if offset is not None and offset % timedelta(minutes=1) == timedelta(0) \
+        else None
+
+
 def baseline(plan: Plan, start: datetime, path: str) -> dict[int, datetime]:
     """Planned start of each step of ``path``: predecessors first, likely durations."""
     start = utc(start)
@@ -196,8 +228,9 @@ def baseline(plan: Plan, start: datetime, path: str) -> dict[int, datetime]:
 def event_notes(events: list[Event], tz: str = "UTC") -> list[Note]:
     """Every piece of free text in the log, in order: notes, and notes given with an action; an
     undo is a line of its own ("undid complete cable of 00:12:03"), and an undone text says so."""
-    undone = {int(seq) for ev in events if ev.type == UNDONE for seq in ev.payload.get("undoes", ())}
-    by_seq = {ev.seq: ev for ev in events}
+    undos = [ev for ev in events if ev.type == UNDONE]
+    undone = {int(seq) for ev in undos for seq in ev.payload.get("undoes", ())}
+    by_seq = {ev.seq: ev for ev in events} if undos else {}
     out = []
     for ev in events:
         if ev.type == UNDONE:
@@ -217,15 +250,14 @@ def event_notes(events: list[Event], tz: str = "UTC") -> list[Note]:
     return out
 
 
-def run_status(state: RunState) -> str:
-    if state.aborted:
-        return ABORTED
-    return FINISHED if state.finished else IN_PROGRESS
-
-
 def build(info: RunInfo, events: list[Event], *, now: datetime | None = None,
           history: bool = True) -> Report:
     """The report of ``info`` from its ``events``; ``now`` dates a run still in progress."""
+    with paused():  # many small objects, no cycles: runbook/engine/gc_pause.py
+        return _build(info, events, now, history)
+
+
+def _build(info: RunInfo, events: list[Event], now: datetime | None, history: bool) -> Report:
     loaded = load_recorded(info)  # the runbook as stored, the window as the run moved it
     plan = loaded.plan
     state = fold(plan, events)

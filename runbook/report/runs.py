@@ -1,6 +1,8 @@
 """``runbook runs``: the runs in a store, newest first, one line each.
 
-Each run's plan comes from its stored runbook text (cached per text, so a hundred runs of one
+A run that ended carries its summary (stored with its last event, runbook/engine/summary.py), so
+a thousand past runs are listed without reading their events or runbook texts. Any other run is
+folded: its plan comes from its stored runbook text (cached per text, so a hundred runs of one
 runbook load it once). A run whose stored text this version cannot read is still listed, with
 what the event log alone says.
 """
@@ -11,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from runbook.engine.gc_pause import paused
 from runbook.engine.state import OPERATOR_JOINED, RUN_ABORTED, RUN_FINISHED, RUN_STARTED, fold
+from runbook.engine.summary import VERSION, instant, run_status
 from runbook.format.cells import ljust
 from runbook.format.cells import width as cell_width
 from runbook.format.durations import duration_text
@@ -20,8 +24,7 @@ from runbook.format.safe import terminal
 from runbook.format.shift import recorded_start, shifted
 from runbook.format.times import iso, local, when
 from runbook.i18n import N_, _, ngettext
-from runbook.report.model import run_status
-from runbook.store import Event, RunInfo, Store
+from runbook.store import Event, RunInfo, RunLine, Store
 
 
 @dataclass
@@ -64,11 +67,30 @@ def _fallback(info: RunInfo, events: list[Event], tz: str) -> RunRow:
                   len(events))
 
 
+def _summarised(line: RunLine) -> RunRow:
+    """A run from the summary stored with its last event: no runbook text, no events read."""
+    sm = line.summary or {}
+    return RunRow(line.id, line.runbook_id, line.title, line.label, list(sm["operators"]),
+                  instant(sm, "started") or line.created_at, instant(sm, "announced"),
+                  instant(sm, "resumed"), instant(sm, "finished"), sm["status"], sm["path"],
+                  sm["timezone"], line.events)
+
+
 def list_runs(store: Store) -> list[RunRow]:
-    """Every run in ``store``, newest first."""
+    """Every run in ``store``, newest first: from its stored summary when one covers its last
+    event (runbook/engine/summary.py), else from its events folded over its stored runbook."""
+    with paused():  # many small objects, no cycles: runbook/engine/gc_pause.py
+        return _list_runs(store)
+
+
+def _list_runs(store: Store) -> list[RunRow]:
     plans: dict[str, Loaded | None] = {}
     rows = []
-    for info in store.runs():
+    for line in store.summaries(VERSION):
+        if line.summary is not None:
+            rows.append(_summarised(line))
+            continue
+        info = store.run(line.id)
         events = store.events(info.id)
         key = info.source_text
         if key not in plans:

@@ -5,10 +5,12 @@ default, and PostgreSQL for ``postgresql://...`` (``pip install 'runbook[postgre
 """
 
 from runbook.store.base import (
+    ENDINGS,
     LABELS,
     Event,
     First,
     RunInfo,
+    RunLine,
     Store,
     StoreDamaged,
     StoreError,
@@ -25,7 +27,8 @@ from runbook.store.base import (
 )
 from runbook.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
-__all__ = ["LABELS", "SCHEMA_VERSION", "Event", "First", "RunInfo", "SQLiteStore", "Store",
+__all__ = ["ENDINGS", "LABELS", "SCHEMA_VERSION", "Event", "First", "RunInfo", "RunLine",
+           "SQLiteStore", "Store",
            "StoreDamaged", "StoreError", "StoreUnavailable", "UnknownRun", "Writer",
            "clock_offset", "default_path", "from_us", "is_postgres", "location", "open_store",
            "to_us"]

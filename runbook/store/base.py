@@ -12,7 +12,12 @@ What every backend guarantees (tests/store/test_contract.py runs one suite again
 * a unique ``event_id`` per event: appending a stored id returns the stored event and writes
   nothing, so a retry after a crash or a lost connection cannot record an action twice;
 * ``open_or_create``: "resume the unfinished run of this runbook or create one", atomic across
-  processes and hosts, the run and its first event in one transaction;
+  processes and hosts, the run and its first event in one transaction; ``unfinished`` finds that
+  run (a run is unfinished until its first ``run_finished`` or ``run_aborted``) in a few index
+  lookups however many runs the store holds;
+* ``summaries``: one light line per run (no runbook text) with the number of its events and the
+  summary the engine stored with its last event (``Writer.settle``), or None when the run has
+  none that covers its last event: a summary can never speak for events it did not see;
 * ``now()``: the store's clock (PostgreSQL: the server's; SQLite: this host's kernel clock), so
   event instants do not depend on a process's own clock;
 * user-facing failures raise :class:`StoreError` naming the store and what to do;
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 LABELS = ("live", "rehearsal", "history")  # history: imported past windows
+ENDINGS = ("run_finished", "run_aborted")  # the events that end a run (the first one counts)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 DAMAGED_HINT = "restore it from a backup or move it aside (runbook will then start a new store)"
@@ -76,6 +82,21 @@ class RunInfo:
     source_name: str
     source_text: str
     meta: dict
+
+
+@dataclass(frozen=True)
+class RunLine:
+    """A run without its runbook text and meta: what listing many runs needs
+    (``Store.summaries``). Reading a run's meta means reading past its runbook text."""
+
+    id: str
+    runbook_id: str
+    title: str
+    label: str
+    created_at: datetime  # aware UTC
+    events: int  # the seq of its last event (seq counts 1, 2, 3 ...)
+    summary: dict | None  # stored with its last event, of the version asked for; else None
+    detail: dict | None = None  # stored with the summary; read only when asked for
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,21 @@ def event_from_row(r: tuple | list, name: str) -> Event:
         raise StoreDamaged(f"{name} is damaged ({where}: {e}); {DAMAGED_HINT}") from e
 
 
+def line_from_row(r: tuple | list, name: str) -> RunLine:
+    try:
+        label = _text(r[3], "label")
+        if label not in LABELS:
+            raise ValueError(f"label {label!r} is not one of {LABELS}")
+        return RunLine(_text(r[0], "run id"), _text(r[1], "runbook id"), _text(r[2], "title"),
+                       label, from_us(_int(r[4], "creation instant")),
+                       _int(r[5] or 0, "last seq"),
+                       None if r[6] is None else _obj(r[6], "summary"),
+                       None if r[6] is None or r[7] is None else _obj(r[7], "summary detail"))
+    except (ValueError, TypeError, OverflowError, IndexError) as e:
+        where = f"run {r[0]!r}" if r else "a run"
+        raise StoreDamaged(f"{name} is damaged ({where}: {e}); {DAMAGED_HINT}") from e
+
+
 def run_from_row(r: tuple | list, name: str) -> RunInfo:
     try:
         label = _text(r[3], "label")
@@ -191,6 +227,13 @@ class Writer:
 
     def append(self, *, at: datetime, actor: str, host: str, type: str, step: str | None = None,
                payload: dict | None = None, event_id: str | None = None) -> Event:
+        raise NotImplementedError
+
+    def settle(self, version: int, summary: dict, detail: dict | None = None) -> None:
+        """Store ``summary`` and ``detail`` (format ``version``) of the run as of its last event,
+        in this transaction: derived from the events the caller has folded, the one just appended
+        last. Written once; ``Store.summaries`` returns them while no later event is appended
+        (``detail`` only when asked: what listing many runs does not need)."""
         raise NotImplementedError
 
 
@@ -236,10 +279,27 @@ class Store:
     def runs_of(self, runbook_id: str) -> list[RunInfo]:
         raise NotImplementedError
 
+    def unfinished(self, runbook_id: str) -> RunInfo | None:
+        """The newest run of ``runbook_id`` with no ``run_finished`` or ``run_aborted`` event."""
+        raise NotImplementedError
+
+    def put_summary(self, run_id: str, seq: int, version: int, summary: dict,
+                    detail: dict | None = None) -> bool:
+        """Store the summary of a run as of its event ``seq``, derived from its stored events (a
+        run recorded before summaries existed), if ``seq`` is still its last event: checked in
+        the transaction that writes it. False, and nothing written, otherwise."""
+        raise NotImplementedError
+
+    def summaries(self, version: int, runbook_id: str | None = None, *,
+                  detail: bool = False) -> list[RunLine]:
+        """Every run (of ``runbook_id``), newest first, as :class:`RunLine`, each with its stored
+        summary of format ``version`` (and its ``detail``) when one covers its last event."""
+        raise NotImplementedError
+
     def run(self, run_id: str) -> RunInfo:
         """The run with this exact id, or the only run whose id starts with it."""
         exact = self._exact(run_id)
-        found = [exact] if exact else [r for r in self.runs() if run_id and r.id.startswith(run_id)]
+        found = [exact] if exact else self._prefixed(run_id) if run_id else []
         if len(found) > 1:
             raise UnknownRun(f"run {run_id!r} is ambiguous in store {self.name}: it matches "
                              f"{', '.join(r.id for r in found[:8])}; give more of the id")
@@ -268,6 +328,10 @@ class Store:
                           "list them with `runbook runs`")
 
     def _exact(self, run_id: str) -> RunInfo | None:
+        raise NotImplementedError
+
+    def _prefixed(self, prefix: str) -> list[RunInfo]:
+        """Up to 9 runs whose id starts with ``prefix``, newest first."""
         raise NotImplementedError
 
     def _newest(self) -> RunInfo | None:

@@ -68,6 +68,7 @@ class PgStore(SQLStore):
     """The event store in the PostgreSQL database at ``url``."""
 
     newest = "ORDER BY created_at_us DESC, ord DESC"
+    newest_r = "ORDER BY r.created_at_us DESC, r.ord DESC"  # the same, runs AS r
 
     def __init__(self, url: str, *, readonly: bool = False, timeout: float = 10.0,
                  connect_timeout: float = 5.0, migrate: bool = True) -> None:

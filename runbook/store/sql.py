@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from runbook.store.base import (
+    ENDINGS,
     Event,
     First,
     RunInfo,
+    RunLine,
     Store,
     StoreError,
     Writer,
@@ -27,17 +29,33 @@ from runbook.store.base import (
     dump,
     event_from_row,
     from_us,
+    line_from_row,
     new_run_id,
     run_from_row,
     to_us,
 )
 
+IMPORTER = "history-import"  # the actor and host of imported events
 EVENT_COLS = "run_id, seq, event_id, at_us, actor, host, type, step, payload"
 RUN_COLS = "id, runbook_id, title, label, created_at_us, source_name, source_text, meta"
+# the newest run of a runbook that has not ended: none at all when it has as many endings as runs
+# (max n of each, two index lookups; the runbook id is then NULL, so no run is even read), else
+# the runs newest first until one has not ended
+UNFINISHED = (f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = (SELECT ? WHERE "
+              "(SELECT max(n) FROM run_opened WHERE runbook_id = ?) > "
+              "coalesce((SELECT max(n) FROM run_ended WHERE runbook_id = ?), 0)) "
+              "AND NOT EXISTS (SELECT 1 FROM run_ended AS x WHERE x.run_id = r.id) ")
+LAST_SEQ = "(SELECT max(seq) FROM events AS e WHERE e.run_id = r.id)"
+LINES = ("SELECT r.id, r.runbook_id, r.title, r.label, r.created_at_us, "
+         f"{LAST_SEQ}, s.summary, {{detail}} FROM runs AS r LEFT JOIN run_summaries AS s "
+         f"ON s.run_id = r.id AND s.version = ? AND s.seq = {LAST_SEQ} ")
+SETTLE = ("INSERT INTO run_summaries (run_id, seq, version, summary, detail) "
+          "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
 
 
 class SQLStore(Store):
     newest = "ORDER BY created_at_us DESC"  # + the backend's insertion order
+    newest_r = "ORDER BY r.created_at_us DESC"  # the same, runs AS r
 
     def _sql(self, sql: str) -> str:
         return sql
@@ -68,33 +86,73 @@ class SQLStore(Store):
                        **create: Any) -> tuple[RunInfo, bool]:
         check_label(create["label"])
         runbook_id = create["runbook_id"]
-        marks = ", ".join("?" * len(finished))
+        sql, params = self._unfinished_query(runbook_id, finished)
         with self._transaction("open or create a run", lock=f"runbook:open:{runbook_id}") as conn:
-            row = conn.execute(self._sql(
-                f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = ? AND NOT EXISTS "
-                f"(SELECT 1 FROM events AS e WHERE e.run_id = r.id AND e.type IN ({marks})) "
-                f"{self.newest} LIMIT 1"), (runbook_id, *finished)).fetchone()
+            row = conn.execute(self._sql(sql), params).fetchone()
             if row is not None:
                 return run_from_row(row, self.name), True
             return self._insert_run(conn, first=first, **create), False
+
+    def _unfinished_query(self, runbook_id: str, finished: tuple[str, ...]) -> tuple[str, tuple]:
+        if set(finished) == set(ENDINGS):
+            return (f"{UNFINISHED} {self.newest} LIMIT 1",
+                    (runbook_id, runbook_id, runbook_id))
+        marks = ", ".join("?" * len(finished))  # other endings: ask every run's events
+        return (f"SELECT {RUN_COLS} FROM runs AS r WHERE runbook_id = ? AND NOT EXISTS "
+                f"(SELECT 1 FROM events AS e WHERE e.run_id = r.id AND e.type IN ({marks})) "
+                f"{self.newest} LIMIT 1", (runbook_id, *finished))
+
+    def unfinished(self, runbook_id: str) -> RunInfo | None:
+        """The newest run of ``runbook_id`` that has not ended (run_finished, run_aborted)."""
+        sql, params = self._unfinished_query(runbook_id, ENDINGS)
+        return next((run_from_row(r, self.name) for r in self._rows(sql, params)), None)
+
+    def summaries(self, version: int, runbook_id: str | None = None, *,
+                  detail: bool = False) -> list[RunLine]:
+        """Every run (of ``runbook_id``), newest first, without its runbook text: the seq of its
+        last event, and its stored summary of ``version`` (and ``detail``) if one covers it."""
+        where, params = ("WHERE r.runbook_id = ?", (version, runbook_id)) if runbook_id \
+            else ("", (version,))
+        sql = LINES.format(detail="s.detail" if detail else "NULL")
+        rows = self._rows(f"{sql} {where} {self.newest_r}", params)
+        return [line_from_row(r, self.name) for r in rows]
+
+    def put_summary(self, run_id: str, seq: int, version: int, summary: dict,
+                    detail: dict | None = None) -> bool:
+        with self._transaction("summarise a run", lock=f"runbook:run:{run_id}") as conn:
+            last = conn.execute(self._sql("SELECT max(seq) FROM events WHERE run_id = ?"),
+                                (run_id,)).fetchone()[0]
+            if last != seq:
+                return False
+            conn.execute(self._sql(SETTLE), (run_id, seq, version, dump(summary, "run summary"),
+                                             dump(detail or {}, "run summary detail")))
+        return True
 
     def import_runs(self, runs: list[dict]) -> list[RunInfo]:
         """Create several finished runs with their events in ONE transaction: all or nothing
         (``runbook history import``). Each dict has create_run's keywords plus ``events``: a
         list of {at, type, step, payload}, recorded with actor/host ``history-import`` and their
-        own instants (history keeps the times it happened, not the store's clock)."""
+        own instants (history keeps the times it happened, not the store's clock). An optional
+        ``summary`` (version, summary, detail) is the run's as of its last event (as settled by
+        Writer.settle)."""
         created = []
         with self._transaction("import history") as conn:
             for r in runs:
                 check_label(r["label"])
-                info = self._insert_run(conn, **{k: v for k, v in r.items() if k != "events"})
+                info = self._insert_run(conn, **{k: v for k, v in r.items()
+                                                 if k not in ("events", "summary")})
                 for seq, ev in enumerate(r["events"], start=1):
                     conn.execute(
                         self._sql(f"INSERT INTO events ({EVENT_COLS}) VALUES "
                                   "(?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                        (info.id, seq, uuid.uuid4().hex, to_us(ev["at"]), "history-import",
-                         "history-import", ev["type"], ev.get("step"),
+                        (info.id, seq, uuid.uuid4().hex, to_us(ev["at"]), IMPORTER, IMPORTER,
+                         ev["type"], ev.get("step"),
                          dump(ev.get("payload") or {}, "event payload")))
+                if r.get("summary") and r["events"]:
+                    version, summary, detail = r["summary"]
+                    conn.execute(self._sql(SETTLE), (info.id, len(r["events"]), version,
+                                                     dump(summary, "run summary"),
+                                                     dump(detail, "run summary detail")))
                 created.append(info)
         return created
 
@@ -127,6 +185,9 @@ class SQLStore(Store):
 
     def _exact(self, run_id: str) -> RunInfo | None:
         return next(iter(self._runs("WHERE id = ?", (run_id,))), None)
+
+    def _prefixed(self, prefix: str) -> list[RunInfo]:
+        return self._runs("WHERE substr(id, 1, ?) = ?", (len(prefix), prefix), "LIMIT 9")
 
     def _newest(self) -> RunInfo | None:
         return next(iter(self._runs(limit="LIMIT 1")), None)
@@ -227,3 +288,10 @@ class SQLWriter(Writer):
         self._last = seq
         return Event(self.run_id, seq, event_id, from_us(at_us), actor, host, type, step,
                      json.loads(body))
+
+    def settle(self, version: int, summary: dict, detail: dict | None = None) -> None:
+        if not self._bumped:
+            raise RuntimeError("a summary follows the event it covers, in its transaction: "
+                               "append first")
+        self._one(SETTLE, (self.run_id, self._last, version, dump(summary, "run summary"),
+                           dump(detail or {}, "run summary detail")))

@@ -43,6 +43,7 @@ object) raise ValueError or TypeError.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import secrets  # noqa: F401  (tests patch runbook.store.sqlite.secrets.token_hex: run ids)
@@ -86,6 +87,7 @@ class SQLiteStore(SQLStore):
     """
 
     newest = "ORDER BY created_at_us DESC, rowid DESC"
+    newest_r = "ORDER BY r.created_at_us DESC, r.rowid DESC"  # the same, runs AS r
 
     def __init__(self, path: str | Path, *, readonly: bool = False, timeout: float = 10.0,
                  migrate: bool = True, _max_pages: int | None = None) -> None:
@@ -174,7 +176,11 @@ class SQLiteStore(SQLStore):
         return self._retry(lambda: self._version(self._c), "open the store")
 
     def _verify(self) -> None:
-        """Before the first write: the pages are sound and every row has its types and JSON."""
+        """Before the first write: the pages are sound, and every row has its types and JSON.
+
+        Rows are checked once: ``meta.verified`` keeps, per table, the rowid checked up to (rows
+        are never deleted, so a new row has a higher rowid), and a writer checks only the rows
+        added since. So opening a store of a thousand runs does not re-read them all."""
         if not self.schema_version():
             return
         with self._lock:
@@ -182,10 +188,52 @@ class SQLiteStore(SQLStore):
             if found != ["ok"]:
                 raise StoreDamaged(f"{self.path} is damaged (SQLite integrity check: "
                                    f"{'; '.join(map(str, found))}); {DAMAGED_HINT}")
-            for what, sql in SQLITE_BAD_ROWS:
-                if row := self._c.execute(sql).fetchone():
+            done = self._verified()
+            upto = dict(done)
+            tables = {r[0] for r in self._c.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for table, what, name, bad in SQLITE_BAD_ROWS:
+                if table not in tables:  # an older schema, opened to be migrated
+                    continue
+                top = self._c.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+                if top <= done.get(table, 0):
+                    continue
+                row = self._c.execute(f"SELECT {name} FROM {table} WHERE rowid > ? AND ({bad}) "
+                                      "LIMIT 1", (done.get(table, 0),)).fetchone()
+                if row:
                     raise StoreDamaged(f"{self.path} is damaged ({what} {row[0]!r}: malformed "
                                        f"row); {DAMAGED_HINT}")
+                upto[table] = top
+        if upto != done:
+            self._note_verified(upto)
+
+    def _note_verified(self, upto: dict[str, int]) -> None:
+        """Record how far the rows were checked, if the write lock is free now (best effort: the
+        next writer checks these rows again otherwise); opening never waits for another writer."""
+        with self._lock:
+            conn = self._c
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error:
+                return
+            try:
+                conn.execute("INSERT INTO meta (key, value) VALUES ('verified', ?) ON CONFLICT "
+                             "(key) DO UPDATE SET value = excluded.value", (json.dumps(upto),))
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+
+    def _verified(self) -> dict[str, int]:
+        """meta.verified: table -> the rowid its rows were checked up to (nothing: {})."""
+        row = self._c.execute("SELECT value FROM meta WHERE key = 'verified'").fetchone()
+        try:
+            done = json.loads(row[0]) if row else {}
+        except (TypeError, ValueError):
+            return {}
+        if not isinstance(done, dict):
+            return {}
+        return {k: v for k, v in done.items() if isinstance(v, int) and not isinstance(v, bool)}
 
     @property
     def _wal(self) -> Path:

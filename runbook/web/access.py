@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from runbook.errors import Unusable
+from runbook.i18n import _, using
 
 COOKIE = "runbook_token"
 TOKEN_ENV = "RUNBOOK_SERVE_TOKEN"
@@ -96,19 +97,20 @@ class Access:
         """None if the request may go on; else the refusal (or the cookie-setting redirect)."""
         if self.token is None:
             if not is_loopback(_host_name(request.host)):
-                return _refuse(403, "This server answers only on localhost (Host header "
-                                    f"{request.host!r} refused).")
+                return _refuse(403, _("This server answers only on localhost (Host header {host} "
+                                      "refused).").format(host=repr(request.host)))
             return None
         auth = request.headers.get("Authorization", "")
         bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         query = request.query.get("token")
         candidates = [c for c in (bearer, request.cookies.get(COOKIE), query) if c is not None]
         if not candidates:
-            return _refuse(401, "This runbook server needs its access token: open the address "
-                                "that `runbook serve` printed (it ends in ?token=...).",
+            return _refuse(401, _("This runbook server needs its access token: open the "
+                                  "address that `runbook serve` printed (it ends in "
+                                  "?token=...)."),
                            {"WWW-Authenticate": 'Bearer realm="runbook"'})
         if not any(self.matches(c) for c in candidates):
-            return _refuse(403, "Wrong access token for this runbook server.")
+            return _refuse(403, _("Wrong access token for this runbook server."))
         if query is not None and request.method == "GET" and not _is_upgrade(request):
             if request.path not in ("/", "/tui"):
                 return None
@@ -141,16 +143,18 @@ def same_origin(request: web.Request) -> bool:
     return parts.netloc.lower() == request.host.lower()
 
 
-def middleware(access: Access):
-    """Refuses what ``access`` refuses, and cross-site websockets, before any handler runs."""
+def middleware(access: Access, language: Callable[[web.Request], str] | None = None):
+    """Refuses what ``access`` refuses, and cross-site websockets, before any handler runs;
+    says why in ``language(request)`` (default: the current language)."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        refused = access.check(request)
+        with using(language(request) if language else None):
+            refused = access.check(request)
+            if refused is None and _is_upgrade(request) and not same_origin(request):
+                refused = _refuse(403, _("Cross-site websocket refused."))
         if refused is not None:
             return refused
-        if _is_upgrade(request) and not same_origin(request):
-            return _refuse(403, "Cross-site websocket refused.")
         return await handler(request)
 
     return guard

@@ -23,7 +23,7 @@ from typing import Any
 from runbook.engine.clock import Clock
 from runbook.engine.run import Session
 from runbook.format.times import iso
-from runbook.i18n import DEFAULT, using
+from runbook.i18n import LANGUAGES, current, using
 from runbook.store import Store, StoreError, StoreUnavailable
 from runbook.store import open_store as store_factory
 from runbook.web.page import view
@@ -37,26 +37,64 @@ def open_store(location: str) -> Store:
 
 
 @dataclass(frozen=True)
-class Frame:
-    """One published state: the status object, the page texts, and both pre-encoded."""
+class Texts:
+    """One published state in one language: the status object, the page texts, pre-encoded."""
 
     status: dict[str, Any]
     view: dict[str, Any]
     json: bytes  # /status.json
-    sse: bytes  # one server-sent event: "data: {seq, view}"
-
-    @property
-    def run_id(self) -> str:
-        return self.status["run"]["id"]
+    sse: bytes  # one server-sent event: "data: {seq, run, generated_at, view}"
 
     @classmethod
-    def of(cls, st: dict[str, Any]) -> Frame:
+    def of(cls, st: dict[str, Any]) -> Texts:
+        """Built in the current language (the page texts are words; the status keeps its keys)."""
         v = view(st)
         event = json.dumps({"seq": st["seq"], "run": st["run"]["id"],
                             "generated_at": st["generated_at"], "view": v},
                            ensure_ascii=False, separators=(",", ":"))
         return cls(st, v, json.dumps(st, ensure_ascii=False, indent=1).encode(),
                    f"data: {event}\n\n".encode())
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One published state in every language runbook has, built once for all the browsers:
+    ``Frame.status`` and the other fields are the server's own language's."""
+
+    texts: dict[str, Texts]
+    lang: str  # the server's language
+
+    @property
+    def status(self) -> dict[str, Any]:
+        return self.texts[self.lang].status
+
+    @property
+    def view(self) -> dict[str, Any]:
+        return self.texts[self.lang].view
+
+    @property
+    def json(self) -> bytes:
+        return self.texts[self.lang].json
+
+    @property
+    def sse(self) -> bytes:
+        return self.texts[self.lang].sse
+
+    def get(self, lang: str) -> Texts:
+        return self.texts.get(lang) or self.texts[self.lang]
+
+    @property
+    def run_id(self) -> str:
+        return self.status["run"]["id"]
+
+    @classmethod
+    def of(cls, build: Callable[[str], dict[str, Any]]) -> Frame:
+        """``build(lang)`` gives the status object; it is called in that language."""
+        texts = {}
+        for lang in LANGUAGES:
+            with using(lang):
+                texts[lang] = Texts.of(build(lang))
+        return cls(texts, current())
 
 
 class Follower:
@@ -101,8 +139,8 @@ class Follower:
             raise StoreUnavailable("the store is unreachable; the page shows the last state read")
         self.down_since = None  # the store answered
         tick = self.session.tick()
-        with using(DEFAULT):  # the status page and /status.json are English (not translated yet)
-            self.latest = Frame.of(status(self.session, tick, store_down_since=self.down_since))
+        session, down_since = self.session, self.down_since
+        self.latest = Frame.of(lambda lang: status(session, tick, store_down_since=down_since))
         return self.latest
 
     # -- the thread ------------------------------------------------------------------------------
@@ -154,8 +192,7 @@ class Follower:
         """The last frame, marked: the store cannot be read since ``down_since``."""
         if self.latest is None or self.down_since is None:
             return None
-        st = dict(self.latest.status)
-        st["store"] = {"reachable": False,
-                       "unreachable_since": iso(self.down_since, st["runbook"]["timezone"])}
-        with using(DEFAULT):
-            return Frame.of(st)
+        latest = self.latest
+        since = iso(self.down_since, latest.status["runbook"]["timezone"])
+        return Frame.of(lambda lang: {**latest.get(lang).status,
+                                      "store": {"reachable": False, "unreachable_since": since}})

@@ -20,8 +20,10 @@ from aiohttp import web
 
 from runbook.engine.clock import Clock, SystemClock
 from runbook.errors import Unusable
+from runbook.i18n import current
 from runbook.web.access import Access, add_headers, is_loopback, middleware
 from runbook.web.follow import Follower, Frame
+from runbook.web.language import choose
 from runbook.web.page import render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -49,23 +51,39 @@ class Hub:
 HUB = web.AppKey("hub", Hub)
 
 
-def build_app(follower: Follower, access: Access, *, max_tui: int = 10) -> web.Application:
-    """The application around an opened ``follower``; starts following when the app starts."""
+def build_app(follower: Follower, access: Access, *, max_tui: int = 10,
+              lang: str | None = None) -> web.Application:
+    """The application around an opened ``follower``; starts following when the app starts.
+    ``lang``: every answer in that language (``serve --lang``); None: each request's own
+    (runbook/web/language.py), else the server's."""
     hub = Hub()
     assert follower.latest is not None, "open the follower first"
     hub.publish(follower.latest)
+    default = current()
+
+    def language(request: web.Request) -> str:
+        return choose(request.query, request.headers, pinned=lang, default=default)
+
+    def said_in(chosen: str) -> dict[str, str]:  # what a cache must know about the answer
+        return {"Content-Language": chosen, "Vary": "Accept-Language"}
 
     async def page(request: web.Request) -> web.Response:
         assert hub.latest is not None
-        return web.Response(text=render(hub.latest.status), content_type="text/html")
+        chosen = language(request)
+        return web.Response(text=render(hub.latest.get(chosen).status, chosen),
+                            content_type="text/html", headers=said_in(chosen))
 
     async def status_json(request: web.Request) -> web.Response:
         assert hub.latest is not None
-        return web.Response(body=hub.latest.json, content_type="application/json")
+        chosen = language(request)
+        return web.Response(body=hub.latest.get(chosen).json, content_type="application/json",
+                            headers=said_in(chosen))
 
     async def events(request: web.Request) -> web.StreamResponse:
+        chosen = language(request)
         response = web.StreamResponse(headers={
-            "Content-Type": "text/event-stream; charset=utf-8", "X-Accel-Buffering": "no"})
+            "Content-Type": "text/event-stream; charset=utf-8", "X-Accel-Buffering": "no",
+            **said_in(chosen)})
         await response.prepare(request)
         sent: Frame | None = None
         with contextlib.suppress(ConnectionError):
@@ -73,7 +91,7 @@ def build_app(follower: Follower, access: Access, *, max_tui: int = 10) -> web.A
             while not hub.closing:
                 event, frame = hub.event, hub.latest
                 if frame is not sent and frame is not None:
-                    await response.write(frame.sse)
+                    await response.write(frame.get(chosen).sse)
                     sent = frame
                 else:
                     await response.write(b": keepalive\n\n")
@@ -81,19 +99,18 @@ def build_app(follower: Follower, access: Access, *, max_tui: int = 10) -> web.A
                     await asyncio.wait_for(event.wait(), KEEPALIVE_S)
         return response
 
-    app = web.Application(middlewares=[middleware(access)])
+    app = web.Application(middlewares=[middleware(access, language)])
     app.on_response_prepare.append(add_headers)
     app.add_routes([web.get("/", page), web.get("/status.json", status_json),
                     web.get("/events", events), web.static("/static", STATIC)])
 
-    from runbook.i18n import current
     from runbook.web.tui import Tui
 
-    def watch_command() -> list[str]:
+    def watch_command(chosen: str) -> list[str]:
         return [sys.executable, "-m", "runbook", "watch", follower.current_run(),
-                "--db", follower.location, "--lang", current()]  # /tui in serve's language
+                "--db", follower.location, "--lang", chosen]  # /tui in the page's language
 
-    tui = Tui(watch_command, max_sessions=max_tui)
+    tui = Tui(watch_command, language, max_sessions=max_tui)
     app.add_routes(tui.routes())
 
     async def start(app: web.Application) -> None:
@@ -130,12 +147,12 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(location: str, run: str | None, *, host: str, port: int, token: str | None,
           token_printed: bool, max_tui: int = 10, clock: Clock | None = None,
-          out: TextIO = sys.stdout) -> None:
+          lang: str | None = None, out: TextIO = sys.stdout) -> None:
     """Open the store read-only, bind, print where to look, serve until interrupted."""
     follower = Follower(location, run, clock or SystemClock(), publish=lambda frame: None)
     follower.open()  # StoreError (no store, no run) before anything is bound
     access = Access(token)
-    app = build_app(follower, access, max_tui=max_tui)
+    app = build_app(follower, access, max_tui=max_tui, lang=lang)
     try:
         sock = bind(host, port)
     except OSError as e:

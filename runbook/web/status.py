@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from runbook.engine.risk import ACTIONS, WORDS, message
+from runbook.engine.risk import action, message, word
 from runbook.engine.run import Session, Tick
 from runbook.engine.state import ABANDONED, COMPLETED, RUNNING, SKIPPED
 from runbook.forecast.core import Forecast
@@ -46,7 +46,9 @@ def progress(session: Session) -> dict[str, Any]:
 
 def status(session: Session, tick: Tick, *, store_down_since: datetime | None = None
            ) -> dict[str, Any]:
-    """The status of ``session`` at ``tick`` as the /status.json object."""
+    """The status of ``session`` at ``tick`` as the /status.json object. ``level_word``,
+    ``action`` and ``summary`` are words in the current language; everything else is the same
+    in every language."""
     plan, state, fc, now = session.plan, session.state, tick.forecast, tick.now
     tz = plan.timezone
 
@@ -82,8 +84,8 @@ def status(session: Session, tick: Tick, *, store_down_since: datetime | None = 
         },
         "runbook": {"id": plan.id, "title": plan.title, "timezone": tz},
         "level": str(level),
-        "level_word": WORDS[level],
-        "action": ACTIONS[level],
+        "level_word": word(level),  # the words follow the language; the level key does not
+        "action": action(level),
         "summary": message(level, plan, state, fc, now),
         "window_start": t(plan.start),
         "announced_resume": t(plan.announced),

@@ -24,6 +24,8 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
+from runbook.i18n import _, current, normalise, using
+
 STATIC = Path(textual_serve.__file__).resolve().parent / "static"
 log = logging.getLogger("runbook.serve")
 
@@ -45,36 +47,51 @@ def _int(text: str | None, default: int, low: int, high: int) -> int:
 
 
 class Tui:
-    """The /tui routes. ``command()`` gives the argv of the watch process for a new session."""
+    """The /tui routes. ``command(lang)`` gives the argv of the watch process for a new session
+    in ``lang``; ``language(request)`` is the language a request is answered in. The page names
+    its language in the websocket's path (``/tui/ws/ko``), as the page's script adds its own
+    query to the address."""
 
-    def __init__(self, command: Callable[[], list[str]], *, max_sessions: int = 10) -> None:
+    def __init__(self, command: Callable[[str], list[str]],
+                 language: Callable[[web.Request], str] = lambda request: current(), *,
+                 max_sessions: int = 10) -> None:
         self.command = command
+        self.language = language
         self.max_sessions = max_sessions
         self.sockets: set[web.WebSocketResponse] = set()
         self.downloads = DownloadManager()
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.get("/tui", self.page), web.get("/tui/ws", self.websocket),
-                web.static("/tui/static", STATIC)]
+                web.get("/tui/ws/{lang}", self.websocket), web.static("/tui/static", STATIC)]
 
     async def page(self, request: web.Request) -> web.Response:
         scheme = "wss" if request.secure else "ws"
-        url = f"{scheme}://{request.host}/tui/ws"
+        lang = self.language(request)
+        url = f"{scheme}://{request.host}/tui/ws/{lang}"
         font = _int(request.query.get("fontsize"), 16, 8, 32)
-        body = PAGE.format(url=html.escape(url, quote=True), font=font)
+        with using(lang):
+            ended = _("The watch session ended.")
+            again, status_page = _("Start another"), _("status page")
+        e = html.escape
+        body = PAGE.format(url=e(url, quote=True), font=font, lang=e(lang), ended=e(ended),
+                           again=e(again), status_page=e(status_page))
         return web.Response(text=body, content_type="text/html",
-                            headers={"Content-Security-Policy": CSP})
+                            headers={"Content-Security-Policy": CSP, "Content-Language": lang})
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
+        lang = normalise(request.match_info.get("lang")) or self.language(request)
         if len(self.sockets) >= self.max_sessions:
-            return web.Response(status=503, text=f"Too many watch sessions (at most "
-                                                 f"{self.max_sessions}); close one and retry.\n")
+            with using(lang):
+                text = _("Too many watch sessions (at most {n}); close one and retry.").format(
+                    n=self.max_sessions)
+            return web.Response(status=503, text=text + "\n")
         width = _int(request.query.get("width"), 80, 20, 500)
         height = _int(request.query.get("height"), 24, 8, 300)
         ws = web.WebSocketResponse(heartbeat=15, max_msg_size=64 * 1024)
         await ws.prepare(request)
         self.sockets.add(ws)
-        service = AppService(shlex.join(self.command()), write_bytes=ws.send_bytes,
+        service = AppService(shlex.join(self.command(lang)), write_bytes=ws.send_bytes,
                              write_str=ws.send_str, close=ws.close,
                              download_manager=self.downloads)
         try:
@@ -118,7 +135,7 @@ class Tui:
 
 
 PAGE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -130,8 +147,8 @@ PAGE = """<!DOCTYPE html>
 <script src="/tui/static/js/textual.js"></script>
 </head>
 <body>
-<div class="closed-dialog"><p>The watch session ended. <a href="/tui">Start another</a> ·
-<a href="/">status page</a></p></div>
+<div class="closed-dialog"><p>{ended} <a href="/tui">{again}</a> ·
+<a href="/">{status_page}</a></p></div>
 <div id="terminal" class="textual-terminal" data-session-websocket-url="{url}"
  data-font-size="{font}"></div>
 </body>

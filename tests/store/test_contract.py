@@ -345,11 +345,193 @@ def test_many_writers_opening_an_empty_store_at_once_create_it_once(backend: str
             s.close()
         opened.clear()
         if is_postgres(backend):
-            raw_execute(backend, "DROP TABLE events, runs, meta, changes CASCADE")
-            raw_execute(backend, "DROP FUNCTION runbook_append_only")
+            raw_execute(backend, "DROP SCHEMA public CASCADE")  # every table, trigger, function
+            raw_execute(backend, "CREATE SCHEMA public")
         else:
             import os
 
             for suffix in ("", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(backend + suffix)
+
+
+# -- a big store: unfinished runs by count, run lines with stored summaries ----------------------
+
+def end(store: Store, run_id: str, type: str = "run_finished") -> Event:
+    return add(store, run_id, type=type)
+
+
+def test_unfinished_is_the_newest_run_not_ended(store: Store) -> None:
+    assert store.unfinished("rb") is None
+    a = make_run(store, "rb", created_at=T0)
+    b = make_run(store, "rb", created_at=T0 + timedelta(days=1))
+    c = make_run(store, "rb", created_at=T0 + timedelta(days=2))
+    other = make_run(store, "other")
+    assert store.unfinished("rb") == c and store.unfinished("other") == other
+    end(store, c.id)
+    assert store.unfinished("rb") == b
+    end(store, b.id, "run_aborted")
+    end(store, b.id)  # a second ending changes nothing
+    assert store.unfinished("rb") == a
+    add(store, a.id, type="note")  # any other event does not end it
+    assert store.unfinished("rb") == a
+    end(store, a.id)
+    assert store.unfinished("rb") is None and store.unfinished("other") == other
+    d = make_run(store, "rb", created_at=T0 - timedelta(days=9))  # an old date, recorded last
+    assert store.unfinished("rb") == d
+    first = First("kim", "ops1", "run_started", {})
+    fields = dict(runbook_id="rb", title="t", label="live", source_text=SOURCE,
+                  source_name="rb.yaml", created_at=T0)
+    assert store.open_or_create(finished=FINISHED, first=first, **fields) == (d, True)
+    end(store, d.id)
+    made, resumed = store.open_or_create(finished=FINISHED, first=first, **fields)
+    assert not resumed and store.unfinished("rb") == made
+
+
+def test_unfinished_counts_stay_exact_with_many_writers_at_once(backend: str) -> None:
+    Store(backend).close()
+    stores = [Store(backend) for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[Exception] = []
+
+    def go(s: Store) -> None:
+        barrier.wait()
+        try:
+            for _ in range(5):
+                run = make_run(s, "rb")
+                end(s, run.id)
+        except Exception as e:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(e)
+
+    threads = [threading.Thread(target=go, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    s = stores[0]
+    assert len(s.runs()) == 20 and s.unfinished("rb") is None
+    left = make_run(s, "rb")
+    assert s.unfinished("rb") == left
+    for s in stores:
+        s.close()
+
+
+def test_summaries_list_runs_lightly_with_the_summary_of_their_last_event(store: Store) -> None:
+    a = make_run(store, "rb", created_at=T0)
+    b = make_run(store, "rb", created_at=T0 + timedelta(days=1), label="rehearsal")
+    make_run(store, "other", created_at=T0 + timedelta(days=2))
+    add(store, a.id, type="run_started")
+    with store.writing(a.id) as w:
+        with pytest.raises(RuntimeError, match="append first"):
+            w.settle(1, {"status": "early"})
+        w.append(at=T0, actor="kim", host="ops1", type="run_finished")
+        w.settle(1, {"status": "finished", "한": "글"}, {"steps": [["s1", 61.5, 60.0]]})
+    lines = store.summaries(1, "rb")
+    assert [(x.id, x.label, x.events) for x in lines] == [(b.id, "rehearsal", 0), (a.id, "live", 2)]
+    assert lines[1].summary == {"status": "finished", "한": "글"} and lines[1].detail is None
+    assert store.summaries(1, "rb", detail=True)[1].detail == {"steps": [["s1", 61.5, 60.0]]}
+    assert lines[0].summary is None
+    assert lines[1].created_at == T0 and lines[1].title == a.title
+    assert store.summaries(2, "rb")[1].summary is None  # another format: not this one
+    assert [x.runbook_id for x in store.summaries(1)] == ["other", "rb", "rb"]
+    add(store, a.id, type="hook_failed")  # a later event: the summary no longer covers the run
+    assert store.summaries(1, "rb")[1].summary is None and store.summaries(1, "rb")[1].events == 3
+    with store.writing(a.id) as w:
+        w.append(at=T0, actor="kim", host="ops1", type="note")
+        w.settle(1, {"status": "again"})
+    assert store.summaries(1, "rb")[1].summary == {"status": "again"}
+
+
+def test_run_counts_and_summaries_are_append_only(store: Store, backend: str) -> None:
+    run = make_run(store)
+    with store.writing(run.id) as w:
+        w.append(at=T0, actor="kim", host="ops1", type="run_finished")
+        w.settle(1, {"status": "finished"})
+    for table in ("run_summaries", "run_opened", "run_ended"):
+        for sql in (f"UPDATE {table} SET run_id = 'x'", f"DELETE FROM {table}"):
+            with pytest.raises(Exception, match="append-only"):
+                raw_execute(backend, sql)
+    assert store.summaries(1)[0].summary == {"status": "finished"}
+
+
+def test_a_run_id_prefix_is_found_without_listing_every_run(store: Store) -> None:
+    a = make_run(store, "rb", run_id="rb-1")
+    b = make_run(store, "rb", run_id="rb-2")
+    make_run(store, "rb", run_id="rc%_1")
+    assert store.run("rb-1") == a and store.run("rb-2") == b and store.run("rc%") .id == "rc%_1"
+    with pytest.raises(UnknownRun, match="ambiguous.*rb-2, rb-1"):
+        store.run("rb-")
+    with pytest.raises(UnknownRun, match="no run 'rb_'"):
+        store.run("rb_")
+
+
+def old_store(backend: str) -> None:
+    """The schema as the release before run counts and summaries left it, with three runs."""
+    from runbook.store.migrations import POSTGRES, SQLITE
+
+    old = POSTGRES[:2] if is_postgres(backend) else SQLITE[:3]
+    stmts = [s for version in old for s in version]
+    stmts += ["CREATE TABLE changes (n bigint NOT NULL)", "INSERT INTO changes VALUES (0)"] \
+        if is_postgres(backend) else []
+    stmts.append(f"INSERT INTO meta (key, value) VALUES ('schema_version', '{len(old)}')")
+    for k, (book, ends) in enumerate([("rb", ["run_finished"]), ("rb", []),
+                                      ("rb", ["run_aborted", "run_finished"]),
+                                      ("other", ["run_finished"])]):
+        stmts.append("INSERT INTO runs (id, runbook_id, title, label, created_at_us, source_name, "
+                     f"source_text, meta) VALUES ('{book}-{k}', '{book}', 't', 'live', {k}, "
+                     "'rb.yaml', 'x', '{}')")
+        for seq, type in enumerate(["run_started", *ends], start=1):
+            stmts.append("INSERT INTO events (run_id, seq, event_id, at_us, actor, host, type, "
+                         f"payload) VALUES ('{book}-{k}', {seq}, 'e{k}-{seq}', 0, 'kim', 'h', "
+                         f"'{type}', '{{}}')")
+    for sql in stmts:
+        raw_execute(backend, sql)
+
+
+def test_an_older_store_is_migrated_and_its_runs_counted(backend: str) -> None:
+    from runbook.store.migrations import POSTGRES, SQLITE
+
+    old_store(backend)
+    with Store(backend) as s:
+        assert s.schema_version() == len(POSTGRES if is_postgres(backend) else SQLITE)
+        assert s.unfinished("rb").id == "rb-1" and s.unfinished("other") is None
+        assert [(x.id, x.events, x.summary) for x in s.summaries(1, "rb")] == [
+            ("rb-2", 3, None), ("rb-1", 1, None), ("rb-0", 2, None)]
+        end(s, "rb-1", "run_aborted")
+        assert s.unfinished("rb") is None
+        assert s.unfinished("rb") is None and make_run(s, "rb") == s.unfinished("rb")
+
+
+def test_imported_runs_are_counted_and_keep_their_summary(store: Store) -> None:
+    events = [{"at": T0, "type": "run_started"}, {"at": T0, "type": "run_finished"}]
+    fields = dict(runbook_id="rb", title="t", label="history", source_text=SOURCE,
+                  source_name="rb.yaml", created_at=T0)
+    [a, b] = store.import_runs([{**fields, "events": events, "summary": (1, {"n": 1}, {})},
+                                {**fields, "events": events[:1]}])
+    assert {x.id: (x.events, x.summary) for x in store.summaries(1)} == {
+        a.id: (2, {"n": 1}), b.id: (1, None)}
+    assert store.unfinished("rb") == b
+
+
+def test_a_summary_put_later_must_cover_the_last_event(store: Store) -> None:
+    run = make_run(store)
+    add(store, run.id, type="run_started")
+    end(store, run.id)
+    assert store.put_summary(run.id, 1, 1, {"n": 1}) is False  # not the last event
+    assert store.summaries(1)[0].summary is None
+    assert store.put_summary(run.id, 2, 1, {"n": 2}, {"d": 2}) is True
+    assert store.summaries(1, detail=True)[0].summary == {"n": 2}
+    assert store.summaries(1, detail=True)[0].detail == {"d": 2}
+
+
+def test_migrating_an_older_store_from_the_command_line(backend: str, capsys) -> None:
+    from runbook.cli import main
+    from runbook.store.migrations import POSTGRES, SQLITE
+
+    old_store(backend)
+    old, new = (2, len(POSTGRES)) if is_postgres(backend) else (3, len(SQLITE))
+    assert main(["store", "migrate", "--db", backend]) == 0
+    assert f"migrated from schema version {old} to {new}" in capsys.readouterr().out
+    with Store(backend) as s:  # the runbook text 'x' cannot be read: nothing to summarise
+        assert s.unfinished("rb").id == "rb-1" and s.summaries(1)[0].summary is None

@@ -21,7 +21,7 @@ from tests.web.test_status import runbook
 
 TOKEN = "a-good-token-0123456789"
 ROUTES = ["/", "/status.json", "/events", "/static/status.js", "/static/status.css", "/tui",
-          "/tui/static/js/textual.js", "/tui/ws"]
+          "/tui/static/js/textual.js", "/tui/ws", "/tui/ws/ko"]
 
 
 @pytest.fixture

@@ -63,9 +63,14 @@ def text(browser, element_id: str) -> str:
     return browser.execute_script(f"return document.getElementById('{element_id}').textContent")
 
 
+def state(browser) -> str:
+    """The connection's state as status.js says it (the words for it follow the language)."""
+    return browser.execute_script("return document.getElementById('live').dataset.state")
+
+
 def open_live(browser, url: str) -> None:
     browser.get(url)
-    wait_for(lambda: text(browser, "live") == "live")
+    wait_for(lambda: state(browser) == "live")
 
 
 def test_the_page_shows_the_level_and_an_action_by_another_process_within_a_second(
@@ -92,6 +97,36 @@ def test_the_page_shows_the_level_and_an_action_by_another_process_within_a_seco
     assert max(latencies) < 1.0, latencies
 
 
+def test_a_phone_set_to_korean_gets_the_page_in_korean_and_live(browser, served, operator):
+    """No --lang: the browser's Accept-Language decides; the stream follows the page's language."""
+    browser.set_window_size(390, 844)
+    agent = browser.execute_script("return navigator.userAgent")
+    browser.execute_cdp_cmd("Network.setUserAgentOverride", {
+        "userAgent": agent, "acceptLanguage": "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"})
+    open_live(browser, served.url)
+    assert browser.execute_script("return document.documentElement.lang") == "ko"
+    assert text(browser, "live") == "실시간"
+    assert text(browser, "level-word") == "정상 진행"
+    assert text(browser, "action") == "계속 진행하십시오."
+    assert text(browser, "progress") == "0/4 단계"
+    body = browser.find_element("tag name", "body").text
+    for words in ("고객 안내", "공지 재개 시각", "비상 계획 발동 시", "서비스 재개"):
+        assert words in body, words
+    for english in ("What to tell", "Announced", "Progress", "steps", "ON TRACK"):
+        assert english not in body, english
+    colour = browser.execute_script(
+        "return getComputedStyle(document.querySelector('.level .word')).color")
+    assert colour == "rgb(26, 127, 55)"
+    browser.execute_script(WATCH_TEXT, "now-doing", "__changed")
+    _, committed = operator.do("start prep")
+    shown_ms = wait_for(lambda: browser.execute_script("return window.__changed"), 5)
+    assert text(browser, "now-doing") == "진행 중: Prepare the change"  # the runbook's own words
+    assert shown_ms / 1000 - committed < 1.0
+    assert "ON TRACK" not in browser.find_element("tag name", "body").text  # updates stay Korean
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+
+
 def test_a_client_that_reconnects_catches_up(browser, tmp_path, operator):
     first = Served(tmp_path / "runs.db")
     port = first.url.rsplit(":", 1)[1].strip("/")
@@ -101,12 +136,13 @@ def test_a_client_that_reconnects_catches_up(browser, tmp_path, operator):
     finally:
         first.stop()
     wait_for(lambda: text(browser, "live") == "reconnecting…")
+    assert state(browser) == "reconnecting"
     operator.do("start prep")  # while the page has no server
     operator.do("complete prep")
     second = Served(tmp_path / "runs.db", "--port", port)
     try:
         wait_for(lambda: text(browser, "progress") == "1/4 steps", timeout=15)
-        assert text(browser, "live") == "live"
+        assert text(browser, "live") == "live updates"
     finally:
         second.stop()
 
