@@ -142,6 +142,7 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
+        self._freeze()  # what exists as the screen mounts (a session given open, imports)
         self.push_screen(self.main)
         if self._welcome and not callable(self._welcome):
             self.say(self._welcome)

@@ -3,7 +3,8 @@
 A plan can have ten thousand steps; the screen must still answer a key at once. So the table
 never rebuilds itself on a refresh or a resize:
 
-* rows are added a few milliseconds' worth at a time between frames, the first screenful first
+* rows are added, and changed rows updated, a few milliseconds' worth at a time between frames
+  (rows on screen first)
   (a selection on a row not added yet is kept and placed when it arrives, the cursor hidden
   meanwhile, so the screen never shows a row as selected that is not);
 * a refresh compares each row with the one shown (the snapshot reuses a row object until its
@@ -22,7 +23,8 @@ never rebuilds itself on a refresh or a resize:
 from __future__ import annotations
 
 import time
-from itertools import count
+from itertools import compress, count
+from operator import is_not
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -81,7 +83,8 @@ class StepsTable(DataTable):
         self._cells: list[tuple] = []  # what each added row shows, (text, style) per column
         self._widths: tuple[int, ...] = ()
         self._pending: str | None = None  # selected, but its row is not added yet
-        self._filling = False
+        self._stale: set[int] = set()  # rows added whose step changed, not updated yet
+        self._working = False
         self._versions: list[int] = []  # per row added: raised when its cells change
         self._next_version = count(1)
         self._drawn: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
@@ -150,25 +153,12 @@ class StepsTable(DataTable):
         if widths != self._widths:
             self._resize_columns(widths)
         self._ids = snap.ids
-        styles = self._styles()
+        n = len(self._rows)
         rows = snap.rows
-        for k, old in enumerate(self._rows):
-            new = rows[k]
-            if new is old:
-                continue
-            self._rows[k] = new
-            cells = self._cells_for(new, styles)
-            before = self._cells[k]
-            if cells == before:
-                continue
-            self._cells[k] = cells
-            self._versions[k] = next(self._next_version)
-            for c, ((key, _l, _w), w, now, was) in enumerate(zip(COLUMNS, self._widths, cells,
-                                                                    before, strict=True)):
-                if w and now != was:
-                    self.update_cell(new.id, key, _cell(*now, c))
-        if len(self._rows) < len(self._ids):
-            self._fill()
+        for k in compress(range(n), map(is_not, rows[:n], self._rows)):
+            self._rows[k] = rows[k]
+            self._stale.add(k)
+        self._work()
 
     def _restart(self, widths: tuple[int, ...], snap: Snapshot) -> None:
         """Columns and rows anew (first show, a contingency's steps, a column shown or hidden):
@@ -183,38 +173,63 @@ class StepsTable(DataTable):
             if w:
                 self.add_column(cell(_(label)), key=key, width=w)
         self._pending = None
-        self._fill()
+        self._stale.clear()
+        self._work()
         self.select(selected if selected in snap.index else snap.focus)
 
-    def _fill(self) -> None:
-        """Add rows for a few milliseconds; the rest after the next frame."""
-        if self._filling or self._snap is None:
+    def _work(self) -> None:
+        """For a few milliseconds: update the rows that changed (those on screen first), then
+        add rows; the rest after the next frame. Only a whole-plan change (the critical path
+        found, a contingency) has more to do than fits."""
+        if self._working or self._snap is None:
             return
-        rows, styles = self._snap.rows, self._styles()
+        styles = self._styles()
         deadline = time.perf_counter() + FILL_S
-        k = len(self._rows)
-        while k < len(rows):
-            r = rows[k]
-            cells = self._cells_for(r, styles)
-            key = self.add_row(*self._values(cells), key=r.id)
-            self._ordered.append(self.rows[key])
-            self._offsets.append((key, 0))
-            self._rows.append(r)
-            self._cells.append(cells)
-            self._versions.append(next(self._next_version))
-            k += 1
-            if k % 16 == 0 and time.perf_counter() > deadline:
-                break
+        if self._stale:
+            top = round(self.scroll_offset.y)
+            bottom = top + self.size.height
+            for done, k in enumerate(sorted(self._stale, key=lambda k: not top <= k < bottom)):
+                self._stale.discard(k)
+                self._update_row(k, styles)
+                if done % 16 == 15 and time.perf_counter() > deadline:
+                    break
+        rows = self._snap.rows
+        k = before = len(self._rows)
+        while k < len(rows) and (k == before or time.perf_counter() <= deadline):
+            for r in rows[k:k + 16]:
+                cells = self._cells_for(r, styles)
+                key = self.add_row(*self._values(cells), key=r.id)
+                self._ordered.append(self.rows[key])
+                self._offsets.append((key, 0))
+                self._rows.append(r)
+                self._cells.append(cells)
+                self._versions.append(next(self._next_version))
+            k = len(self._rows)
         if self._pending is not None and self._snap.index.get(self._pending, k) < k:
             self._place(self._snap.index[self._pending])
-        if k < len(rows):
-            self._filling = True
-            self.call_after_refresh(self._fill_more)
-        self.post_message(self.Grew(k == len(rows)))
+        if self._stale or k < len(rows):
+            self._working = True
+            self.call_after_refresh(self._work_more)
+        if k > before:
+            self.post_message(self.Grew(k == len(rows)))
 
-    def _fill_more(self) -> None:
-        self._filling = False
-        self._fill()
+    def _work_more(self) -> None:
+        self._working = False
+        self._work()
+
+    def _update_row(self, k: int, styles: dict[str, str]) -> None:
+        """Row ``k`` as its step now is: the cells that differ, and a new version (so cells
+        drawn before are not used again)."""
+        row, before = self._rows[k], self._cells[k]
+        cells = self._cells_for(row, styles)
+        if cells == before:
+            return
+        self._cells[k] = cells
+        self._versions[k] = next(self._next_version)
+        for c, ((key, _l, _w), w, now, was) in enumerate(zip(COLUMNS, self._widths, cells,
+                                                                before, strict=True)):
+            if w and now != was:
+                self.update_cell(row.id, key, _cell(*now, c))
 
     def _resize_columns(self, widths: tuple[int, ...]) -> None:
         for (key, _l, _w), w in zip(COLUMNS, widths, strict=True):

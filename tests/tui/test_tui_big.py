@@ -114,6 +114,9 @@ async def test_a_big_table_fills_over_frames_and_holds_the_selection(tmp_path, m
             assert table.row_count == 400 and table.selected == "s0300"
             assert table.show_cursor and table.cursor_row == 300
             assert snap.row("s0300").status == "▶ RUNNING"
+            engine.complete("s0300")
+            app.refresh_now()  # a row on screen is updated in the first batch, before any frame
+            assert str(table.get_row("s0300")[0]) == "✓ done"
         ro.close()
 
 
