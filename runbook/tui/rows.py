@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -120,6 +121,7 @@ class RowCache:
         self._live: set[int] = set()  # rows whose text moves with the clock
         self.ids: tuple[str, ...] = ()
         self.index: dict[str, int] = {}
+        self.counts: Counter[str] = Counter()  # rows per status
 
     def rows(self, plan: Plan, state: RunState, now: datetime,
              critical: frozenset[str]) -> tuple[Row, ...]:
@@ -135,8 +137,12 @@ class RowCache:
             self._rows = [make_row(s, st, now, s.id in critical)
                           for s, st in zip(self._steps, self._sts, strict=True)]
             self._live = {k for k, st in enumerate(self._sts) if st.status in (RUNNING, FAILED)}
+            self.counts = Counter(st.status for st in self._sts)
             return tuple(self._rows)
         changed = set(compress(range(len(sts)), map(is_not, sts, self._sts)))
+        for k in changed:
+            self.counts[self._sts[k].status] -= 1
+            self.counts[sts[k].status] += 1
         self._sts = sts
         for k in changed | self._live:
             s, st = self._steps[k], sts[k]

@@ -56,7 +56,7 @@ STATUS_STYLE = {  # status (runbook.engine.state) -> (theme variable, text style
 COLUMNS = (("status", N_("Status"), 11), ("id", N_("Step"), 20), ("title", N_("Title"), 0),
            ("owner", N_("Owner"), 14), ("plan", N_("Plan"), 7), ("taken", N_("Taken"), 7),
            ("var", N_("Var"), 7))  # var: "+12:34!"; widths in cells
-FILL_S = 0.012  # rows are added for this long, then the screen is drawn and input read
+FILL_S = 0.008  # rows are added or updated for this long, then the screen is drawn and input read
 
 
 class StepsTable(DataTable):

@@ -13,6 +13,7 @@ fall-back repeats the wall clock. Countdowns under two minutes are in seconds.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,6 +86,7 @@ class Snapshot:
     ids: tuple[str, ...] = ()  # the rows' step ids, in order
     index: dict[str, int] = dataclasses.field(default_factory=dict)  # step id -> row
     cell_widths: dict[str, int] = dataclasses.field(default_factory=dict)  # see rows.most_cells
+    counts: dict[str, int] | None = None  # rows per status (None: count them)
 
     @property
     def tz(self) -> str:
@@ -125,10 +127,17 @@ class Snapshot:
     def progress_text(self) -> str:
         """``7/14 steps``: done (completed or skipped) of the steps the run now needs (main
         steps, or after a trigger the main steps done before it plus the contingency's)."""
-        need = [r for r in self.rows if r.st.status != ABANDONED]
-        done = [r for r in need if r.st.status in DONE]
-        return ngettext("{done}/{total} step", "{done}/{total} steps", len(need)).format(
-            done=len(done), total=len(need))
+        counts = self.status_counts()
+        need = len(self.rows) - counts.get(ABANDONED, 0)
+        done = sum(counts.get(s, 0) for s in DONE)
+        return ngettext("{done}/{total} step", "{done}/{total} steps", need).format(
+            done=done, total=need)
+
+    def status_counts(self) -> dict[str, int]:
+        """Rows per status (kept by the refresh as rows change)."""
+        if self.counts is None:
+            return Counter(r.st.status for r in self.rows)
+        return self.counts
 
     def header_text(self, width: int) -> str:
         """The header's middle for a terminal ``width`` wide, so the level word is never cut:
@@ -291,11 +300,13 @@ def run_fact(snap: Snapshot) -> str | None:
         return _("Run finished at {time}. Export the timing log with `runbook report`.").format(
             time=snap.at(state.finished_at))
     if snap.level == Level.resumed or state.resumed:
-        remaining = len([r for r in snap.rows if r.st.status not in (COMPLETED, SKIPPED, ABANDONED)])
+        counts = snap.status_counts()
+        remaining = len(snap.rows) - sum(counts.get(s, 0) for s in (COMPLETED, SKIPPED, ABANDONED))
         return ngettext("Service is back, {overrun}. Finish the remaining checks ({n} step left).",
                         "Service is back, {overrun}. Finish the remaining checks ({n} steps left).",
                         remaining).format(overrun=snap.overrun_text(), n=remaining)
-    failed = [r for r in snap.rows if r.st.status == FAILED and r.step.path == state.path]
+    failed = [r for r in snap.rows if r.st.status == FAILED and r.step.path == state.path] \
+        if snap.status_counts().get(FAILED) else []
     if failed:
         r = failed[0]
         why = r.st.notes[-1].text if r.st.notes and r.st.notes[-1].at == r.st.failed_at else ""
@@ -373,7 +384,7 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         warnings=warnings,
         notice=None if state.finished and not state.resumed else
         notice_for_level(plan, level, state, forecast, notice_lang),
-        journal=entries, ids=cache.ids, index=cache.index,
+        journal=entries, ids=cache.ids, index=cache.index, counts=dict(cache.counts),
         cell_widths=most_cells(rows),
     )
 
