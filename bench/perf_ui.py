@@ -1,16 +1,19 @@
 """Sections 2 and 3 of bench/perf.py: event-loop stalls in the real app, first frames.
 
-Stalls: the real RunbookApp under Textual's ``run_test`` (headless, 120x40) with its real 1 Hz
-refresh timer, on a run in progress "now" (the run and its plan anchored to the wall clock). A
+Stalls: the real RunbookApp under Textual's ``run_test`` (headless, 120x40, the timeline ``l``
+shown) with its real 1 Hz refresh timer, built as the commands build it (``freeze_gc``), on a run
+in progress "now" (the run and its plan anchored to the wall clock). A
 probe task in the same event loop sleeps 5 ms at a time; a wake-up later than asked is a stall
 of the UI thread. Start-up: until the first snapshot with a forecast is drawn. Steady: the
 seconds after it, while an operator works: for `watch` a separate process appends the run's
 next events (complete, start, a note) every second; for `run` the bench selects a running step
 and presses d, then a ready one and presses s, every second. Reference: the same probe in a bare
-Textual app over the same window.
+Textual app over a window as long, just before each run; medians of the repeats.
 
 First frames: whole processes through the real command (`runbook run|watch`, patched only to
-run headless and to print when a frame is drawn), from before the process starts.
+run headless and to print when a frame goes to the terminal: the first of the main screen, the
+first with the steps, the first with a forecast), from before the process starts; the reference
+is a bare Textual app (a Static and a Footer) after importing numpy, timed the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import asyncio
 import dataclasses
 import json
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -107,6 +109,7 @@ async def _app_stalls(app, seconds: float, every_second=None) -> tuple[float, fl
     probe.start()
     t0 = time.perf_counter()
     async with app.run_test(size=SIZE) as pilot:
+        app.main.toggle_log()  # the timeline (l) on screen: every event, 1,000 notes among them
         await asyncio.wait_for(shown.wait(), timeout=300)
         await pilot.pause()
         ready = time.perf_counter()
@@ -137,28 +140,27 @@ def _live_run(tmp: Path, steps: int, notes: int, name: str, ready: int):
     return db, run_id, to_come
 
 
-def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
-    from runbook.engine.clock import SystemClock
-    from runbook.engine.run import Actor, Engine, Session
-    from runbook.engine.state import READY, RUNNING
-    from runbook.tui.launch import operator_app, watch_app
+def _copy(db: Path, to: Path) -> Path:
+    """A fresh copy of a generated store (each repeat starts from the same run)."""
+    import shutil
 
-    out = []
-    bare = asyncio.run(_bare(seconds))
-    # watch: another process records the run's next events
-    db, run_id, to_come = _live_run(tmp, steps, notes, f"watch-{steps}", 0)
-    batches, k = [], 0
-    for n in range(int(seconds) + 300):
-        batch = [(e.type, e.step, e.payload) for e in to_come[k:k + 2]]
-        batch.append(("note", batch[0][1] if batch else None, {"text": f"operator note {n}"}))
-        batches.append(batch)
-        k += 2
-    script = tmp / "operator.json"
-    script.write_text(json.dumps(batches))
-    store = generate.open_store(db, readonly=True)
-    app = watch_app(Session(store, store.run(run_id), SystemClock()))
+    for suffix in ("", "-wal", "-shm"):
+        src = db.with_name(db.name + suffix)
+        if src.exists():
+            shutil.copyfile(src, to.with_name(to.name + suffix))
+    return to
+
+
+def _watch(db: Path, run_id: str, script: Path, seconds: float) -> tuple[float, float, float, int]:
+    """(start-up stall, steady stall, seconds to the forecast, events followed) of `watch`."""
     import subprocess
 
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Session
+    from runbook.tui.launch import watch_app
+
+    store = generate.open_store(db, readonly=True)
+    app = watch_app(Session(store, store.run(run_id), SystemClock()), freeze_gc=True)
     operator = subprocess.Popen([PYTHON, "-c", OPERATOR, str(ROOT), str(db), run_id, str(script)])
     seq = app.desk.session.state.last_seq
     try:
@@ -167,20 +169,20 @@ def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
         operator.kill()
         operator.wait()
         store.close()
-    followed = app.desk.session.state.last_seq - seq
-    what = f"{steps:,} steps, {notes:,} notes"
-    out.append(Figure("2 UI thread", f"watch: longest stall, steady {seconds:.0f} s, {what}",
-                      steady, bare, "bare app, same window", "ms", limit=50.0, n=1,
-                      note=f"another process records 2 events + a note every second "
-                      f"({followed} followed)"))
-    out.append(Figure("2 UI thread", f"watch: longest stall at start-up ({first:.1f} s), {what}",
-                      start, bare, "bare app, same window", "ms", limit=50.0, n=1))
+    return start, steady, first, app.desk.session.state.last_seq - seq
 
-    # run: the operator presses keys in this app
-    db, run_id, _ = _live_run(tmp, steps, notes, f"run-{steps}", int(seconds) + 5)
+
+def _run(db: Path, run_id: str, seconds: float) -> tuple[float, float, float, int]:
+    """(start-up stall, steady stall, seconds to the forecast, events recorded) of `run`, the
+    bench pressing d then s every second."""
+    from runbook.engine.clock import SystemClock
+    from runbook.engine.run import Actor, Engine
+    from runbook.engine.state import READY, RUNNING
+    from runbook.tui.launch import operator_app
+
     store = generate.open_store(db)
     engine = Engine(store, store.run(run_id), SystemClock(), Actor("bench", "bench"))
-    app = operator_app(engine, True)
+    app = operator_app(engine, True, freeze_gc=True)
 
     async def operate(app, pilot):
         state = app.desk.session.state
@@ -197,13 +199,45 @@ def stalls(tmp: Path, steps: int, notes: int, seconds: float) -> list[Figure]:
         start, steady, first = asyncio.run(_app_stalls(app, seconds, operate))
     finally:
         store.close()
-    recorded = engine.state.last_seq - seq
-    out.append(Figure("2 UI thread", f"run: longest stall, steady {seconds:.0f} s, {what}",
-                      steady, bare, "bare app, same window", "ms", limit=50.0, n=1,
-                      note=f"the bench presses d and s (complete, start) every second "
-                      f"({recorded} events recorded)"))
-    out.append(Figure("2 UI thread", f"run: longest stall at start-up ({first:.1f} s), {what}",
-                      start, bare, "bare app, same window", "ms", limit=50.0, n=1))
+    return start, steady, first, engine.state.last_seq - seq
+
+
+def stalls(tmp: Path, steps: int, notes: int, seconds: float, repeat: int = 3) -> list[Figure]:
+    """Longest event-loop stalls of `watch` and `run`, medians of ``repeat`` runs, each run
+    beside a bare app's over a window as long, measured just before it."""
+    w_db, w_id, to_come = _live_run(tmp, steps, notes, f"watch-{steps}", 0)
+    batches, k = [], 0
+    for n in range(int(seconds) + 300):  # watch: another process records the run's next events
+        batch = [(e.type, e.step, e.payload) for e in to_come[k:k + 2]]
+        batch.append(("note", batch[0][1] if batch else None, {"text": f"operator note {n}"}))
+        batches.append(batch)
+        k += 2
+    script = tmp / "operator.json"
+    script.write_text(json.dumps(batches))
+    r_db, r_id, _ = _live_run(tmp, steps, notes, f"run-{steps}", int(seconds) + 5)
+    got: dict[str, list[float]] = {}
+    for k in range(repeat):
+        for name, measure in (
+                ("watch", lambda k=k: _watch(_copy(w_db, tmp / f"w{k}.db"), w_id, script,
+                                             seconds)),
+                ("run", lambda k=k: _run(_copy(r_db, tmp / f"r{k}.db"), r_id, seconds))):
+            got.setdefault(f"{name} bare", []).append(asyncio.run(_bare(seconds)))
+            for key, value in zip(("start", "steady", "first", "events"), measure(), strict=True):
+                got.setdefault(f"{name} {key}", []).append(value)
+    med = {key: statistics.median(v) for key, v in got.items()}
+    what = f"{steps:,} steps, {notes:,} notes"
+    out = []
+    for name, note in (("watch", "another process records 2 events + a note every second "
+                                 f"({min(got['watch events']):.0f}+ followed per run)"),
+                       ("run", "the bench presses d and s (complete, start) every second "
+                               f"({min(got['run events']):.0f}+ events recorded per run)")):
+        out.append(Figure("2 UI thread", f"{name}: longest stall, steady {seconds:.0f} s, {what}",
+                          med[f"{name} steady"], med[f"{name} bare"], "bare app, as long",
+                          "ms", limit=50.0, n=repeat, note=note))
+        out.append(Figure("2 UI thread", f"{name}: longest stall at start-up "
+                          f"({med[f'{name} first']:.1f} s), {what}", med[f"{name} start"],
+                          med[f"{name} bare"], "bare app, as long", "ms", limit=50.0,
+                          n=repeat))
     return out
 
 
@@ -215,29 +249,42 @@ t0 = float(sys.argv[1])
 argv = sys.argv[2:]
 def say(what):
     print(what, time.time() - t0, flush=True)
+from textual.app import App
+display = App._display
+def _display(self, screen, renderable):  # a frame goes to the terminal (headless: would go)
+    display(self, screen, renderable)
+    want = getattr(self, "_bench_want", None)
+    if renderable is not None and want and screen is getattr(self, "main", screen):
+        self._bench_want = None
+        for what in want:
+            say(what)
+        if "full" in want:
+            self.exit()
+App._display = _display
 if argv[0] == "bare":
     import numpy
-    from textual.app import App
     from textual.widgets import Footer, Static
     class Bare(App):
+        _bench_want = ("frame", "steps", "full")
         def compose(self):
             yield Static("hello")
             yield Footer()
-        def on_mount(self):
-            self.call_after_refresh(lambda: (say("frame"), say("full"), self.exit()))
     Bare().run(headless=True, size=(120, 40))
     raise SystemExit(0)
 from runbook.tui.app import RunbookApp
-show, on_mount, run = RunbookApp.show, RunbookApp.on_mount, RunbookApp.run
+RunbookApp._bench_want = ("frame",)
+show, run = RunbookApp.show, RunbookApp.run
 def _show(self, snapshot):
     show(self, snapshot)
+    want = () if getattr(self, "_bench_steps", False) else ("steps",)
+    self._bench_steps = True
     if snapshot.forecast is not None and not getattr(self, "_bench_full", False):
         self._bench_full = True
-        self.call_after_refresh(lambda: (say("full"), self.exit()))
-def _on_mount(self):
-    on_mount(self)
-    self.call_after_refresh(lambda: say("frame"))
-RunbookApp.show, RunbookApp.on_mount = _show, _on_mount
+        want += ("full",)
+    if want:
+        self._bench_want = (self._bench_want or ()) + want
+        self.screen.refresh()
+RunbookApp.show = _show
 RunbookApp.run = lambda self, *a, **k: run(self, headless=True, size=(120, 40))
 from runbook.cli import main
 raise SystemExit(main(argv))
@@ -266,23 +313,67 @@ def first_frames(tmp: Path, steps: int, n: int) -> list[Figure]:
                                     "--operator", "bench", "--start", "now"]),
                            ("watch", ["watch", "--db", str(watch_db)])):
             proc = frame(*argv)
-            for what in ("frame", "full"):
+            for what in ("frame", "steps", "full"):
                 rows.setdefault(f"{name} {what}", []).append(proc.lines[what])
     med = {k: statistics.median(v) for k, v in rows.items()}
     out = []
+    ref = med["bare frame"]
     for cmd in ("run", "watch"):
         out.append(Figure("3 start-up", f"{cmd}: first frame (screen drawn), {steps:,} steps",
-                          med[f"{cmd} frame"], med["bare frame"], "bare Textual + numpy", "s",
+                          med[f"{cmd} frame"], ref, "bare Textual + numpy", "s",
                           ratio_limit=1.5, n=n, note="new process; from before it starts"))
-        out.append(Figure("3 start-up", f"{cmd}: first frame with steps and forecast, "
-                          f"{steps:,} steps", med[f"{cmd} full"], med["bare frame"],
-                          "bare Textual + numpy", "s", ratio_limit=1.5, n=n))
+        out.append(Figure("3 start-up", f"{cmd}:   steps shown (forecast computing…)",
+                          med[f"{cmd} steps"], ref, "bare Textual + numpy", "s", n=n,
+                          note=STEPS_NOTE))
+        out.append(Figure("3 start-up", f"{cmd}:   forecast shown, {steps:,} steps",
+                          med[f"{cmd} full"], ref, "bare Textual + numpy", "s", n=n,
+                          note=FORECAST_NOTE))
     return out
 
 
-if __name__ == "__main__":  # a quick look: python -m bench.perf_ui
+STEPS_NOTE = ("context, no target: the run is loaded behind the first frame (watch: the runbook "
+              "read and its events folded; run: the run opened, its runbook read before the "
+              "screen for the window question)")
+FORECAST_NOTE = "context, no target: 10,000 samples drawn and the first forecast, behind the screen"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Section 2 and the first frames of section 3 alone, in bench/perf.py's table."""
+    import argparse
     import tempfile
 
-    with tempfile.TemporaryDirectory() as d:
-        for f in stalls(Path(d), int(sys.argv[1]) if len(sys.argv) > 1 else 1000, 200, 5):
-            print(f)
+    from bench.measure import load_note
+    from bench.perf import table
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--quick", action="store_true", help="1,000 steps, 100 notes, 3 s, 1 repeat")
+    ap.add_argument("--ui-steps", type=int, help="plan size for the stalls (10000)")
+    ap.add_argument("--notes", type=int, help="notes in the run (1000)")
+    ap.add_argument("--ui-seconds", type=float, help="steady window (10)")
+    ap.add_argument("--frame-steps", type=int, help="plan size for the first frames (1000)")
+    ap.add_argument("--repeat", type=int, help="first-frame repeats (3)")
+    ap.add_argument("--only", default="2,3", help="2 stalls, 3 first frames")
+    args = ap.parse_args(argv)
+    sizes = ({"ui_steps": 1000, "notes": 100, "ui_seconds": 3.0, "frame_steps": 1000,
+              "repeat": 1} if args.quick else
+             {"ui_steps": 10_000, "notes": 1000, "ui_seconds": 10.0, "frame_steps": 1000,
+              "repeat": 3})
+    for key in sizes:
+        if getattr(args, key, None) is not None:
+            sizes[key] = getattr(args, key)
+    print(f"runbook perf_ui: {sizes}\n{load_note()} at the start", flush=True)
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="runbook-perf-ui-") as d:
+        if "2" in args.only:
+            figures += stalls(Path(d), sizes["ui_steps"], sizes["notes"], sizes["ui_seconds"],
+                              sizes["repeat"])
+        if "3" in args.only:
+            figures += first_frames(Path(d), sizes["frame_steps"], sizes["repeat"])
+    print()
+    print(table(figures))
+    print(f"\n{load_note()} at the end")
+    return 1 if any(f.passed is False for f in figures) else 0
+
+
+if __name__ == "__main__":  # python -m bench.perf_ui [--quick]
+    raise SystemExit(main())

@@ -248,16 +248,12 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from runbook import i18n
-    from runbook.format.loader import LoadError
 
     before = i18n.current()
     args.lang_given = getattr(args, "lang", None)  # --lang itself (serve pins its pages to it)
     args.lang = i18n.set_language(args.lang_given)  # None: from the environment
     try:
         return _command(args.command)(args)
-    except LoadError as e:
-        print(e.render(), file=sys.stderr)
-        return UNUSABLE
     except Unusable as e:
         _error(f"runbook: {e}")
         return UNUSABLE
@@ -267,8 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return OK
     except Exception as e:  # store errors: one line; a bug: one line, the traceback on request
+        from runbook.format.files import LoadError  # here: `watch` need not import YAML at start
         from runbook.store import StoreError
 
+        if isinstance(e, LoadError):
+            print(e.render(), file=sys.stderr)
+            return UNUSABLE
         if isinstance(e, StoreError):
             _error(f"runbook: {e}")
             return UNUSABLE

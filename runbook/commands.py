@@ -31,12 +31,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     A new run of a window that is over, or that starts more than a day from now, asks first
     (before the screen opens) and offers to move the window to now; without a terminal to ask
-    on it stops and says how (--start). A resumed run keeps the window it started with."""
+    on it stops and says how (--start). A resumed run keeps the window it started with.
+
+    The runbook is read first (the questions need it); the screen comes next, and the run is
+    opened behind it, in the app's first refresh: the prior from past runs, the run itself (new
+    or resumed), its forecaster. "History: ..." is printed when the screen closes."""
+    import sys
     from pathlib import Path
 
     from runbook import startup
-    from runbook.engine.notify import Notifier
-    from runbook.engine.run import Actor, open_run, unfinished_run
+    from runbook.engine.run import Actor, unfinished_run
     from runbook.store import Store, is_postgres
 
     clock = startup.system_clock()
@@ -56,24 +60,48 @@ def cmd_run(args: argparse.Namespace) -> int:
             return OK
         loaded = confirmed
     store = open_store(args.db)
-    try:
+    actor = Actor.current(args.operator)
+    said: list[str] = []
+    opened = []
+    from runbook.tui.launch import Opener
+
+    opening = Opener()
+
+    @opening
+    def open_engine():
+        from runbook.engine.notify import Notifier
+        from runbook.engine.run import open_run
+
         prior = None
         if waiting is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
 
             prior, history = prior_from_store(loaded.plan, location(args.db))  # as `check --db` does
             if prior is not None:
-                import sys
-
-                print(terminal(_("History: {history}").format(history=history)),
-                      file=sys.stderr)
-        engine, resumed = open_run(store, loaded, clock, Actor.current(args.operator),
+                said.append(_("History: {history}").format(history=history))
+        engine, resumed = open_run(store, loaded, clock, actor,
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
-        from runbook.tui.launch import operator_app
+        opened.append(engine)
+        return engine, resumed
 
-        operator_app(engine, resumed).run()
-        engine.close()
+    try:
+        from runbook.tui.launch import opening_operator_app
+
+        app = opening_operator_app(open_engine, actor, loaded.plan.title)
+        try:
+            app.run()
+        finally:
+            opening.wait()  # quit while the run was being opened: let it finish first
+            for engine in opened:
+                engine.close()
+            for line in said:
+                print(terminal(line), file=sys.stderr)
+        if app.failure is not None:
+            raise app.failure
+        if not opened:
+            return OK  # quit before the run was opened
+        engine = opened[0]
         state = engine.state
         where = f"--db {store.path}" if args.db else ""
         if state.finished:
@@ -97,15 +125,29 @@ def _terminal() -> bool:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """`runbook watch`: the same screen, read-only, following a run live."""
-    from runbook import startup
-    from runbook.engine.run import Session
-
     store = open_store(args.db, readonly=True)
     try:
-        session = Session(store, store.resolve(args.run), startup.system_clock())
-        from runbook.tui.launch import watch_app
+        info = store.resolve(args.run)
+        from runbook.tui.launch import Opener
 
-        watch_app(session).run()
+        opening = Opener()
+
+        @opening
+        def open_session():
+            from runbook import startup
+            from runbook.engine.run import Session
+
+            return Session(store, info, startup.system_clock())
+
+        from runbook.tui.launch import opening_watch_app
+
+        app = opening_watch_app(open_session, info.id, info.title)
+        try:
+            app.run()
+        finally:
+            opening.wait()
+        if app.failure is not None:
+            raise app.failure
     finally:
         store.close()
     return OK

@@ -155,14 +155,17 @@ def test_a_moved_run_is_reported_and_watched_with_its_moved_window(capsys, tmp_p
 
 
 class FakeApp:
-    """The operator screen, replaced: records what it was started on."""
+    """The operator screen, replaced: opens the run as the real one does, records what it was
+    started on."""
 
     started: list = []
+    failure = None
 
-    def __init__(self, engine, resumed) -> None:
-        self.engine, self.resumed = engine, resumed
+    def __init__(self, open_engine, actor, title) -> None:
+        self.open_engine = open_engine
 
     def run(self) -> None:
+        self.engine, self.resumed = self.open_engine()
         FakeApp.started.append(self)
 
 
@@ -171,7 +174,7 @@ def screen(monkeypatch):
     import runbook.tui.launch
 
     FakeApp.started = []
-    monkeypatch.setattr(runbook.tui.launch, "operator_app", FakeApp)
+    monkeypatch.setattr(runbook.tui.launch, "opening_operator_app", FakeApp)
     return FakeApp.started
 
 

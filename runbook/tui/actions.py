@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
-from runbook.engine.run import ActionRefused
 from runbook.i18n import N_, _, ngettext
-from runbook.store import StoreError
-from runbook.tui.desk import Outcome
 from runbook.tui.dialogs import ConfirmScreen, PickScreen
 from runbook.tui.text import line, plain
-from runbook.tui.view import Snapshot, option_text
 
 if TYPE_CHECKING:
     from runbook.tui.app import RunbookApp
+    from runbook.tui.desk import Outcome
+    from runbook.tui.view import Snapshot
 
 REPEAT_S = 0.5  # the same key twice within this is one press
 
@@ -55,6 +53,9 @@ class OperatorActions:
 
     @work(thread=True, group="save", exit_on_error=False)
     def _save_worker(self: RunbookApp, what: str, fn: Callable[[], Outcome]) -> None:
+        from runbook.engine.run import ActionRefused
+        from runbook.store import StoreError
+
         try:
             outcome = fn()
         except ActionRefused as e:
@@ -201,12 +202,16 @@ class OperatorActions:
         if len(options) == 1:
             self._confirm_trigger(options[0])
             return
+        from runbook.tui.view import option_text
+
         snap = self.snapshot
         picks = [(c, plain(option_text(snap, c)) if snap else plain(c)) for c in options]
         self.push_screen(PickScreen(_("Which contingency?"), picks),
                          lambda c: c and self._confirm_trigger(c))
 
     def _confirm_trigger(self: RunbookApp, contingency: str) -> None:
+        from runbook.tui.view import option_text
+
         snap = self.snapshot
         reason = self.desk.why_not("trigger", contingency=contingency,
                                    state=snap.state if snap else None)

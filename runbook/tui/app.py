@@ -1,12 +1,26 @@
 """The Textual app: settings, bindings, commands, screens. Logic lives in desk.py and view.py;
 the actions that change the run (and their save worker) in actions.py.
 
+Start-up: the first frame is drawn before anything else runs. The run itself may still be
+loading (the desk is an :class:`~runbook.tui.operator.Opening`, for `runbook run` and `watch`):
+the first refresh, in the worker, loads it, posts the steps as they stand (the forecast panel
+says "computing…"), then computes the forecast and posts that. Nothing of the domain is imported
+before the first frame (it costs a tenth of a second: the runbook model).
+
 Refresh: a timer (1 Hz; the demo runs faster) calls :meth:`RunbookApp.tick`, which starts
 :meth:`RunbookApp.refresh_worker`, a thread worker that calls :meth:`Desk.refresh` (sync,
 director, tick, forecast) under the desk's lock and posts a :class:`Refreshed` message. While a
 refresh or a save is still under way (the store can be locked by another process for seconds),
 the tick does not pile up threads: it redraws the header clock and the "saving…" line only, so
 the screen never freezes. Tests call :meth:`refresh_now`.
+
+Garbage collection: a full collection walks every object the process holds, and holds the
+interpreter lock while it does (at 10,000 steps, 0.3-0.4 s in which neither the screen nor a key
+moves). What a run loads at start-up (plan, events, the table's rows) lives as long as the run,
+so with ``freeze_gc`` (the commands set it) the app moves it out of the collector's sight
+(``gc.freeze``) as it is made: in the first refresh once the run is loaded, once its steps are
+built and once its first forecast is; as the table's rows are added. Later collections walk
+only what came after.
 
 Messages to the operator go to the message line above the timeline, never to toasts: a toast
 covers the timeline, the step details or a dialog.
@@ -15,52 +29,61 @@ covers the timeline, the step details or a dialog.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import time
-from collections.abc import Callable, Iterable
-from functools import partial
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import App
+from textual.binding import BindingType
 from textual.content import Content
 from textual.events import Key
 from textual.message import Message
-from textual.screen import Screen
 
-from runbook.i18n import N_, _
+from runbook.i18n import _
 from runbook.tui.actions import OperatorActions
-from runbook.tui.desk import OPERATOR_ACTIONS, Desk
 from runbook.tui.dialogs import HelpScreen
+from runbook.tui.keys import BINDINGS, DESCRIPTIONS, KeyHelp, parse_keymap
+from runbook.tui.operator import OPERATOR_ACTIONS, Opening
 from runbook.tui.screens import MainScreen
-from runbook.tui.text import clean, markup, tr, translate_bindings
-from runbook.tui.view import RANK, Snapshot
+from runbook.tui.steps import StepsTable
+from runbook.tui.text import clean, translate_bindings
+
+if TYPE_CHECKING:
+    from runbook.tui.desk import Desk
+    from runbook.tui.view import Snapshot
 
 BELL_GAP_S = 10.0  # worse levels within this many seconds of a bell ring it once
 
-# Textual's own palette commands (titles and help as Textual 8 words them), for the catalogue;
-# a command Textual adds or rewords later shows in English.
-TEXTUAL_COMMANDS = (
-    N_("Bell"), N_("Ring the bell"), N_("Theme"), N_("Change the current theme"), N_("Quit"),
-    N_("Quit the application as soon as possible"), N_("Keys"),
-    N_("Hide the keys and widget help panel"),
-    N_("Show help for the focused widget and a summary of available keys"), N_("Minimize"),
-    N_("Minimize the widget and restore to normal size"), N_("Maximize"),
-    N_("Maximize the focused widget"), N_("Screenshot"),
-    N_("Save an SVG 'screenshot' of the current screen"),
-)
-
-
 class Refreshed(Message):
-    """A new snapshot from the refresh worker; a newer one replaces it in the queue."""
+    """A new snapshot from the refresh worker; a newer one replaces it in the queue. ``final``:
+    the worker is done (False for the steps it posts before the first forecast)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, final: bool = True) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.final = final
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Refreshed)
+
+
+class Opened(Message):
+    """The run is loaded: the desk to use from now on."""
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+
+
+class OpenFailed(Message):
+    """The run could not be loaded: the app stops and the command says why."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
 
 
 class RefreshFailed(Message):
@@ -69,87 +92,24 @@ class RefreshFailed(Message):
         self.error = error
 
 
-def parse_keymap(text: str | None, known: Iterable[str] = ()) -> tuple[dict[str, str], list[str]]:
-    """``RUNBOOK_KEYMAP`` (``complete=x;fail=ctrl+f``) as a Textual keymap, and a warning for
-    every entry that is not ``id=key`` with a known binding id (``known``; empty: any id)."""
-    keymap: dict[str, str] = {}
-    warnings: list[str] = []
-    known = set(known)
-    for part in (text or "").split(";"):
-        if not part.strip():
-            continue
-        binding_id, _eq, keys = part.partition("=")
-        binding_id, keys = binding_id.strip(), keys.strip()
-        if not binding_id or not keys:
-            warnings.append(_("RUNBOOK_KEYMAP: {entry} is not id=key; ignored").format(
-                entry=repr(part.strip())))
-        elif known and binding_id not in known:
-            warnings.append(_("RUNBOOK_KEYMAP: no key has the id {id} (ids: {ids}); ignored"
-                              ).format(id=repr(binding_id), ids=", ".join(sorted(known))))
-        else:
-            keymap[binding_id] = keys
-    return keymap, warnings
-
-
-class RunbookApp(OperatorActions, App[None]):
+class RunbookApp(OperatorActions, KeyHelp, App[None]):
     """`runbook run`, `runbook watch` and `runbook demo`: one screen, three modes."""
 
     CSS_PATH = "app.tcss"
     TITLE = "runbook"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "advance", N_("Next"), key_display="space", id="advance",
-                tooltip=N_("Complete the running step and start the next ready one")),
-        Binding("s", "start", N_("Start"), id="start",
-                tooltip=N_("Start the selected ready step (parallel tracks) or retry a failed one")),
-        Binding("d", "complete", N_("Done"), id="complete", tooltip=N_("Complete the selected running step")),
-        Binding("f", "fail", N_("Fail"), id="fail",
-                tooltip=N_("Mark the selected running step failed (asks what went wrong)")),
-        Binding("k", "skip", N_("Skip"), id="skip", tooltip=N_("Skip the selected step (asks first)")),
-        Binding("n", "note", N_("Note"), id="note", tooltip=N_("Add a note to the selected step")),
-        Binding("c", "trigger", N_("Contingency"), id="trigger",
-                tooltip=N_("Trigger a contingency path (asks first)")),
-        Binding("u", "undo", N_("Undo"), id="undo",
-                tooltip=N_("Undo your last action within a minute (recorded as a correction)")),
-        Binding("a", "abort", N_("Abort"), id="abort", show=False,
-                tooltip=N_("Abort the run, NO-GO (asks for the reason)")),
-        Binding("y", "copy_command", N_("Copy cmd"), id="copy", show=False,
-                tooltip=N_("Copy the selected step's command (runbook never runs it)")),
-        Binding("t", "copy_notice", N_("Notice"), id="notice", show=False,
-                tooltip=N_("Copy the customer notice for this level (recorded for the report)")),
-        Binding("l", "toggle_log", N_("Log"), id="log", show=False,
-                tooltip=N_("Show the run's whole timeline: who did what, alerts, notes")),
-        Binding("p", "pause", N_("Pause"), id="pause", tooltip=N_("Pause or resume the demo")),
-        Binding("question_mark", "help", N_("Help"), key_display="?", id="help",
-                tooltip=N_("Keys, levels and symbols")),
-        Binding("q", "quit", N_("Quit"), id="quit",
-                tooltip=N_("Quit at once; the run stays in the store and resumes with runbook run")),
-        Binding("escape", "hide_banner", N_("Hide alert"), id="hide_banner", show=False,
-                tooltip=N_("Hide the alert banner until the level worsens again")),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
+    DESCRIPTIONS: ClassVar[dict[str, str]] = DESCRIPTIONS
 
-    DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "advance": N_("Next: complete the running step, start the next"),
-        "start": N_("Start the selected step"),
-        "complete": N_("Done: complete the selected step"),
-        "fail": N_("Mark the selected step failed…"),
-        "skip": N_("Skip the selected step…"),
-        "note": N_("Add a note…"),
-        "trigger": N_("Trigger a contingency…"),
-        "undo": N_("Undo my last action"),
-        "abort": N_("Abort the run (NO-GO)…"),
-        "copy_command": N_("Copy the selected step's command"),
-        "copy_notice": N_("Copy the customer notice (recorded)"),
-        "toggle_log": N_("Show or hide the run's timeline"),
-        "help": N_("Help: keys, levels, symbols"),
-        "quit": N_("Quit (the run stays resumable)"),
-    }
-
-    def __init__(self, desk: Desk, *, mode_text: str | Callable[[Snapshot | None], str] = "",
+    def __init__(self, desk: Desk | Opening, *,
+                 mode_text: str | Callable[[Snapshot | None], str] = "",
                  interval: float | None = 1.0, keymap: dict[str, str] | None = None,
-                 welcome: str | None = None, monotonic: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 welcome: str | Callable[[Snapshot], str] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 freeze_gc: bool = False) -> None:
+        """``welcome``: said at start, or (a function of the first snapshot) once the run is
+        loaded; ``freeze_gc``: see the module's docstring."""
         super().__init__()
         translate_bindings(self)  # the footer's words in the current language
         self.desk = desk
@@ -157,6 +117,8 @@ class RunbookApp(OperatorActions, App[None]):
         self.interval = interval
         self.monotonic = monotonic  # only for telling a bounced key from two presses
         self.snapshot: Snapshot | None = None
+        self.failure: Exception | None = None  # why the run could not be loaded
+        self._viewed = False  # the refresh worker has posted the steps once
         self.said: list[str] = []  # every message shown on the message line, oldest first
         self._min_seq = 0
         self._welcome = welcome
@@ -168,7 +130,10 @@ class RunbookApp(OperatorActions, App[None]):
             ids = [b.id for b in self._bindings_list() if b.id]
             keymap, self._warnings = parse_keymap(os.environ.get("RUNBOOK_KEYMAP"), ids)
         self._keymap = keymap
-        self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text)
+        self.freeze_gc = freeze_gc
+        self._settled: set[str] = set()  # what of the start-up is on screen (see freeze_gc)
+        self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text,
+                               title=getattr(desk, "title", ""))
         self.main.add_class(f"-{desk.mode}")
         if not desk.readonly_reason:
             self.main.notice_key = keymap.get("notice", "t") if keymap else "t"
@@ -177,14 +142,17 @@ class RunbookApp(OperatorActions, App[None]):
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
+        self._freeze()  # what exists as the screen mounts (a session given open, imports)
         self.push_screen(self.main)
-        if self._welcome:
+        if self._welcome and not callable(self._welcome):
             self.say(self._welcome)
+        elif self._welcome:
+            self.say(_("Loading the run…"))
         for warning in self._warnings:
             self.say(warning, "warning")
         if self.interval:
             self.set_interval(self.interval, self.tick, name="refresh")
-            self.tick()
+            self.call_after_refresh(self.tick)  # the first frame first
 
     def say(self, text: str | Content, kind: str = "information") -> None:
         """One line on the message line (replacing the last); kept in :attr:`said` for tests."""
@@ -219,9 +187,26 @@ class RunbookApp(OperatorActions, App[None]):
 
     @work(thread=True, group="refresh", exit_on_error=False)
     def refresh_worker(self) -> None:
-        """Off the UI thread: sync, tick, forecast; the result goes back as a message."""
+        """Off the UI thread: sync, tick, forecast; the result goes back as a message. The first
+        time, the run is loaded (if it is not yet) and its steps posted before the forecast."""
+        desk = self.desk
+        if isinstance(desk, Opening):
+            try:
+                desk = desk.open()
+            except Exception as e:  # the command says why, as it would have before the screen
+                self.post_message(OpenFailed(e))
+                return
+            self.post_message(Opened(desk))
         try:
-            snapshot = self.desk.refresh()
+            if not self._viewed:
+                self._viewed = True
+                self._freeze()  # the run as loaded
+                self.post_message(Refreshed(desk.view(), final=False))  # the forecast next
+                self._freeze()  # its steps
+                snapshot = desk.refresh()
+                self._freeze()  # the forecaster's samples and paths
+            else:
+                snapshot = desk.refresh()
         except Exception as e:  # a store that went away, a disk error: say it, keep the screen
             self.post_message(RefreshFailed(str(e)))
             return
@@ -235,8 +220,18 @@ class RunbookApp(OperatorActions, App[None]):
 
     @on(Refreshed)
     def _refreshed(self, message: Refreshed) -> None:
-        self._refreshing = False
+        if message.final:
+            self._refreshing = False
         self.show(message.snapshot)
+
+    @on(Opened)
+    def _opened(self, message: Opened) -> None:
+        self.desk = message.desk
+
+    @on(OpenFailed)
+    def _open_failed(self, message: OpenFailed) -> None:
+        self.failure = message.error
+        self.exit(return_code=2)
 
     @on(RefreshFailed)
     def _refresh_failed(self, message: RefreshFailed) -> None:
@@ -244,10 +239,15 @@ class RunbookApp(OperatorActions, App[None]):
         self.say(_("Refresh failed: {error}").format(error=message.error), "error")
 
     def show(self, snapshot: Snapshot) -> None:
+        from runbook.tui.view import RANK  # the domain: loaded by the refresh, not at start-up
+
         if snapshot.seq < self._min_seq:
             return  # computed before an action the screen already shows
         previous = self.snapshot
         self.snapshot = snapshot
+        if callable(self._welcome):  # the run is loaded: say what it is
+            self.say(self._welcome(snapshot))
+            self._welcome = None
         if previous is not None and RANK[snapshot.level] > RANK[previous.level]:
             self.main.hidden_level = None
             if self._bell_at is None or (snapshot.now - self._bell_at).total_seconds() > BELL_GAP_S:
@@ -260,6 +260,25 @@ class RunbookApp(OperatorActions, App[None]):
                 self._warned = bool(snapshot.warnings)
             self.main.show(snapshot)
             self.sync_bindings()
+            self.settle("steps")
+            if snapshot.forecast is not None:
+                self.settle("forecast")
+
+    def settle(self, what: str) -> None:
+        """Part of the start-up is on screen: freeze what is loaded so far (see freeze_gc)."""
+        if what not in self._settled:
+            self._settled.add(what)
+            self._freeze()
+
+    def _freeze(self) -> None:
+        if self.freeze_gc:
+            gc.freeze()
+
+    @on(StepsTable.Grew)
+    def _grew(self, message: StepsTable.Grew) -> None:
+        if "table" not in self._settled:  # rows added at start-up: for the whole run
+            self.settle("table" if message.done else "rows")
+            self._settled.discard("rows")
 
     # -- availability ----------------------------------------------------------------------
     @property
@@ -308,14 +327,6 @@ class RunbookApp(OperatorActions, App[None]):
             self.refuse(self.why_not(action) or _("not available now"))
             event.stop()
 
-    def operator_action_for(self, key: str) -> str | None:
-        """The operator action bound to ``key`` (keymap applied), if any."""
-        for binding in self._bindings_list():
-            keys = self._keymap.get(binding.id or "", binding.key)
-            if binding.action in OPERATOR_ACTIONS and key in [k.strip() for k in keys.split(",")]:
-                return binding.action
-        return None
-
     def refuse(self, reason: str) -> None:
         self.bell()
         self.say(_("Not recorded: {reason}").format(reason=reason[:1].upper() + reason[1:]),
@@ -351,43 +362,3 @@ class RunbookApp(OperatorActions, App[None]):
         if director is not None and hasattr(director, "toggle_pause"):
             paused = director.toggle_pause()
             self.say(_("Demo paused: p resumes.") if paused else _("Demo resumed."))
-
-    def _listed(self, binding: Binding) -> bool:
-        """Help and the palette list what this screen can do: no run-changing action in watch
-        or demo mode, no pause outside the demo."""
-        if binding.action == "pause":
-            return self.desk.mode == "demo"
-        return not (binding.action in OPERATOR_ACTIONS and self.desk.readonly_reason)
-
-    def key_help(self) -> list[tuple[str, str, str]]:
-        """(key as currently mapped, what it does, binding id) for every listed binding."""
-        out = []
-        for binding in self._bindings_list():
-            if not self._listed(binding):
-                continue
-            key = self._keymap.get(binding.id or "", binding.key_display or binding.key)
-            key = "?" if key == "question_mark" else key
-            out.append((key, tr(binding.tooltip or binding.description) or "", binding.id or ""))
-        return out
-
-    def _bindings_list(self) -> list[Binding]:
-        return list(Binding.make_bindings(self.BINDINGS))
-
-    # -- command palette -------------------------------------------------------------------
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for binding in self._bindings_list():
-            if not self._listed(binding):
-                continue
-            title = tr(self.DESCRIPTIONS.get(binding.action, binding.description)) or ""
-            key = self._keymap.get(binding.id or "", binding.key_display or binding.key)
-            yield SystemCommand(title, markup(f"{tr(binding.tooltip)} [{key}]"),
-                                partial(self.run_palette_action, binding.action))
-        for command in super().get_system_commands(screen):  # Textual's own: theme, keys, quit
-            yield command._replace(title=tr(command.title) or "", help=tr(command.help) or "")
-
-    async def run_palette_action(self, action: str) -> None:
-        """A palette command runs the key's action; an unavailable one says why, like its key."""
-        if action in OPERATOR_ACTIONS and (reason := self.why_not(action)):
-            self.refuse(reason)
-            return
-        await self.run_action(action)

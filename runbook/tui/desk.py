@@ -39,11 +39,10 @@ from runbook.engine.undo import undid, undo_target
 from runbook.format.durations import duration_text, format_clock
 from runbook.format.model import Level
 from runbook.i18n import _, ngettext
-from runbook.tui import timeline, view
+from runbook.tui import operator, timeline, view
+from runbook.tui.journal import Journal
+from runbook.tui.operator import OPERATOR_ACTIONS
 
-# Actions that change the run: bound to keys, refused in watch and demo mode.
-OPERATOR_ACTIONS = ("advance", "start", "complete", "fail", "skip", "note", "trigger", "undo",
-                    "abort", "copy_notice")
 KINDS = {"start": STEP_STARTED, "complete": STEP_COMPLETED, "fail": STEP_FAILED,
          "skip": STEP_SKIPPED}
 
@@ -77,13 +76,10 @@ class Desk:
         self._critical: frozenset[str] | None = None
         self._planned: tuple = ()
         self._rows = view.RowCache()
+        self._journal = Journal(session.plan.timezone)
         self._tick: Tick | None = None
-        if readonly_reason is None and mode == "watch":
-            readonly_reason = _("read-only: you are watching this run; actions are recorded by "
-                                "the operator's `runbook run`")
-        if readonly_reason is None and mode == "demo":
-            readonly_reason = _("demo: the script operates this run; just watch (p pauses, q "
-                                "quits)")
+        if readonly_reason is None:
+            readonly_reason = operator.readonly_reason(mode)
         if readonly_reason is None and not isinstance(session, Engine):
             readonly_reason = _("read-only session")
         self.readonly_reason = readonly_reason
@@ -137,7 +133,7 @@ class Desk:
         return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
                           run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
                           planned=self._planned, needs=needs, rows=self._rows, warnings=warnings,
-                          notice_lang=s.notice_lang)
+                          notice_lang=s.notice_lang, journal=self._journal)
 
     # -- availability ----------------------------------------------------------------------
     def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,

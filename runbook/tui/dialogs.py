@@ -21,9 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from runbook.engine.risk import action, word
 from runbook.format.cells import rjust
-from runbook.format.model import Level
 from runbook.i18n import N_, _
 from runbook.tui.text import line, lines, plain, translate_bindings
 
@@ -142,12 +140,12 @@ class PickScreen(Dialog[str | None]):
         self.dismiss(None)
 
 
-LEVEL_HELP = (
-    (Level.on_track, N_("P(resume by the announced time) is at least the runbook's confidence.")),
-    (Level.at_risk, N_("P below confidence; the contingency can still be decided later.")),
-    (Level.decide_now, N_("Within the decision lead of the contingency's last safe start.")),
-    (Level.late, N_("No contingency can make it any more, or the announced time has passed.")),
-    (Level.resumed, N_("The service-resuming step is complete.")),
+LEVEL_HELP = (  # level (runbook.format.model.Level), what it means
+    ("on_track", N_("P(resume by the announced time) is at least the runbook's confidence.")),
+    ("at_risk", N_("P below confidence; the contingency can still be decided later.")),
+    ("decide_now", N_("Within the decision lead of the contingency's last safe start.")),
+    ("late", N_("No contingency can make it any more, or the announced time has passed.")),
+    ("resumed", N_("The service-resuming step is complete.")),
 )
 
 
@@ -164,6 +162,9 @@ class HelpScreen(Dialog[None]):
         self.readonly = readonly
 
     def compose(self) -> ComposeResult:
+        from runbook.engine.risk import action, word
+        from runbook.format.model import Level
+
         rows: list[Content] = [plain(_("Keys"), "bold")]
         if self.readonly:
             rows.append(plain(f"  {self.readonly}", "dim"))
@@ -172,7 +173,7 @@ class HelpScreen(Dialog[None]):
         rows += [plain(""), line((_("Levels"), "bold"),
                                  _(" (top right; the word is the signal, colour only helps)"))]
         rows += [line(("  " + rjust(word(lv), 10), "bold"), f"  {_(text)} {action(lv)}")
-                 for lv, text in LEVEL_HELP]
+                 for lv, text in ((Level(lv), text) for lv, text in LEVEL_HELP)]
         rows += [plain(""), plain(_("Steps table"), "bold"), plain(_(
             "  ◆ critical path · Plan likely/worst · Taken elapsed or actual · Var vs likely (m:ss)\n"
             "  ! past the worst-case (pessimistic) estimate\n"

@@ -6,8 +6,12 @@ alerts, undos (and what they undid, marked), joins and reattaches, the abort.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import cached_property
+
+from rich.cells import cell_len
 
 from runbook.engine.risk import word
 from runbook.engine.state import (
@@ -34,7 +38,8 @@ from runbook.engine.state import (
 from runbook.engine.undo import describe, undid
 from runbook.format.durations import format_clock
 from runbook.format.model import Level
-from runbook.format.times import when
+from runbook.format.safe import terminal
+from runbook.format.times import local, when
 from runbook.i18n import N_, _
 
 
@@ -46,6 +51,25 @@ class Entry:
     kind: str  # the event type (the widget styles alerts, failures, undos)
     text: str
     undone: bool = False
+
+    @property
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        """The entry as (text, style) parts as the timeline shows it: time, who, what (struck
+        through once undone); the widget resolves the styles."""
+        style = "dim strike" if self.undone else KIND_STYLE.get(self.kind, "")
+        return ((self.time, "dim"), (" ", ""), (f"{self.who} " if self.who else "", "dim"),
+                (self.text + (_(" (undone)") if self.undone else ""), style))
+
+    @cached_property
+    def cells(self) -> int:
+        """Terminal cells the entry takes on one line; -1 when it has more than one line."""
+        text = "".join(terminal(t) for t, _s in self.parts)
+        return -1 if "\n" in text else cell_len(text)  # as Textual measures it when wrapping
+
+
+KIND_STYLE = {"alert": "bold", "step_failed": "bold $text-error",
+              "run_aborted": "bold $text-error", "contingency_triggered": "bold $text-warning",
+              "action_undone": "italic"}
 
 
 def _text(ev: EventLike, starts: dict[str, datetime], tz: str, now: datetime,
@@ -106,22 +130,58 @@ def _text(ev: EventLike, starts: dict[str, datetime], tz: str, now: datetime,
 LABELS = {"live": N_("live"), "rehearsal": N_("rehearsal"), "history": N_("history")}
 
 
-
-
-
 def _why(text: object) -> str:
     return f": {text}" if isinstance(text, str) and text.strip() else ""
 
 
 def entries(state: RunState, tz: str, now: datetime) -> list[Entry]:
     """Every event of the run, oldest first."""
-    starts: dict[str, datetime] = {}
-    out = []
-    for ev in state.log:
-        who = "" if ev.type == ALERT else f"{ev.actor}@{ev.host}"
-        out.append(Entry(ev.at, when(ev.at, tz, now, seconds=True), who, ev.type,
-                         _text(ev, starts, tz, now, state), ev.seq in state.undone))
-    return out
+    return list(Journal(tz).update(state, now))
+
+
+class Journal:
+    """The journal of one run, kept up to date as events arrive (by the refresh, off the UI
+    thread): a new event adds its entry, an undo marks the entries it reverted, and a new local
+    day rewrites the times (``02:00:10 +1d`` becomes ``02:00:10``). Nothing else is redone, so a
+    refresh costs what changed, not the length of the run."""
+
+    def __init__(self, tz: str) -> None:
+        self.tz = tz
+        self._entries: list[Entry] = []
+        self._index: dict[int, int] = {}  # seq -> position in _entries
+        self._starts: dict[str, datetime] = {}
+        self._undone: set[int] = set()
+        self._day: date | None = None
+        self._shown: tuple[Entry, ...] = ()
+
+    def update(self, state: RunState, now: datetime) -> tuple[Entry, ...]:
+        """Every event of ``state`` (a fold that only grows), oldest first."""
+        entries, tz = self._entries, self.tz
+        changed = False
+        day = local(now, tz).date()
+        if day != self._day:  # times are written relative to today
+            self._day = day
+            entries[:] = [dataclasses.replace(e, time=when(e.at, tz, now, seconds=True))
+                          for e in entries]
+            changed = True
+        for ev in state.log[len(entries):]:
+            who = "" if ev.type == ALERT else f"{ev.actor}@{ev.host}"
+            self._index[ev.seq] = len(entries)
+            entry = Entry(ev.at, when(ev.at, tz, now, seconds=True), who, ev.type,
+                          _text(ev, self._starts, tz, now, state), False)
+            entry.cells  # noqa: B018 (measured here, off the UI thread)
+            entries.append(entry)
+            changed = True
+        if len(state.undone) != len(self._undone):
+            for seq in state.undone.keys() - self._undone:
+                self._undone.add(seq)
+                k = self._index.get(seq)
+                if k is not None:
+                    entries[k] = dataclasses.replace(entries[k], undone=True)
+                    changed = True
+        if changed:
+            self._shown = tuple(entries)
+        return self._shown
 
 
 def last_action(state: RunState, now: datetime) -> str:

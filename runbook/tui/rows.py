@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from itertools import compress
+from operator import is_not
 
 from runbook.engine.state import (
     ABANDONED,
@@ -16,6 +20,7 @@ from runbook.engine.state import (
     RunState,
     StepState,
 )
+from runbook.format.cells import width as cell_width
 from runbook.format.durations import duration_text, format_clock
 from runbook.format.plan import MAIN, Plan, PlanStep
 from runbook.i18n import N_, _
@@ -53,6 +58,12 @@ class Row:
     @property
     def id(self) -> str:
         return self.step.id
+
+    @cached_property
+    def widths(self) -> tuple[int, int, int, int, int]:
+        """Cells taken by the status, id, plan, taken and variance (the table's layout)."""
+        return (cell_width(self.status), cell_width(self.id), cell_width(self.planned),
+                cell_width(self.taken), cell_width(self.variance))
 
     @property
     def cells(self) -> tuple[str, ...]:
@@ -97,16 +108,55 @@ def focus_step(state: RunState, rows: tuple[Row, ...]) -> str | None:
 
 
 class RowCache:
-    """Rows of steps that are not running do not change with the clock: build them once."""
+    """The table's rows kept between snapshots. A row is made again only when its step's state
+    changed (a StepState is replaced, never changed in place), when its step runs or has failed
+    (the time taken moves), or when the visible steps or the critical path changed; finding
+    which changed is a comparison of object identities, done in C."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, Row] = {}
+        self._for: tuple = (None, None, None)  # (plan, path, critical) the rows were made for
+        self._steps: list[PlanStep] = []
+        self._sts: list[StepState] = []
+        self._rows: list[Row] = []
+        self._live: set[int] = set()  # rows whose text moves with the clock
+        self.ids: tuple[str, ...] = ()
+        self.index: dict[str, int] = {}
+        self.counts: Counter[str] = Counter()  # rows per status
 
-    def row(self, step: PlanStep, st: StepState, now: datetime, critical: bool) -> Row:
-        cached = self._rows.get(step.id)
-        if cached is not None and cached.st is st and cached.critical == critical:
-            return cached
-        row = make_row(step, st, now, critical)
-        if st.status not in (RUNNING, FAILED):
-            self._rows[step.id] = row
-        return row
+    def rows(self, plan: Plan, state: RunState, now: datetime,
+             critical: frozenset[str]) -> tuple[Row, ...]:
+        was = self._for
+        same = was[0] is plan and was[1] == state.path and was[2] == critical
+        sts = list(map(state.steps.__getitem__, self.ids)) if same else None
+        if sts is None:
+            self._for = (plan, state.path, critical)
+            self._steps = visible_steps(plan, state)
+            self.ids = tuple(s.id for s in self._steps)
+            self.index = {sid: k for k, sid in enumerate(self.ids)}
+            self._sts = list(map(state.steps.__getitem__, self.ids))
+            self._rows = [make_row(s, st, now, s.id in critical)
+                          for s, st in zip(self._steps, self._sts, strict=True)]
+            self._live = {k for k, st in enumerate(self._sts) if st.status in (RUNNING, FAILED)}
+            self.counts = Counter(st.status for st in self._sts)
+            return tuple(self._rows)
+        changed = set(compress(range(len(sts)), map(is_not, sts, self._sts)))
+        for k in changed:
+            self.counts[self._sts[k].status] -= 1
+            self.counts[sts[k].status] += 1
+        self._sts = sts
+        for k in changed | self._live:
+            s, st = self._steps[k], sts[k]
+            self._rows[k] = make_row(s, st, now, s.id in critical)
+            if st.status in (RUNNING, FAILED):
+                self._live.add(k)
+            else:
+                self._live.discard(k)
+        return tuple(self._rows)
+
+
+def most_cells(rows: tuple[Row, ...]) -> dict[str, int]:
+    """The widest status, id, plan, taken and variance of ``rows``, in cells."""
+    if not rows:
+        return {}
+    return dict(zip(("status", "id", "plan", "taken", "var"),
+                    map(max, zip(*(r.widths for r in rows), strict=True)), strict=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -10,9 +12,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from runbook.format.model import Level
 from runbook.i18n import _
-from runbook.tui.view import Snapshot
+from runbook.tui.runlog import RunLog
+from runbook.tui.steps import StepsTable
 from runbook.tui.widgets import (
     AlertBanner,
     ForecastPanel,
@@ -20,11 +22,13 @@ from runbook.tui.widgets import (
     ModeLine,
     NoticeLine,
     RunHeader,
-    RunLog,
     StepDetail,
-    StepsTable,
     TimelineStrip,
 )
+
+if TYPE_CHECKING:
+    from runbook.format.model import Level
+    from runbook.tui.view import Snapshot
 
 
 class MainScreen(Screen):
@@ -44,9 +48,10 @@ class MainScreen(Screen):
             super().__init__()
             self.step_id = step_id
 
-    def __init__(self, mode_text: str) -> None:
+    def __init__(self, mode_text: str, *, title: str = "") -> None:
         super().__init__()
         self.mode_text = mode_text
+        self.title = title  # for the header until the first snapshot
         self.snapshot: Snapshot | None = None
         self.hidden_level: Level | None = None  # the banner was hidden at this level
         self._last_seq = -1
@@ -56,7 +61,7 @@ class MainScreen(Screen):
         self.notice_key: str | None = None  # the key that copies the customer notice (run only)
 
     def compose(self) -> ComposeResult:
-        yield RunHeader(id="header")
+        yield RunHeader(self.title, id="header")
         yield ModeLine(self.mode_text, id="mode")
         banner = AlertBanner(id="banner")
         banner.display = False

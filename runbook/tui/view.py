@@ -13,6 +13,7 @@ fall-back repeats the wall clock. Countdowns under two minutes are in seconds.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +42,15 @@ from runbook.format.model import Level
 from runbook.format.plan import MAIN, Plan
 from runbook.format.times import local, when
 from runbook.i18n import _, ngettext
-from runbook.tui.rows import STATUS, Row, RowCache, focus_step, make_row, visible_steps
+from runbook.tui.journal import Entry, Journal
+from runbook.tui.rows import (
+    STATUS,
+    Row,
+    RowCache,
+    focus_step,
+    make_row,
+    most_cells,
+)
 from runbook.tui.timeline import Timeline, make_timeline
 
 __all__ = ["STATUS", "Row", "RowCache", "Snapshot", "build", "do_now", "make_row"]
@@ -73,6 +82,11 @@ class Snapshot:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what is wrong with this host or the store
     notice: Notice | None = None  # the customer notice for the level shown (runbook comms:)
+    journal: tuple[Entry, ...] = ()  # every event as the timeline (l) shows it, oldest first
+    ids: tuple[str, ...] = ()  # the rows' step ids, in order
+    index: dict[str, int] = dataclasses.field(default_factory=dict)  # step id -> row
+    cell_widths: dict[str, int] = dataclasses.field(default_factory=dict)  # see rows.most_cells
+    counts: dict[str, int] | None = None  # rows per status (None: count them)
 
     @property
     def tz(self) -> str:
@@ -92,10 +106,8 @@ class Snapshot:
         return word(self.level)
 
     def row(self, step_id: str | None) -> Row | None:
-        for r in self.rows:
-            if r.id == step_id:
-                return r
-        return None
+        k = self.index.get(step_id) if step_id is not None else None
+        return None if k is None else self.rows[k]
 
     # -- header ----------------------------------------------------------------------------
     def clock_text(self) -> str:
@@ -115,10 +127,17 @@ class Snapshot:
     def progress_text(self) -> str:
         """``7/14 steps``: done (completed or skipped) of the steps the run now needs (main
         steps, or after a trigger the main steps done before it plus the contingency's)."""
-        need = [r for r in self.rows if r.st.status != ABANDONED]
-        done = [r for r in need if r.st.status in DONE]
-        return ngettext("{done}/{total} step", "{done}/{total} steps", len(need)).format(
-            done=len(done), total=len(need))
+        counts = self.status_counts()
+        need = len(self.rows) - counts.get(ABANDONED, 0)
+        done = sum(counts.get(s, 0) for s in DONE)
+        return ngettext("{done}/{total} step", "{done}/{total} steps", need).format(
+            done=done, total=need)
+
+    def status_counts(self) -> dict[str, int]:
+        """Rows per status (kept by the refresh as rows change)."""
+        if self.counts is None:
+            return Counter(r.st.status for r in self.rows)
+        return self.counts
 
     def header_text(self, width: int) -> str:
         """The header's middle for a terminal ``width`` wide, so the level word is never cut:
@@ -281,11 +300,13 @@ def run_fact(snap: Snapshot) -> str | None:
         return _("Run finished at {time}. Export the timing log with `runbook report`.").format(
             time=snap.at(state.finished_at))
     if snap.level == Level.resumed or state.resumed:
-        remaining = len([r for r in snap.rows if r.st.status not in (COMPLETED, SKIPPED, ABANDONED)])
+        counts = snap.status_counts()
+        remaining = len(snap.rows) - sum(counts.get(s, 0) for s in (COMPLETED, SKIPPED, ABANDONED))
         return ngettext("Service is back, {overrun}. Finish the remaining checks ({n} step left).",
                         "Service is back, {overrun}. Finish the remaining checks ({n} steps left).",
                         remaining).format(overrun=snap.overrun_text(), n=remaining)
-    failed = [r for r in snap.rows if r.st.status == FAILED and r.step.path == state.path]
+    failed = [r for r in snap.rows if r.st.status == FAILED and r.step.path == state.path] \
+        if snap.status_counts().get(FAILED) else []
     if failed:
         r = failed[0]
         why = r.st.notes[-1].text if r.st.notes and r.st.notes[-1].at == r.st.failed_at else ""
@@ -343,11 +364,12 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
           run_id: str, label: str, critical: frozenset[str],
           planned: tuple[tuple[str, datetime, datetime], ...],
           needs: dict[str, float] | None = None, rows: RowCache | None = None,
-          warnings: tuple[str, ...] = (), notice_lang: str = "en") -> Snapshot:
+          warnings: tuple[str, ...] = (), notice_lang: str = "en",
+          journal: Journal | None = None) -> Snapshot:
+    entries = (journal or Journal(plan.timezone)).update(state, now)
     state = copy_state(state)
     cache = rows or RowCache()
-    rows = tuple(cache.row(s, state.steps[s.id], now, s.id in critical)
-                 for s in visible_steps(plan, state))
+    rows = cache.rows(plan, state, now, critical)
     banner = None
     if forecast is not None and level in BAD_LEVELS and not state.finished \
             and not fresh_trigger(state):  # the do-now line acknowledges the trigger instead
@@ -362,6 +384,8 @@ def build(plan: Plan, state: RunState, *, now: datetime, level: Level, forecast:
         warnings=warnings,
         notice=None if state.finished and not state.resumed else
         notice_for_level(plan, level, state, forecast, notice_lang),
+        journal=entries, ids=cache.ids, index=cache.index, counts=dict(cache.counts),
+        cell_widths=most_cells(rows),
     )
 
 

@@ -1,30 +1,33 @@
-"""Widgets: each shows one part of a :class:`~runbook.tui.view.Snapshot`. Attributes down only."""
+"""Widgets: each shows one part of a :class:`~runbook.tui.view.Snapshot`. Attributes down only.
+
+The domain (levels, the engine's words, durations) is imported where a snapshot is shown, not at
+the top: the first frame is drawn before the run is loaded, and importing the domain (its
+runbook model) would cost that frame a tenth of a second."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from runbook.engine.risk import word
-from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, RUNNING, SKIPPED
-from runbook.format.cells import width as cell_width
-from runbook.format.durations import duration_text
-from runbook.format.model import Level
-from runbook.i18n import N_, _, ngettext
-from runbook.tui import journal
-from runbook.tui.text import cell, line, lines, plain
-from runbook.tui.timeline import timeline_rows
-from runbook.tui.view import Row, Snapshot, run_fact
+from runbook.i18n import N_, _
+from runbook.tui.text import line, lines, plain
+
+if TYPE_CHECKING:
+    from runbook.format.model import Level
+    from runbook.tui.view import Snapshot
 
 
 def level_class(level: Level | str) -> str:
-    return f"level-{Level(level).value}"
+    return f"level-{getattr(level, 'value', level)}"
 
 
-LEVEL_CLASSES = [level_class(level) for level in Level] + ["level-aborted", "level-finished"]
+LEVELS = ("on_track", "at_risk", "decide_now", "late", "resumed")  # runbook.format.model.Level
+LEVEL_CLASSES = [level_class(level) for level in LEVELS] + ["level-aborted", "level-finished"]
 
 
 def set_level_class(widget: Widget, level: Level, ended: str | None = None) -> None:
@@ -48,11 +51,14 @@ def bar(p: float, width: int = 10) -> str:
 class RunHeader(Horizontal):
     """Title, the time in the runbook's zone, elapsed, countdown, and the level as a word."""
 
+    def __init__(self, title: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._title = title  # until the first snapshot
+
     def compose(self) -> ComposeResult:
-        yield Static(id="title")
+        yield Static(plain(self._title, newlines=False), id="title")
         yield Static(id="clock")
-        yield Static(plain(f" {word(Level.on_track)} "), id="level",
-                     classes=level_class(Level.on_track))
+        yield Static(id="level")  # the level is not known until the run is loaded
 
     def show(self, snap: Snapshot) -> None:
         self.query_one("#title", Static).update(plain(snap.plan.title, newlines=False))
@@ -94,6 +100,8 @@ class AlertBanner(Static):
     worsening."""
 
     def show(self, snap: Snapshot, hidden_level: Level | None) -> None:
+        from runbook.engine.risk import word
+
         visible = snap.banner is not None and hidden_level != snap.level
         self.display = visible
         if not visible:
@@ -108,6 +116,8 @@ class NoticeLine(Static):
     hidden while there is none. Watchers see it without the key."""
 
     def show(self, snap: Snapshot, key: str | None) -> None:
+        from runbook.engine.risk import word
+
         n = snap.notice
         self.display = n is not None
         if n is None:
@@ -123,6 +133,9 @@ class ForecastPanel(Static):
 
     def show(self, snap: Snapshot, banner: bool = False) -> None:
         """With the banner up, the banner says what to do; the panel keeps to the numbers."""
+        from runbook.format.model import Level
+        from runbook.tui.view import run_fact
+
         p = snap.p_on_time()
         first = [snap.resume_line()]
         if p is not None and snap.forecast is not None and not snap.forecast.resumed \
@@ -139,139 +152,6 @@ class ForecastPanel(Static):
 KINDS = {"task": N_("task"), "check": N_("check"), "decision": N_("decision"),
          "comms": N_("comms"), "wait": N_("wait"), "milestone": N_("milestone")}
 
-STATUS_STYLE = {  # (theme variable, text style); DataTable cells are Rich text
-    PENDING: ("", "dim"),
-    READY: ("text-primary", "bold"),
-    RUNNING: ("text-accent", "bold"),
-    COMPLETED: ("text-success", ""),
-    FAILED: ("text-error", "bold"),
-    SKIPPED: ("", "dim italic"),
-    ABANDONED: ("", "dim"),
-}
-COLUMNS = (("status", N_("Status"), 11), ("id", N_("Step"), 20), ("title", N_("Title"), 0),
-           ("owner", N_("Owner"), 14), ("plan", N_("Plan"), 7), ("taken", N_("Taken"), 7),
-           ("var", N_("Var"), 7))  # var: "+12:34!"; widths in cells
-
-
-class StepsTable(DataTable):
-    """Every visible step; running ones tick live; ◆ marks the critical path."""
-
-    DEFAULT_CSS = """
-    StepsTable { height: 1fr; }
-    """
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._ids: tuple[str, ...] = ()
-        self._cells: dict[str, tuple] = {}
-        self._widths: tuple[int, ...] = ()
-        self._snap: Snapshot | None = None
-
-    def _layout(self) -> tuple[int, ...]:
-        """Column widths for the current width. Status, plan, taken and variance are never cut;
-        the step id gives way next (down to 8), then the owner, then the title. Every width is
-        in terminal cells (a Hangul status word or plan takes two per character)."""
-        width = max(self.size.width - 2, 40)
-        fixed = {k: w for k, _l, w in COLUMNS}
-        rows = self._snap.rows if self._snap else ()
-        heading = {k: cell_width(_(label)) for k, label, _w in COLUMNS}
-        fixed["status"] = max([cell_width(r.status) for r in rows] + [fixed["status"],
-                                                                      heading["status"]])
-        fixed["plan"] = max([cell_width(r.planned) for r in rows] + [4, heading["plan"]])
-        fixed["taken"] = max([cell_width(r.taken) for r in rows] + [fixed["taken"],
-                                                                    heading["taken"]])
-        fixed["var"] = max([cell_width(r.variance) for r in rows] + [fixed["var"],
-                                                                     heading["var"]])
-        padding = 2 * self.cell_padding
-        left = width - sum(fixed[k] + padding for k in ("status", "plan", "taken", "var"))
-        need_id = min(max([cell_width(r.id) for r in rows] + [4]) + 2, 24)
-        fixed["id"] = max(8, min(need_id, left - padding))
-        left -= fixed["id"] + padding
-        if left >= 14 + padding + 24 + padding:
-            fixed["owner"] = 14
-            fixed["title"] = left - 14 - 2 * padding
-        else:
-            fixed["owner"] = 0
-            fixed["title"] = left - padding if left - padding >= 12 else 0
-        return tuple(fixed[k] for k, _l, _w in COLUMNS)
-
-    def _styles(self) -> dict[str, str]:
-        """Rich styles from the current theme's variables (cached per theme)."""
-        theme = self.app.theme
-        if getattr(self, "_theme", None) != theme:
-            variables = self.app.get_css_variables()
-            self._style_map = {status: f"{extra} {variables.get(var, '')}".strip()
-                               for status, (var, extra) in STATUS_STYLE.items()}
-            self._style_map["over"] = f"bold {variables.get('text-error', '')}"
-            self._theme = theme
-        return self._style_map
-
-    def _cells_for(self, row: Row, widths: tuple[int, ...], styles: dict[str, str]) -> tuple:
-        mark = "◆ " if row.critical else "  "
-        var_style = styles["over"] if row.over else ""
-        texts = (
-            cell(row.status, styles.get(row.st.status, "")),
-            cell(mark + row.id, styles.get(row.st.status, "") if row.st.status == RUNNING else ""),
-            cell(row.step.title),
-            cell(row.step.owner or "", "dim"),
-            cell(row.planned, justify="right"),
-            cell(row.taken, justify="right"),
-            cell(row.variance, var_style, justify="right"),
-        )
-        out = []
-        for text, w in zip(texts, widths, strict=True):
-            if w:
-                text.truncate(w, overflow="ellipsis")
-            out.append(text)
-        return tuple(out)
-
-    def show(self, snap: Snapshot) -> None:
-        self._snap = snap
-        widths = self._layout()
-        ids = tuple(r.id for r in snap.rows)
-        styles = self._styles()
-        selected = self.selected
-        if widths != self._widths or ids != self._ids:
-            self._rebuild(snap, widths, styles, selected)
-            return
-        for r in snap.rows:
-            key = (r.st, r.critical, r.taken, r.variance, r.status)
-            if self._cells.get(r.id) == key:
-                continue
-            self._cells[r.id] = key
-            cells = self._cells_for(r, widths, styles)
-            for (col, _l, _w), w, value in zip(COLUMNS, widths, cells, strict=True):
-                if w:
-                    self.update_cell(r.id, col, value)
-
-    def _rebuild(self, snap: Snapshot, widths: tuple[int, ...], styles: dict[str, str],
-                 selected: str | None) -> None:
-        self.clear(columns=True)
-        for (key, label, _w), w in zip(COLUMNS, widths, strict=True):
-            if w:
-                self.add_column(cell(_(label)), key=key, width=w)
-        for r in snap.rows:
-            cells = [c for c, w in zip(self._cells_for(r, widths, styles), widths, strict=True) if w]
-            self.add_row(*cells, key=r.id)
-            self._cells[r.id] = (r.st, r.critical, r.taken, r.variance, r.status)
-        self._widths, self._ids = widths, tuple(r.id for r in snap.rows)
-        self.select(selected if selected in self._ids else snap.focus)
-
-    def on_resize(self) -> None:
-        if self._snap is not None:
-            self.show(self._snap)
-
-    @property
-    def selected(self) -> str | None:
-        if not self.row_count or self.cursor_row < 0 or self.cursor_row >= len(self._ids):
-            return None
-        return self._ids[self.cursor_row]
-
-    def select(self, step_id: str | None) -> None:
-        if step_id in self._ids:
-            self.move_cursor(row=self._ids.index(step_id), animate=False)
-
-
 class StepDetail(VerticalScroll):
     """The selected step: instructions, command (shown, copyable, never run), check, notes."""
 
@@ -286,6 +166,9 @@ class StepDetail(VerticalScroll):
 
 def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     """(border title, body) for the selected step; every user text through :mod:`text`."""
+    from runbook.engine.state import ABANDONED, COMPLETED, FAILED, READY, RUNNING, SKIPPED
+    from runbook.format.durations import duration_text
+
     row = snap.row(step_id)
     if row is None:
         return plain(_("Step")), plain(_("No step selected."))
@@ -338,31 +221,6 @@ def detail(snap: Snapshot, step_id: str | None) -> tuple[Content, Content]:
     return plain(f"{s.id} · {row.status}", newlines=False), lines(rows)
 
 
-class RunLog(VerticalScroll):
-    """The run's journal (``l``): every event with who did it from where, newest first."""
-
-    KIND_STYLE = {"alert": "bold", "step_failed": "bold $text-error",
-                  "run_aborted": "bold $text-error", "contingency_triggered": "bold $text-warning",
-                  "action_undone": "italic"}
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="log-text")
-
-    def show(self, snap: Snapshot) -> None:
-        items = journal.entries(snap.state, snap.tz, snap.now)
-        rows = []
-        for e in reversed(items):
-            style = "dim strike" if e.undone else self.KIND_STYLE.get(e.kind, "")
-            rows.append(line((e.time, "dim"), " ", (f"{e.who} " if e.who else "", "dim"),
-                             (e.text + (_(" (undone)") if e.undone else ""), style)))
-        self.border_title = plain(ngettext(
-            "Timeline, newest first ({n} event) · l hides",
-            "Timeline, newest first ({n} events) · l hides", len(items)).format(n=len(items)),
-            newlines=False)
-        self.query_one("#log-text", Static).update(lines(rows) if rows else
-                                                   plain(_("Nothing yet.")))
-
-
 TIMELINE_STYLE = {
     "━": "$primary", "─": "$primary", "█": "$success", "▆": "$success", "▒": "$accent",
     "░": "$text-muted", "·": "$text-muted", "│": "$error", "D": "bold $error", "▲": "bold",
@@ -389,6 +247,8 @@ class TimelineStrip(Widget):
     def render(self) -> Content:
         if self._snap is None:
             return Content("")
+        from runbook.tui.timeline import timeline_rows
+
         rows = timeline_rows(self._snap.timeline, self.size.width)
         return lines(line(*[(run, TIMELINE_STYLE.get(run[0], "")) for run in _runs(text)])
                      for text in rows)

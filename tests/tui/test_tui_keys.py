@@ -13,6 +13,7 @@ from runbook.engine.state import (
     STEP_STARTED,
 )
 from runbook.tui.dialogs import ConfirmScreen, HelpScreen, PickScreen
+from runbook.tui.runlog import RunLog
 from tests.tui.conftest import actions, notices, press, settle, small_runbook, table_text
 
 
@@ -136,7 +137,7 @@ async def test_n_records_a_note_on_the_selected_step(rig):
         assert note.payload["text"] == "bridge is noisy"
         app.main.toggle_log()
         await pilot.pause()
-        assert "bridge is noisy" in str(app.main.query_one("#log-text").render())
+        assert "bridge is noisy" in app.main.query_one(RunLog).visible_text()
 
 
 async def test_c_asks_then_triggers_the_contingency_and_shows_its_steps(rig):

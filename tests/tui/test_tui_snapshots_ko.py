@@ -9,6 +9,7 @@ line up under their headings, and the timeline's labels and markers keep their c
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 
 from runbook import i18n
 from runbook.engine.run import Session
@@ -96,7 +97,17 @@ async def test_the_steps_table_lines_up_in_cells(played):  # noqa: F811
         app.refresh_now()
         await pilot.pause()
         table = app.main.table
-        for column in table.ordered_columns:
-            for row_key in table.rows:
-                text = table.get_cell(row_key, column.key)
-                assert text.cell_len <= column.width, (column.key, text.plain)
+        columns = table.ordered_columns
+        for y in range(table.size.height):  # every line drawn: the heading, then the rows
+            strip = table.render_line(y)
+            assert strip.cell_length == table.size.width
+            x = 0
+            for k, column in enumerate(columns):
+                drawn = strip.crop(x + 1, x + 1 + column.width).text  # inside the padding
+                assert cell_len(drawn) == column.width
+                whole = (column.label if y == 0 else
+                         table.get_row_at(table.scroll_offset.y + y - 1)[k]).plain
+                shown = drawn.strip()
+                assert shown == whole.strip() or (shown.endswith("…") and
+                                                  whole.startswith(shown[:-1])), (shown, whole)
+                x += column.get_render_width(table)

@@ -15,6 +15,7 @@ from runbook.engine.state import NOTE, fold
 from runbook.format.safe import terminal
 from runbook.tui import view
 from runbook.tui.dialogs import ConfirmScreen
+from runbook.tui.runlog import RunLog
 from runbook.tui.text import line, markup, plain
 from runbook.tui.widgets import detail
 from tests.conftest import START, make_runbook, three
@@ -108,7 +109,7 @@ async def test_brackets_everywhere_never_crash_the_operator_nor_a_watcher_and_th
         watcher.refresh_now()
         watcher.main.toggle_log()
         await pilot.pause()
-        assert "vendor case [INC-42" in str(watcher.main.query_one("#log-text").render())
+        assert "vendor case [INC-42" in watcher.main.query_one(RunLog).visible_text()
     again = rig.operator()  # the note is in the log now: the run must reopen
     async with again.run_test(size=(100, 30)) as pilot:
         again.refresh_now()

@@ -74,7 +74,7 @@ def test_operator_and_watcher_in_real_terminals_and_kill_9_loses_nothing(tmux, t
     db = tmp_path / "runs.db"
     run = f"{RUNBOOK} run night.yaml --db {db} --operator kim"
     tmux.start("op", run + " --start now")  # the plan's window is in the past: rehearse it now
-    tmux.wait_for("op", "OPERATOR kim@")
+    tmux.wait_for("op", "New run started")  # loaded behind the first frame: keys count now
     tmux.keys("op", "Space")
     tmux.wait_for("op", "▶ RUNNING")
     assert events(db) == [("step_started", "prep")]
@@ -108,7 +108,7 @@ def test_the_screen_keeps_running_while_another_process_holds_the_store(tmux, tm
     import re
     db = tmp_path / "runs.db"
     tmux.start("op", f"{RUNBOOK} run night.yaml --db {db} --operator kim --start now")
-    tmux.wait_for("op", "OPERATOR kim@")
+    tmux.wait_for("op", "New run started")  # loaded behind the first frame: keys count now
     tmux.wait_for("op", "○ ready")
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sqlite3, sys, time\n"
