@@ -47,6 +47,22 @@ def test_abort_at_go_no_go_ends_the_run_aborted_everywhere(tmp_path):
     assert [r["status"] for r in rows if r["id"] == "go-no-go"] == ["abandoned"]
 
 
+def test_runs_lists_an_aborted_run_as_aborted(tmp_path, capsys):
+    from runbook.cli import main
+
+    play(tmp_path, """\
+  - {at: 0m, start: go-no-go}
+  - {at: 2m, abort: "NO-GO: storage vendor not on the bridge"}
+""")
+    capsys.readouterr()
+    assert main(["runs", "--db", str(tmp_path / "runs.db")]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert "aborted" in line and "in progress" not in line and "finished" not in line
+    assert main(["runs", "--db", str(tmp_path / "runs.db"), "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["status"] == "aborted"
+
+
 def test_an_undone_mis_press_shows_both_the_action_and_its_undo(tmp_path):
     result, report = play(tmp_path, """\
   - {at: 0m, start: go-no-go}

@@ -146,6 +146,28 @@ def test_each_step_completion_reaches_the_main_file(tmp_path: Path) -> None:
     store.close()
 
 
+def test_closing_the_store_brings_the_main_file_up_to_date(tmp_path: Path) -> None:
+    """Quitting checkpoints: what came after the last completion (a start, a note) is in runs.db
+    alone once the operator's store is closed, even while a watcher still has it open."""
+    db = tmp_path / "runs.db"
+    store = Store(db)
+    follower = Store(db, readonly=True)
+    engine = new_run(store, runbook(), ManualClock(START), OPS, samples=500)
+    engine.start("stop")
+    engine.clock.advance(60)
+    engine.note("vendor on the bridge", "stop")
+    follower.events(engine.run_id)  # the watcher has read: its snapshot must not hold the WAL back
+    want = [e.type for e in follower.events(engine.run_id)]
+    engine.close()
+    store.close()
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(db, copy)  # the main file alone, as if the -wal were deleted after the quit
+    with Store(copy, readonly=True) as s:
+        assert [e.type for e in s.events(engine.run_id)] == want
+    assert want[-1] == "note"
+    follower.close()
+
+
 # -- item 10: private by default, symlinks refused -----------------------------------------------
 
 def test_the_default_store_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
