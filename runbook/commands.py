@@ -41,15 +41,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from runbook import startup
     from runbook.engine.run import Actor, unfinished_run
-    from runbook.store import Store, is_postgres
+    from runbook.store import Store, StoreUninitialised, is_postgres
 
     clock = startup.system_clock()
     loaded = startup.load_with_start(args.runbook, args.start, clock.now())
     path = location(args.db)
     waiting = None
     if is_postgres(path) or Path(path).exists():  # a new store has no unfinished run to resume
-        with Store(path, readonly=True) as peek:
-            waiting = unfinished_run(peek, loaded.plan.id)
+        try:
+            with Store(path, readonly=True) as peek:
+                waiting = unfinished_run(peek, loaded.plan.id)
+        except StoreUninitialised:
+            pass  # an empty database or file: nothing to resume; open_store below creates it
     if waiting is not None and args.start is not None:
         raise Unusable(f"run {waiting.id} of {loaded.plan.id} is unfinished and keeps the window it "
                        f"started with; --start applies to a new run: run without --start to "

@@ -15,6 +15,7 @@ from runbook.store.base import (
     StoreDamaged,
     StoreError,
     StoreUnavailable,
+    StoreUninitialised,
     UnknownRun,
     Writer,
     clock_offset,
@@ -29,6 +30,6 @@ from runbook.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 __all__ = ["ENDINGS", "LABELS", "SCHEMA_VERSION", "Event", "First", "RunInfo", "RunLine",
            "SQLiteStore", "Store",
-           "StoreDamaged", "StoreError", "StoreUnavailable", "UnknownRun", "Writer",
+           "StoreDamaged", "StoreError", "StoreUnavailable", "StoreUninitialised", "UnknownRun", "Writer",
            "clock_offset", "default_path", "from_us", "is_postgres", "location", "open_store",
            "to_us"]

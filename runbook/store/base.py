@@ -55,6 +55,11 @@ class StoreUnavailable(StoreError):
     unless the message says the outcome is unknown. Retrying later is safe."""
 
 
+class StoreUninitialised(StoreError):
+    """The store is there (an empty database or file) but holds no runbook schema yet: opened
+    read-only it cannot be read; a writer (`runbook run`, `runbook store init`) creates it."""
+
+
 class StoreDamaged(StoreError):
     """The store's content cannot be trusted; nothing is written to it."""
 

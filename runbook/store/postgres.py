@@ -35,6 +35,7 @@ from runbook.store.base import (
     StoreDamaged,
     StoreError,
     StoreUnavailable,
+    StoreUninitialised,
     from_us,
 )
 from runbook.store.migrations import POSTGRES
@@ -88,7 +89,7 @@ class PgStore(SQLStore):
         self._in_tx = False
         version = self.schema_version()
         if readonly and version == 0:
-            raise StoreError(f"{self.path} is not initialised as a runbook store yet; run "
+            raise StoreUninitialised(f"{self.path} is not initialised as a runbook store yet; run "
                              f"`runbook store init --db {self.path}` or start a run first")
         if migrate and not readonly and version < SCHEMA_VERSION:
             self.migrate()

@@ -61,6 +61,7 @@ from runbook.store.base import (
     DAMAGED_HINT,
     StoreDamaged,
     StoreError,
+    StoreUninitialised,
 )
 from runbook.store.files import (
     READONLY_OR_CANTOPEN,
@@ -153,7 +154,7 @@ class SQLiteStore(SQLStore):
             self._conn = self._connect(uri + "&immutable=1", uri=True)
             self._snapshot = True
         if not self._retry(lambda: self._version(self._c), "open the store"):
-            raise StoreError(f"{self.path} is not initialised as a runbook store yet; "
+            raise StoreUninitialised(f"{self.path} is not initialised as a runbook store yet; "
                              "start a run with `runbook run` first")
 
     def migrate(self) -> tuple[int, int]:
