@@ -44,6 +44,7 @@ from textual.message import Message
 
 from runbook.i18n import _
 from runbook.tui.actions import OperatorActions
+from runbook.tui.asking import Asks
 from runbook.tui.dialogs import HelpScreen
 from runbook.tui.keys import BINDINGS, DESCRIPTIONS, KeyHelp, parse_keymap
 from runbook.tui.operator import OPERATOR_ACTIONS, Opening
@@ -71,9 +72,10 @@ class Refreshed(Message):
 
 
 class Opened(Message):
-    """The run is loaded: the desk to use from now on."""
+    """The run is loaded: the desk to use from now on (None: the operator quit before it was
+    opened, at a question the opening asked)."""
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Desk | None) -> None:
         super().__init__()
         self.desk = desk
 
@@ -92,7 +94,7 @@ class RefreshFailed(Message):
         self.error = error
 
 
-class RunbookApp(OperatorActions, KeyHelp, App[None]):
+class RunbookApp(Asks, OperatorActions, KeyHelp, App[None]):
     """`runbook run`, `runbook watch` and `runbook demo`: one screen, three modes."""
 
     CSS_PATH = "app.tcss"
@@ -197,6 +199,8 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
                 self.post_message(OpenFailed(e))
                 return
             self.post_message(Opened(desk))
+            if desk is None:  # the operator quit at a question: nothing was opened
+                return
         try:
             if not self._viewed:
                 self._viewed = True
@@ -226,6 +230,9 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
 
     @on(Opened)
     def _opened(self, message: Opened) -> None:
+        if message.desk is None:
+            self.exit()
+            return
         self.desk = message.desk
 
     @on(OpenFailed)

@@ -21,7 +21,7 @@ from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, R
 from runbook.store import Store
 from runbook.tui import steps as steps_mod
 from runbook.tui.journal import Entry, Journal, entries
-from runbook.tui.launch import opening_watch_app, watch_app
+from runbook.tui.launch import opening_operator_app, opening_watch_app, watch_app
 from runbook.tui.runlog import RunLog
 from runbook.tui.text import line, lines
 from tests.conftest import START, make_runbook, three
@@ -187,6 +187,65 @@ async def test_watch_draws_its_first_frame_before_the_run_is_loaded(rig):
         await pilot.pause()
         assert opened and app.snapshot is not None and app.snapshot.forecast is not None
         assert "Watching read-only" in app.said[-1]
+
+
+async def test_run_draws_its_first_frame_before_the_runbook_is_read(rig):
+    opened = []
+
+    def open_engine(ask):
+        opened.append(1)  # `runbook run` reads the runbook here, then opens the run
+        from runbook.engine.run import open_run
+
+        return open_run(rig.store(), rig.loaded, rig.clock, OPS, samples=500)
+
+    app = quiet(opening_operator_app(open_engine, OPS, "night.yaml", freeze_gc=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not opened  # the first frame: the file's name, who operates, "computing…"
+        assert str(app.main.query_one("#title").render()) == "night.yaml"
+        assert str(app.main.query_one("#mode").render()) == \
+            "OPERATOR kim@ops-host · opening the run…"
+        assert "computing" in str(app.main.query_one("#forecast").render())
+        assert app.why_not("complete") == "the run is still loading"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert opened and app.snapshot is not None and app.snapshot.forecast is not None
+        assert str(app.main.query_one("#title").render()) == rig.loaded.plan.title
+        assert "New run started" in app.said[-1]
+
+
+FIRST_FRAME = r"""
+import sys
+from textual.app import App
+import runbook.commands
+from runbook.tui.app import RunbookApp
+runbook.commands._terminal = lambda: True  # an operator at a terminal (this one is a pipe)
+display, run = App._display, RunbookApp.run
+def _display(self, screen, renderable):
+    display(self, screen, renderable)
+    if renderable is not None and screen is self.main and not getattr(self, "drawn", False):
+        self.drawn = True
+        print("model imported at the first frame:", "runbook.format.model" in sys.modules)
+        self.exit()
+App._display = _display
+RunbookApp.run = lambda self: run(self, headless=True, size=(100, 30))
+from runbook.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_run_at_a_terminal_draws_its_first_frame_before_the_runbook_model_is_imported(tmp_path):
+    """A new process, as the operator starts it: the runbook model (a tenth of a second of
+    imports) and the runbook itself come behind the first frame, as for `watch`."""
+    import subprocess
+    import sys
+
+    book = tmp_path / "night.yaml"
+    book.write_text(small_runbook().text)
+    out = subprocess.run([sys.executable, "-c", FIRST_FRAME, "run", str(book), "--db",
+                          str(tmp_path / "runs.db"), "--start", "now"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "model imported at the first frame: False" in out.stdout
 
 
 async def test_a_run_that_cannot_be_opened_stops_the_app_and_says_why(rig):
