@@ -266,6 +266,7 @@ class RunbookApp(Asks, OperatorActions, KeyHelp, App[None]):
                 self.main.set_mode_text(text, snapshot.warnings)
                 self._warned = bool(snapshot.warnings)
             self.main.show(snapshot)
+            self.desk.timeline_width = self.main.timeline_width  # the next snapshot's
             self.sync_bindings()
             self.settle("steps")
             if snapshot.forecast is not None:

@@ -271,3 +271,56 @@ def test_rows_keep_their_object_until_their_step_changes(store):
     second = desk.view()
     same = [a is b for a, b in zip(first.rows, second.rows, strict=True)]
     assert same == [r.id != "prep" for r in first.rows]  # only prep changed
+
+
+def test_a_snapshot_comes_with_what_the_ui_thread_would_otherwise_walk_the_plan_for(store,
+                                                                                   monkeypatch):
+    """The steps by status (which keys are available) and the timeline's rows at the screen's
+    width are made by the worker that builds the snapshot, not by the frame that shows it."""
+    import runbook.engine.state
+    import runbook.tui.view
+    from runbook.engine.index import StatusIndex
+    from runbook.tui.desk import Desk, advance_plan
+    from runbook.tui.timeline import timeline_rows
+
+    clock = ManualClock(START)
+    engine = new_run(store, chain(300), clock, OPS, samples=300)
+    desk = Desk(engine)
+    desk.timeline_width = 100  # as the app tells it
+    engine.start("s0000")
+    clock.advance(60)
+    snap = desk.view()
+    built, drawn = [], []
+
+    class Counted(StatusIndex):
+        def __init__(self, *args) -> None:
+            built.append(1)
+            super().__init__(*args)
+
+    def counted_rows(*args):
+        drawn.append(args[1])
+        return timeline_rows(*args)
+
+    monkeypatch.setattr(runbook.engine.state, "StatusIndex", Counted)
+    monkeypatch.setattr(runbook.tui.view, "timeline_rows", counted_rows)
+    assert advance_plan(snap.state, None) == ("complete", "s0000")  # what space does now
+    assert snap.state.ids(READY) == [] and len(snap.state.ids(PENDING)) == 299
+    assert snap.timeline_rows(100) == timeline_rows(snap.timeline, 100)
+    assert not built and not drawn  # both came with the snapshot
+    snap.timeline_rows(80)  # another width (the screen was resized): made then
+    assert drawn == [80]
+    engine.complete("s0000")  # the run moves on; the snapshot's index stays as it was
+    assert snap.state.ids(RUNNING) == ["s0000"] and snap.state.ids(READY) == []
+    assert engine.state.ids(RUNNING) == [] and engine.state.ids(READY) == ["s0001"]
+    assert desk.view().state.ids(READY) == ["s0001"]
+
+
+async def test_the_app_tells_the_desk_the_width_of_its_timeline(rig):
+    app = rig.operator()
+    async with app.run_test(size=(123, 40)) as pilot:
+        app.refresh_now()
+        await pilot.pause()
+        width = app.main.query_one("#timeline").size.width
+        assert width > 100 and app.desk.timeline_width == width
+        snap = app.desk.view()
+        assert width in snap.drawn  # made with the snapshot, off the UI thread in the app
