@@ -134,6 +134,7 @@ class RunbookApp(Asks, OperatorActions, KeyHelp, App[None]):
         self._keymap = keymap
         self.freeze_gc = freeze_gc
         self._settled: set[str] = set()  # what of the start-up is on screen (see freeze_gc)
+        self._timeline_width = 0  # the timeline strip's, as the last tick saw it
         self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text,
                                title=getattr(desk, "title", ""))
         self.main.add_class(f"-{desk.mode}")
@@ -185,6 +186,8 @@ class RunbookApp(Asks, OperatorActions, KeyHelp, App[None]):
                 self.saving_line()
             return
         self._refreshing = True
+        if self.main.is_mounted:  # for the worker: the first snapshot's timeline at this width
+            self._timeline_width = self.main.timeline_width
         self.refresh_worker()
 
     @work(thread=True, group="refresh", exit_on_error=False)
@@ -201,6 +204,8 @@ class RunbookApp(Asks, OperatorActions, KeyHelp, App[None]):
             self.post_message(Opened(desk))
             if desk is None:  # the operator quit at a question: nothing was opened
                 return
+        if not desk.timeline_width:
+            desk.timeline_width = self._timeline_width
         try:
             if not self._viewed:
                 self._viewed = True

@@ -25,7 +25,7 @@ from runbook.tui.launch import opening_operator_app, opening_watch_app, watch_ap
 from runbook.tui.runlog import RunLog
 from runbook.tui.text import line, lines
 from tests.conftest import START, make_runbook, three
-from tests.tui.conftest import OPS, quiet, small_runbook
+from tests.tui.conftest import OPS, press, quiet, settle, small_runbook
 
 
 def chain(n: int):
@@ -315,12 +315,41 @@ def test_a_snapshot_comes_with_what_the_ui_thread_would_otherwise_walk_the_plan_
     assert desk.view().state.ids(READY) == ["s0001"]
 
 
-async def test_the_app_tells_the_desk_the_width_of_its_timeline(rig):
-    app = rig.operator()
+async def test_the_ui_thread_never_makes_the_timeline_at_start_up_or_after_an_action(
+        rig, monkeypatch):
+    """The timeline's rows (10-20 ms at 10,000 steps) come made with each snapshot, at the width
+    of the strip on screen: from the first refresh on, and after an action."""
+    import threading
+
+    import runbook.tui.view
+    from runbook.tui.launch import operator_app
+    from runbook.tui.timeline import timeline_rows
+
+    made = []
+
+    def counted_rows(timeline, width):
+        made.append((threading.current_thread() is threading.main_thread(), width))
+        return timeline_rows(timeline, width)
+
+    monkeypatch.setattr(runbook.tui.view, "timeline_rows", counted_rows)
+    engine, resumed = rig.engine()
+    app = quiet(operator_app(engine, resumed, interval=3600))  # the first refresh only
+    shown, show = [], app.show
+
+    def showing(snapshot):
+        shown.append(set(snapshot.drawn))  # the widths made before it reached the screen
+        show(snapshot)
+
+    app.show = showing
     async with app.run_test(size=(123, 40)) as pilot:
-        app.refresh_now()
-        await pilot.pause()
+        await settle(pilot)
         width = app.main.query_one("#timeline").size.width
-        assert width > 100 and app.desk.timeline_width == width
-        snap = app.desk.view()
-        assert width in snap.drawn  # made with the snapshot, off the UI thread in the app
+        assert app.snapshot is not None and app.desk.timeline_width == width > 100
+        assert shown[0] == {width}  # the very first snapshot too
+        await press(pilot, "space")  # start prep: saved, then shown
+        assert app.snapshot.state.ids(RUNNING) == ["prep"]
+        assert "▒" in "".join(app.snapshot.timeline_rows(width))  # drawn running
+        assert made and all(not ui and w == width for ui, w in made), made
+        await pilot.resize_terminal(101, 40)  # another width: made on the spot, as before
+        await pilot.pause()
+        assert (True, app.main.query_one("#timeline").size.width) in made
