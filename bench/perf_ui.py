@@ -11,9 +11,10 @@ and presses d, then a ready one and presses s, every second. Reference: the same
 Textual app over a window as long, just before each run; medians of the repeats.
 
 First frames: whole processes through the real command (`runbook run|watch`, patched only to
-run headless and to print when a frame goes to the terminal: the first of the main screen, the
-first with the steps, the first with a forecast), from before the process starts; the reference
-is a bare Textual app (a Static and a Footer) after importing numpy, timed the same way.
+run headless, to take the process for one at a terminal (as an operator's is; the bench reads
+its output through a pipe) and to print when a frame goes to the terminal: the first of the main
+screen, the first with the steps, the first with a forecast), from before the process starts;
+the reference is a bare Textual app (a Static and a Footer) after importing numpy, timed the same way.
 """
 
 from __future__ import annotations
@@ -286,6 +287,8 @@ def _show(self, snapshot):
         self.screen.refresh()
 RunbookApp.show = _show
 RunbookApp.run = lambda self, *a, **k: run(self, headless=True, size=(120, 40))
+import runbook.commands
+runbook.commands._terminal = lambda: True  # as at an operator's terminal (this stdout is a pipe)
 from runbook.cli import main
 raise SystemExit(main(argv))
 """
@@ -332,8 +335,7 @@ def first_frames(tmp: Path, steps: int, n: int) -> list[Figure]:
 
 
 STEPS_NOTE = ("context, no target: the run is loaded behind the first frame (watch: the runbook "
-              "read and its events folded; run: the run opened, its runbook read before the "
-              "screen for the window question)")
+              "read and its events folded; run: the runbook read, the run opened)")
 FORECAST_NOTE = "context, no target: 10,000 samples drawn and the first forecast, behind the screen"
 
 

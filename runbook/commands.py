@@ -29,52 +29,41 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """`runbook run`: the operator's screen; starts a new run or resumes the unfinished one.
 
-    A new run of a window that is over, or that starts more than a day from now, asks first
-    (before the screen opens) and offers to move the window to now; without a terminal to ask
-    on it stops and says how (--start). A resumed run keeps the window it started with.
+    A new run of a window that is over, or that starts more than a day from now, asks first and
+    offers to move the window to now; without a terminal to ask on it stops and says how
+    (--start). A resumed run keeps the window it started with.
 
-    The runbook is read first (the questions need it); the screen comes next, and the run is
-    opened behind it, in the app's first refresh: the prior from past runs, the run itself (new
-    or resumed), its forecaster. "History: ..." is printed when the screen closes."""
+    At a terminal the screen comes first: the runbook is read behind it, in the app's first
+    refresh, with the question (in a dialog), then the run is opened: the prior from past runs,
+    the run itself (new or resumed), its forecaster. A runbook that cannot be used ends the app
+    and is reported as it would have been before the screen (exit code 2). Without a terminal
+    the runbook is read, and checked, before the screen. "History: ..." is printed when the
+    screen closes."""
     import sys
-    from pathlib import Path
 
     from runbook import startup
-    from runbook.engine.run import Actor, unfinished_run
-    from runbook.store import Store, StoreUninitialised, is_postgres
+    from runbook.engine.actor import Actor
+    from runbook.tui.launch import Opener
 
     clock = startup.system_clock()
-    loaded = startup.load_with_start(args.runbook, args.start, clock.now())
-    path = location(args.db)
-    waiting = None
-    if is_postgres(path) or Path(path).exists():  # a new store has no unfinished run to resume
-        try:
-            with Store(path, readonly=True) as peek:
-                waiting = unfinished_run(peek, loaded.plan.id)
-        except StoreUninitialised:
-            pass  # an empty database or file: nothing to resume; open_store below creates it
-    if waiting is not None and args.start is not None:
-        raise Unusable(f"run {waiting.id} of {loaded.plan.id} is unfinished and keeps the window it "
-                       f"started with; --start applies to a new run: run without --start to "
-                       "resume it (and finish or abort it there), or use another --db")
-    if waiting is None and args.start is None:
-        confirmed = startup.confirm_window(loaded, clock.now(), asking=_terminal())
-        if confirmed is None:
-            return OK
-        loaded = confirmed
-    store = open_store(args.db)
+    ready = None if _terminal() else _prepare_run(args, clock.now(), asking=False)
+    stores = [open_store(args.db)] if ready else []  # at a terminal: once the question is answered
     actor = Actor.current(args.operator)
     said: list[str] = []
     opened = []
-    from runbook.tui.launch import Opener
-
     opening = Opener()
 
     @opening
-    def open_engine():
+    def open_engine(ask: startup.Ask):
+        prepared = ready or _prepare_run(args, clock.now(), asking=ask)
+        if prepared is None:
+            return None  # quit at the question: nothing started, no store made
+        loaded, waiting = prepared
         from runbook.engine.notify import Notifier
         from runbook.engine.run import open_run
 
+        if not stores:
+            stores.append(open_store(args.db))
         prior = None
         if waiting is None:  # a resumed run keeps its own prior
             from runbook.forecast.calibrate import prior_from_store
@@ -82,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             prior, history = prior_from_store(loaded.plan, location(args.db))  # as `check --db` does
             if prior is not None:
                 said.append(_("History: {history}").format(history=history))
-        engine, resumed = open_run(store, loaded, clock, actor,
+        engine, resumed = open_run(stores[0], loaded, clock, actor,
                                    label="rehearsal" if args.rehearsal else "live", prior=prior,
                                    notifier=Notifier(loaded.plan.policy.notify))
         opened.append(engine)
@@ -91,7 +80,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         from runbook.tui.launch import opening_operator_app
 
-        app = opening_operator_app(open_engine, actor, loaded.plan.title)
+        title = ready[0].plan.title if ready else Path(args.runbook).name  # until it is read
+        app = opening_operator_app(open_engine, actor, title)
         try:
             app.run()
         finally:
@@ -106,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return OK  # quit before the run was opened
         engine = opened[0]
         state = engine.state
-        where = f"--db {store.path}" if args.db else ""
+        where = f"--db {stores[0].path}" if args.db else ""
         if state.finished:
             print(terminal(_("Run {run} finished. Timing log: {command}").format(
                 run=engine.run_id, command=f"runbook report {engine.run_id} {where}".rstrip())))
@@ -115,8 +105,38 @@ def cmd_run(args: argparse.Namespace) -> int:
                 run=engine.run_id,
                 command=f"runbook run {args.runbook}{' ' + where if where else ''}")))
     finally:
-        store.close()
+        for store in stores:
+            store.close()
     return OK
+
+
+def _prepare_run(args: argparse.Namespace, now, *, asking):
+    """What `run` reads before it opens the run: the runbook (moved by --start), the unfinished
+    run to resume if any, and for a new run the operator's answer to the window question
+    (``asking``: see :func:`runbook.startup.confirm_window`). Returns (runbook, unfinished run or
+    None), or None when the operator quits at the question. Raises Unusable and LoadError."""
+    from runbook import startup
+    from runbook.engine.run import unfinished_run
+    from runbook.store import Store, StoreUninitialised, is_postgres
+
+    loaded = startup.load_with_start(args.runbook, args.start, now)
+    path = location(args.db)
+    waiting = None
+    if is_postgres(path) or Path(path).exists():  # a new store has no unfinished run to resume
+        try:
+            with Store(path, readonly=True) as peek:
+                waiting = unfinished_run(peek, loaded.plan.id)
+        except StoreUninitialised:
+            pass  # an empty database or file: nothing to resume; open_store creates it
+    if waiting is not None and args.start is not None:
+        raise Unusable(f"run {waiting.id} of {loaded.plan.id} is unfinished and keeps the window it "
+                       f"started with; --start applies to a new run: run without --start to "
+                       "resume it (and finish or abort it there), or use another --db")
+    if waiting is None and args.start is None:
+        loaded = startup.confirm_window(loaded, now, asking=asking)
+        if loaded is None:
+            return None
+    return loaded, waiting
 
 
 def _terminal() -> bool:

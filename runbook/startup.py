@@ -7,14 +7,21 @@ clock in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from runbook.engine.clock import Clock
 from runbook.errors import Unusable
-from runbook.format.loader import Loaded
 from runbook.format.safe import terminal
 from runbook.format.times import zone
 from runbook.i18n import _
+
+if TYPE_CHECKING:  # not imported: `runbook run` reads the runbook behind its first frame
+    from runbook.engine.clock import Clock
+    from runbook.format.loader import Loaded
+
+# (what is wrong with the window, the question, the choices) -> "y", "n" or "q"
+Ask = Callable[[str, str, str], str]
 
 # y / n / q as typed, also with a Korean keyboard left in Hangul mode (ㅛ, ㅜ, ㅂ) and as words
 ANSWERS = {"y": ("y", "yes", "ㅛ", "예", "네"), "n": ("n", "no", "ㅜ", "아니오", "아니요"),
@@ -42,10 +49,12 @@ def load_with_start(path: str, start: str | None, now: datetime) -> Loaded:
         raise Unusable(str(e)) from None
 
 
-def confirm_window(loaded: Loaded, now: datetime, *, asking: bool) -> Loaded | None:
+def confirm_window(loaded: Loaded, now: datetime, *, asking: bool | Ask) -> Loaded | None:
     """``loaded`` as the operator wants it started now: moved to now, as planned, or None (quit).
-    Asks only when the window is over or more than a day away, and only when ``asking`` (a person
-    at a terminal); otherwise Unusable says how (--start). In the current language."""
+    Asks only when the window is over or more than a day away, and only when ``asking``: True
+    asks at the terminal prompt; a function asks elsewhere (`runbook run`'s screen, in a dialog)
+    and returns "y", "n" or "q". Otherwise (no person at a terminal) Unusable says how
+    (--start). In the current language."""
     from runbook.format.shift import shifted, timing_message
 
     said = timing_message(loaded, now)
@@ -59,20 +68,26 @@ def confirm_window(loaded: Loaded, now: datetime, *, asking: bool) -> Loaded | N
         ).format(planned=planned))
     moved = shifted(loaded, now.replace(microsecond=0))
     tz = loaded.plan.timezone
-    print(terminal(said + "\n" + _(
+    question = _(
         "Move the whole window to start now, {start} (announced resume {announced}, durations "
         "kept)?").format(start=_local(moved.plan.start, tz),
-                         announced=_local(moved.plan.announced, tz))))
+                         announced=_local(moved.plan.announced, tz))
+    choices = _("[y] move it to now  [n] keep the planned times  [q] quit: ")
+    answer = asking(said, question, choices) if callable(asking) else _prompt(said, question,
+                                                                               choices)
+    return moved if answer == "y" else loaded if answer == "n" else None
+
+
+def _prompt(said: str, question: str, choices: str) -> str:
+    """The question at the terminal prompt: "y", "n" or "q" (five answers that are none of
+    these, or the end of input, quit)."""
+    print(terminal(said + "\n" + question))
     for _attempt in range(5):
-        answer = _ask(_("[y] move it to now  [n] keep the planned times  [q] quit: "))
-        answer = answer.strip().lower()
-        if answer in ANSWERS["y"]:
-            return moved
-        if answer in ANSWERS["n"]:
-            return loaded
-        if answer in ANSWERS["q"]:
-            return None
-    return None
+        answer = _ask(choices).strip().lower()
+        for key, words in ANSWERS.items():
+            if answer in words:
+                return key
+    return "q"
 
 
 def _ask(prompt: str) -> str:

@@ -5,11 +5,15 @@ the README is read on, four days after the examples' window."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from textual.widgets import Static
 
 import runbook.commands
 from runbook.cli import main
@@ -155,8 +159,8 @@ def test_a_moved_run_is_reported_and_watched_with_its_moved_window(capsys, tmp_p
 
 
 class FakeApp:
-    """The operator screen, replaced: opens the run as the real one does, records what it was
-    started on."""
+    """The operator screen, replaced (for `run` without a terminal, where nothing is asked on
+    it): opens the run as the real one does, records what it was started on."""
 
     started: list = []
     failure = None
@@ -165,7 +169,10 @@ class FakeApp:
         self.open_engine = open_engine
 
     def run(self) -> None:
-        self.engine, self.resumed = self.open_engine()
+        def ask(*words):
+            raise AssertionError(f"asked without a terminal: {words}")
+
+        self.engine, self.resumed = self.open_engine(ask)
         FakeApp.started.append(self)
 
 
@@ -178,19 +185,77 @@ def screen(monkeypatch):
     return FakeApp.started
 
 
-def answer(monkeypatch, *replies: str) -> list[str]:
-    asked: list[str] = []
-    replies_left = list(replies)
+@dataclass
+class Operator:
+    """`runbook run` at a terminal, on the real screen under Textual's pilot: ``keys`` are
+    pressed one at a time while the window question is on screen. Records what the dialog said
+    each time it was shown, the first frame, and the run the screen opened (if any)."""
 
-    def fake_input(prompt: str) -> str:
-        asked.append(prompt)
-        if not replies_left:
-            raise EOFError
-        return replies_left.pop(0)
+    keys: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+    first: str = ""  # the header and mode line of the first frame
+    read: list[str] = field(default_factory=list)  # runbooks read (startup.load_with_start)
+    read_at_first: int = -1  # ... when the first frame was drawn
+    title: str = ""  # the header's once the run is open
+    apps: list = field(default_factory=list)
+
+    @property
+    def engine(self):
+        app = self.apps[-1]
+        return app.desk.engine if app.snapshot is not None else None
+
+    async def drive(self, app) -> None:
+        from runbook.tui.dialogs import WindowScreen
+
+        app.animation_level = "none"
+        display = app._display
+
+        def frame(screen, renderable) -> None:  # as a frame goes to the terminal
+            if renderable is not None and screen is app.main and not self.first:
+                self.read_at_first = len(self.read)
+                self.first = " · ".join(str(app.main.query_one(w).render())
+                                        for w in ("#title", "#mode"))
+            display(screen, renderable)
+
+        app._display = frame
+        async with app.run_test(size=(110, 32)) as pilot:
+            deadline = time.monotonic() + 30
+            while app.is_running and time.monotonic() < deadline:
+                if isinstance(app.screen, WindowScreen) and not app.screen.closed:
+                    await pilot.pause()  # drawn
+                    self.asked.append("\n".join(str(w.render()) for w in app.screen.query(Static)))
+                    await pilot.press(self.keys.pop(0) if self.keys else "escape")
+                elif app.snapshot is not None and app.snapshot.forecast is not None:
+                    await pilot.pause()
+                    self.title = str(app.main.query_one("#title").render())
+                    break  # the run is open and on screen
+                await asyncio.sleep(0.01)  # the opener works in a thread
+            await app.workers.wait_for_complete()
+
+
+@pytest.fixture
+def operator(monkeypatch):
+    """The real `runbook run` screen at a (pretended) terminal; set ``operator.keys``."""
+    import runbook.tui.launch
+    from runbook import startup
+
+    made, load = runbook.tui.launch.opening_operator_app, startup.load_with_start
+    driven = Operator()
+
+    def load_with_start(path, *args):
+        driven.read.append(str(path))
+        return load(path, *args)
+
+    def opening_operator_app(open_engine, actor, title):
+        app = made(open_engine, actor, title, freeze_gc=False)
+        app.run = lambda: asyncio.run(driven.drive(app))
+        driven.apps.append(app)
+        return app
 
     monkeypatch.setattr(runbook.commands, "_terminal", lambda: True)
-    monkeypatch.setattr("builtins.input", fake_input)
-    return asked
+    monkeypatch.setattr(runbook.tui.launch, "opening_operator_app", opening_operator_app)
+    monkeypatch.setattr(startup, "load_with_start", load_with_start)
+    return driven
 
 
 def window_of(db) -> tuple[str | None, str | None]:
@@ -210,42 +275,128 @@ def test_run_on_a_window_that_is_over_without_a_terminal_stops_and_says_how(caps
 
 
 @pytest.mark.parametrize("reply,moved", [("y", True), ("n", False)])
-def test_run_on_a_window_that_is_over_asks_first_and_offers_the_move(capsys, monkeypatch,
-                                                                    tmp_path, today, screen,
-                                                                    reply, moved):
-    asked = answer(monkeypatch, "maybe", reply)
+def test_run_on_a_window_that_is_over_asks_first_and_offers_the_move(capsys, tmp_path, today,
+                                                                    operator, reply, moved):
+    operator.keys = ["x", reply]  # x answers nothing: the question stays
     db = tmp_path / "runs.db"
-    code, out, _ = run(capsys, "run", STORY, "--db", db, "--operator", "kim")
-    assert code == 0 and len(screen) == 1 and len(asked) == 2  # "maybe" is asked again
-    assert "Move the whole window to start now, 2026-11-29 14:03 (announced resume 2026-11-29 " \
-           "15:23, durations kept)?" in out
-    plan = screen[0].engine.plan
+    code, out, err = run(capsys, "run", STORY, "--db", db, "--operator", "kim")
+    assert code == 0, err
+    assert len(operator.asked) == 2 and operator.asked[0] == operator.asked[1]
+    assert operator.asked[0] == (
+        "The window 2026-11-25 00:00 to 2026-11-25 01:20 (Asia/Seoul) is over: its announced "
+        "resume was 4d12h43m ago.\n"
+        "Move the whole window to start now, 2026-11-29 14:03 (announced resume 2026-11-29 "
+        "15:23, durations kept)?\n"
+        "[y] move it to now  [n] keep the planned times  [q] quit")
+    plan = operator.engine.plan
     if moved:
         assert plan.start == TODAY.replace(microsecond=0)
         assert window_of(db) == ("2026-11-29T05:03:27+00:00", "2026-11-24T15:00:00+00:00")
     else:
         assert plan.start == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
         assert window_of(db) == (None, None)
+    assert "is saved and unfinished" in out
 
 
-def test_quitting_at_the_question_starts_nothing(capsys, monkeypatch, tmp_path, today, screen):
-    answer(monkeypatch, "q")
+@pytest.mark.parametrize("key", ["q", "escape"])
+def test_quitting_at_the_question_starts_nothing(capsys, tmp_path, today, operator, key):
+    operator.keys = [key]
     db = tmp_path / "runs.db"
-    assert run(capsys, "run", STORY, "--db", db)[0] == 0
-    assert not screen and not db.exists()
+    code, out, err = run(capsys, "run", STORY, "--db", db)
+    assert (code, out, err) == (0, "", "")
+    assert len(operator.asked) == 1 and operator.engine is None and not db.exists()
 
 
-def test_run_far_ahead_asks_too_and_start_now_does_not(capsys, monkeypatch, tmp_path, screen,
+def test_run_far_ahead_asks_too_and_start_now_does_not(capsys, tmp_path, operator,
                                                       command_clock):
     command_clock.set(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
-    asked = answer(monkeypatch, "q")
+    operator.keys = ["q"]
     code, out, _ = run(capsys, "run", STORY, "--db", tmp_path / "a.db")
-    assert code == 0 and len(asked) == 1 and not screen
-    assert "The window 2026-11-25 00:00 to 2026-11-25 01:20 (Asia/Seoul) starts in 4d12h." in out
-    asked.clear()
-    assert run(capsys, "run", STORY, "--db", tmp_path / "b.db", "--start", "now")[0] == 0
-    assert not asked and len(screen) == 1
+    assert code == 0 and len(operator.asked) == 1 and operator.engine is None
+    assert operator.asked[0].startswith(
+        "The window 2026-11-25 00:00 to 2026-11-25 01:20 (Asia/Seoul) starts in 4d12h.")
+    operator.asked.clear()
+    code, out, err = run(capsys, "run", STORY, "--db", tmp_path / "b.db", "--start", "now")
+    assert code == 0, err
+    assert not operator.asked and operator.engine is not None
     assert window_of(tmp_path / "b.db")[0] == "2026-11-20T03:00:00+00:00"
+
+
+def test_run_at_a_terminal_reads_the_runbook_behind_its_first_frame(capsys, tmp_path, today,
+                                                                   operator):
+    operator.keys = ["y"]
+    assert run(capsys, "run", STORY, "--db", tmp_path / "runs.db", "--operator", "kim")[0] == 0
+    assert operator.read_at_first == 0 and operator.read == [str(STORY)]
+    assert operator.first.startswith("san-port-swap.yaml · OPERATOR kim@")  # the file's name
+    assert operator.first.endswith(" · opening the run…")
+    assert operator.title == "Replace faulty SAN switch port (core DB <-> storage, fabric A)"
+
+
+def test_a_broken_runbook_under_run_at_a_terminal_is_reported_after_the_screen(capsys, tmp_path,
+                                                                              operator):
+    from runbook.format.loader import LoadError, load_runbook
+
+    book = tmp_path / "broken.yaml"
+    book.write_text(STORY.read_text().replace("timezone: Asia/Seoul", "timezone: Mars/Olympus"))
+    with pytest.raises(LoadError) as said:
+        load_runbook(book)
+    db = tmp_path / "runs.db"
+    code, out, err = run(capsys, "run", book, "--db", db)
+    assert code == 2 and out == "" and not operator.asked and not db.exists()
+    assert err == said.value.render() + "\n"  # as the loader says it, once
+    assert "Mars/Olympus" in err and operator.apps[0].return_code == 2
+
+
+@pytest.mark.parametrize(("start", "says"), [
+    ("tomorrow", "--start tomorrow: 'tomorrow' is not an ISO 8601 time"),
+    ("now", "is unfinished and keeps the window it started with"),
+])
+def test_unusable_input_under_run_at_a_terminal_exits_2_after_the_screen(capsys, tmp_path, today,
+                                                                        operator, start, says):
+    db = tmp_path / "runs.db"
+    if start == "now":  # an unfinished run to resume
+        import runbook.tui.launch
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(runbook.commands, "_terminal", lambda: False)
+            mp.setattr(runbook.tui.launch, "opening_operator_app", FakeApp)
+            assert run(capsys, "run", STORY, "--db", db, "--start", "now")[0] == 0
+    code, out, err = run(capsys, "run", STORY, "--db", db, "--start", start)
+    assert code == 2 and out == "" and says in err and err.startswith("runbook: "), err
+    assert operator.apps and not operator.asked and operator.engine is None
+
+
+def test_the_question_at_the_terminal_prompt_takes_y_n_q_and_asks_again(capsys, monkeypatch,
+                                                                       today):
+    """The prompt (the question before any screen) still answers as the dialog does."""
+    from runbook import startup
+    from runbook.format.loader import load_runbook
+
+    loaded = load_runbook(STORY)
+    for replies, start in ((["maybe", "y"], TODAY.replace(microsecond=0)),
+                           (["아니요"], loaded.plan.start), (["ㅂ"], None), (["?"] * 5, None)):
+        asked = answer(monkeypatch, *replies)
+        got = startup.confirm_window(loaded, TODAY, asking=True)
+        assert (got.plan.start if got else None) == start
+        assert len(asked) == len(replies)
+        out = capsys.readouterr().out
+        assert "Move the whole window to start now, 2026-11-29 14:03 (announced resume " \
+               "2026-11-29 15:23, durations kept)?" in out
+
+
+def answer(monkeypatch, *replies: str) -> list[str]:
+    """Replies typed at the terminal prompt (input()), in order; then the end of input."""
+    asked: list[str] = []
+    replies_left = list(replies)
+
+    def fake_input(prompt: str) -> str:
+        asked.append(prompt)
+        if not replies_left:
+            raise EOFError
+        return replies_left.pop(0)
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    return asked
 
 
 def test_run_within_a_day_of_the_window_asks_nothing(capsys, monkeypatch, tmp_path, screen,

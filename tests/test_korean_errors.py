@@ -15,7 +15,14 @@ import pytest
 from runbook.cli import main
 from runbook.format.loader import LoadError, load_runbook, load_text
 from runbook.i18n import using
-from tests.test_cli_start import STORY, answer, run, screen, today, window_of  # noqa: F401
+from tests.test_cli_start import (  # noqa: F401
+    STORY,
+    operator,
+    run,
+    screen,
+    today,
+    window_of,
+)
 
 HEAD = """\
 runbook: 1
@@ -186,26 +193,29 @@ def test_the_command_line_keeps_the_compiler_prefix_and_counts_the_rest(capsys, 
 
 # -- `run`: the question before moving a window that is over ---------------------------------
 
-def test_run_asks_in_korean_and_takes_y_typed_in_hangul_mode(capsys, monkeypatch, tmp_path,
-                                                             today, screen):  # noqa: F811
-    asked = answer(monkeypatch, "아마", "ㅛ")  # ㅛ: the y key with the keyboard in Hangul mode
+def test_run_asks_in_korean_and_takes_y_typed_in_hangul_mode(capsys, tmp_path, today,  # noqa: F811
+                                                             operator):  # noqa: F811
+    operator.keys = ["x", "ㅛ"]  # ㅛ: the y key with the keyboard in Hangul mode
     db = tmp_path / "runs.db"
-    code, out, _ = run(capsys, "run", STORY, "--db", db, "--operator", "kim", "--lang", "ko")
-    assert code == 0 and len(screen) == 1
-    assert asked == ["[y] 지금으로 옮기기  [n] 계획 시각 유지  [q] 종료: "] * 2
-    assert "작업 시간대 전체를 지금 2026-11-29 14:03 시작으로 옮기겠습니까? (공지 재개 시각 " \
-           "2026-11-29 15:23, 소요 시간 유지)" in out
-    assert "4일 12시간 43분" in out  # the window being over, in Korean too
+    code, out, err = run(capsys, "run", STORY, "--db", db, "--operator", "kim", "--lang", "ko")
+    assert code == 0 and operator.engine is not None, err
+    assert len(operator.asked) == 2
+    said, question, choices = operator.asked[0].split("\n")
+    assert "4일 12시간 43분" in said  # the window being over, in Korean too
+    assert question == ("작업 시간대 전체를 지금 2026-11-29 14:03 시작으로 옮기겠습니까? (공지 재개 "
+                        "시각 2026-11-29 15:23, 소요 시간 유지)")
+    assert choices == "[y] 지금으로 옮기기  [n] 계획 시각 유지  [q] 종료"
+    assert not leftover_english(operator.asked[0]), operator.asked[0]
     assert window_of(db) == ("2026-11-29T05:03:27+00:00", "2026-11-24T15:00:00+00:00")
 
 
-@pytest.mark.parametrize(("reply", "starts"), [("ㅜ", True), ("아니요", True), ("ㅂ", False)])
-def test_run_takes_n_and_q_in_korean_too(capsys, monkeypatch, tmp_path, today, screen,  # noqa: F811
-                                         reply, starts):
-    answer(monkeypatch, reply)
+@pytest.mark.parametrize(("key", "starts"), [("ㅜ", True), ("n", True), ("ㅂ", False)])
+def test_run_takes_n_and_q_in_korean_too(capsys, tmp_path, today, operator,  # noqa: F811
+                                         key, starts):
+    operator.keys = [key]
     db = tmp_path / "runs.db"
     assert run(capsys, "run", STORY, "--db", db, "--lang", "ko")[0] == 0
-    assert bool(screen) is starts
+    assert (operator.engine is not None) is starts and db.exists() is starts
     if starts:
         assert window_of(db) == (None, None)  # kept as planned
 

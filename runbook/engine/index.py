@@ -20,6 +20,13 @@ class StatusIndex:
         for index, path, status in statuses:
             self.add(index, path, status)
 
+    def copy(self) -> StatusIndex:
+        """An index of its own (for a copy of the state), without walking the plan again."""
+        twin = StatusIndex((), self.done_statuses)
+        twin.by_status = {status: set(found) for status, found in self.by_status.items()}
+        twin.done = dict(self.done)
+        return twin
+
     def add(self, index: int, path: str, status: str) -> None:
         self.by_status.setdefault(status, set()).add(index)
         if status in self.done_statuses:

@@ -23,8 +23,6 @@ outcome is unknown is retried with the same id, so it is never recorded twice.
 
 from __future__ import annotations
 
-import getpass
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from runbook.engine import notices
+from runbook.engine.actor import Actor
 from runbook.engine.clock import Clock
 from runbook.engine.notify import Notifier
 from runbook.engine.risk import LevelTracker, messages
@@ -71,20 +70,6 @@ ACTIONS = (STEP_STARTED, STEP_COMPLETED, STEP_FAILED, STEP_SKIPPED, NOTE, CONTIN
 
 class ActionRefused(Exception):
     """The action does not fit the run's state; nothing was recorded."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    name: str
-    host: str
-
-    @classmethod
-    def current(cls, name: str | None = None) -> Actor:
-        try:
-            user = getpass.getuser()
-        except Exception:
-            user = "operator"
-        return cls(name or user, socket.gethostname())
 
 
 @dataclass(frozen=True)

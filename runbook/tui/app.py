@@ -44,6 +44,7 @@ from textual.message import Message
 
 from runbook.i18n import _
 from runbook.tui.actions import OperatorActions
+from runbook.tui.asking import Asks
 from runbook.tui.dialogs import HelpScreen
 from runbook.tui.keys import BINDINGS, DESCRIPTIONS, KeyHelp, parse_keymap
 from runbook.tui.operator import OPERATOR_ACTIONS, Opening
@@ -71,9 +72,10 @@ class Refreshed(Message):
 
 
 class Opened(Message):
-    """The run is loaded: the desk to use from now on."""
+    """The run is loaded: the desk to use from now on (None: the operator quit before it was
+    opened, at a question the opening asked)."""
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Desk | None) -> None:
         super().__init__()
         self.desk = desk
 
@@ -92,7 +94,7 @@ class RefreshFailed(Message):
         self.error = error
 
 
-class RunbookApp(OperatorActions, KeyHelp, App[None]):
+class RunbookApp(Asks, OperatorActions, KeyHelp, App[None]):
     """`runbook run`, `runbook watch` and `runbook demo`: one screen, three modes."""
 
     CSS_PATH = "app.tcss"
@@ -132,6 +134,7 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
         self._keymap = keymap
         self.freeze_gc = freeze_gc
         self._settled: set[str] = set()  # what of the start-up is on screen (see freeze_gc)
+        self._timeline_width = 0  # the timeline strip's, as the last tick saw it
         self.main = MainScreen(mode_text(None) if callable(mode_text) else mode_text,
                                title=getattr(desk, "title", ""))
         self.main.add_class(f"-{desk.mode}")
@@ -183,6 +186,8 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
                 self.saving_line()
             return
         self._refreshing = True
+        if self.main.is_mounted:  # for the worker: the first snapshot's timeline at this width
+            self._timeline_width = self.main.timeline_width
         self.refresh_worker()
 
     @work(thread=True, group="refresh", exit_on_error=False)
@@ -197,6 +202,10 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
                 self.post_message(OpenFailed(e))
                 return
             self.post_message(Opened(desk))
+            if desk is None:  # the operator quit at a question: nothing was opened
+                return
+        if not desk.timeline_width:
+            desk.timeline_width = self._timeline_width
         try:
             if not self._viewed:
                 self._viewed = True
@@ -226,6 +235,9 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
 
     @on(Opened)
     def _opened(self, message: Opened) -> None:
+        if message.desk is None:
+            self.exit()
+            return
         self.desk = message.desk
 
     @on(OpenFailed)
@@ -259,6 +271,7 @@ class RunbookApp(OperatorActions, KeyHelp, App[None]):
                 self.main.set_mode_text(text, snapshot.warnings)
                 self._warned = bool(snapshot.warnings)
             self.main.show(snapshot)
+            self.desk.timeline_width = self.main.timeline_width  # the next snapshot's
             self.sync_bindings()
             self.settle("steps")
             if snapshot.forecast is not None:

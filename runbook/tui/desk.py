@@ -78,6 +78,7 @@ class Desk:
         self._rows = view.RowCache()
         self._journal = Journal(session.plan.timezone)
         self._tick: Tick | None = None
+        self.timeline_width = 0  # the screen's timeline, in cells (set by the app; 0: unknown)
         if readonly_reason is None:
             readonly_reason = operator.readonly_reason(mode)
         if readonly_reason is None and not isinstance(session, Engine):
@@ -130,10 +131,13 @@ class Desk:
             needs[fc.contingency] = fc.contingency_need_s
         warnings = view.store_warnings(getattr(s, "clock_skew_s", None),
                                        getattr(s, "store_down_since", None), self.plan.timezone, now)
-        return view.build(self.plan, s.state, now=now, level=level, forecast=fc,
+        snap = view.build(self.plan, s.state, now=now, level=level, forecast=fc,
                           run_id=s.run_id, label=s.info.label, critical=self._critical or frozenset(),
                           planned=self._planned, needs=needs, rows=self._rows, warnings=warnings,
                           notice_lang=s.notice_lang, journal=self._journal)
+        if self.timeline_width:
+            snap.timeline_rows(self.timeline_width)  # here, off the UI thread
+        return snap
 
     # -- availability ----------------------------------------------------------------------
     def why_not(self, action: str, step: str | None = None, *, state: RunState | None = None,

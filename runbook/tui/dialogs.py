@@ -1,4 +1,4 @@
-"""Modal dialogs: confirm (with a reason), pick one of several, help.
+"""Modal dialogs: confirm (with a reason), pick one of several, help, the window question.
 
 Every dialog closes once. Enter pressed three times in a row on a confirm dialog reaches it
 three times (the Input's submit, the focused button, a key queued before the pop): Textual's
@@ -138,6 +138,31 @@ class PickScreen(Dialog[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class WindowScreen(Dialog[str]):
+    """`runbook run` on a window that is over or more than a day away: move it to now (y), keep
+    the planned times (n), or quit (q, esc) before anything is recorded. The keys also as a
+    Korean keyboard in Hangul mode types them (ㅛ, ㅜ, ㅂ). Returns "y", "n" or "q"."""
+
+    BINDINGS = [Binding("y,ㅛ", "answer('y')", show=False),
+                Binding("n,ㅜ", "answer('n')", show=False),
+                Binding("q,ㅂ,escape", "answer('q')", show=False)]
+
+    def __init__(self, said: str, question: str, choices: str) -> None:
+        """The words of :func:`runbook.startup.confirm_window`, in the current language."""
+        super().__init__()
+        self.said, self.question = said, question
+        self.choices = choices.rstrip().rstrip(":").rstrip()  # a prompt's colon: not here
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(plain(self.said), id="dialog-body")
+            yield Static(plain(self.question, "bold"), id="dialog-title")
+            yield Static(plain(self.choices), id="dialog-choices")
+
+    def action_answer(self, key: str) -> None:
+        self.dismiss(key)
 
 
 LEVEL_HELP = (  # level (runbook.format.model.Level), what it means

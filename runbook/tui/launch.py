@@ -17,7 +17,9 @@ from runbook.tui.app import RunbookApp
 from runbook.tui.operator import Opening
 
 if TYPE_CHECKING:
-    from runbook.engine.run import Actor, Engine, Session
+    from runbook.engine.actor import Actor
+    from runbook.engine.run import Engine, Session
+    from runbook.startup import Ask
     from runbook.tui.view import Snapshot
 
 
@@ -55,16 +57,27 @@ def operator_app(engine: Engine, resumed: bool, *, interval: float | None = 1.0,
                       interval=interval, keymap=keymap, welcome=welcome, freeze_gc=freeze_gc)
 
 
-def opening_operator_app(open_engine: Callable[[], tuple[Engine, bool]], actor: Actor,
+def opening_operator_app(open_engine: Callable[[Ask], tuple[Engine, bool] | None], actor: Actor,
                          title: str, *, freeze_gc: bool = True) -> RunbookApp:
     """`runbook run` as the command starts it: the screen first, then ``open_engine`` (the
-    store, the run, its forecaster) in the app's first refresh."""
+    store, the run, its forecaster) in the app's first refresh. ``open_engine`` is given a
+    function that asks the window question in a dialog (see
+    :func:`runbook.startup.confirm_window`); it returns None when the operator quits there, and
+    the app closes. ``title``: the header's until the runbook is read."""
     said: dict[str, tuple[str, str]] = {}
+
+    def ask(what: str, question: str, choices: str) -> str:
+        from runbook.tui.dialogs import WindowScreen
+
+        return app.ask(WindowScreen(what, question, choices)) or "q"
 
     def open_desk():
         from runbook.tui.desk import Desk
 
-        engine, resumed = open_engine()
+        opened = open_engine(ask)
+        if opened is None:
+            return None
+        engine, resumed = opened
         said["it"] = _welcome(engine, resumed)
         return Desk(engine, mode="run", resumed=resumed)
 
@@ -73,8 +86,9 @@ def opening_operator_app(open_engine: Callable[[], tuple[Engine, bool]], actor: 
             return said["it"][0]
         return _("OPERATOR {who} · opening the run…").format(who=f"{actor.name}@{actor.host}")
 
-    return RunbookApp(Opening("run", open_desk, title=title), mode_text=text,
-                      welcome=lambda snap: said["it"][1], freeze_gc=freeze_gc)
+    app = RunbookApp(Opening("run", open_desk, title=title), mode_text=text,
+                     welcome=lambda snap: said["it"][1], freeze_gc=freeze_gc)
+    return app
 
 
 def _watch_text(run_id: str) -> Callable[[Snapshot | None], str]:

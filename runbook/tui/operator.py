@@ -38,13 +38,14 @@ class Opening:
     director = None
     session = None
 
-    def __init__(self, mode: str, open: Callable[[], Desk], *, title: str = "") -> None:
+    def __init__(self, mode: str, open: Callable[[], Desk | None], *, title: str = "") -> None:
         self.mode = mode
         self.readonly_reason = readonly_reason(mode)
         self.title = title
         self._open = open
 
-    def open(self) -> Desk:
+    def open(self) -> Desk | None:
+        """The desk; None if the operator quit at a question asked while opening."""
         return self._open()
 
     def why_not(self, action: str, step: str | None = None, **_kw) -> str | None:

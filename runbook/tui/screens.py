@@ -138,6 +138,10 @@ class MainScreen(Screen):
     def banner_visible(self) -> bool:
         return bool(self.query_one(AlertBanner).display)
 
+    @property
+    def timeline_width(self) -> int:
+        return self.query_one(TimelineStrip).size.width
+
     def toggle_log(self) -> None:
         self.toggle_class("-show-log")
 

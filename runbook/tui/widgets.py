@@ -247,9 +247,7 @@ class TimelineStrip(Widget):
     def render(self) -> Content:
         if self._snap is None:
             return Content("")
-        from runbook.tui.timeline import timeline_rows
-
-        rows = timeline_rows(self._snap.timeline, self.size.width)
+        rows = self._snap.timeline_rows(self.size.width)
         return lines(line(*[(run, TIMELINE_STYLE.get(run[0], "")) for run in _runs(text)])
                      for text in rows)
 

@@ -21,11 +21,11 @@ from runbook.engine.state import ABANDONED, COMPLETED, FAILED, PENDING, READY, R
 from runbook.store import Store
 from runbook.tui import steps as steps_mod
 from runbook.tui.journal import Entry, Journal, entries
-from runbook.tui.launch import opening_watch_app, watch_app
+from runbook.tui.launch import opening_operator_app, opening_watch_app, watch_app
 from runbook.tui.runlog import RunLog
 from runbook.tui.text import line, lines
 from tests.conftest import START, make_runbook, three
-from tests.tui.conftest import OPS, quiet, small_runbook
+from tests.tui.conftest import OPS, press, quiet, settle, small_runbook
 
 
 def chain(n: int):
@@ -189,6 +189,65 @@ async def test_watch_draws_its_first_frame_before_the_run_is_loaded(rig):
         assert "Watching read-only" in app.said[-1]
 
 
+async def test_run_draws_its_first_frame_before_the_runbook_is_read(rig):
+    opened = []
+
+    def open_engine(ask):
+        opened.append(1)  # `runbook run` reads the runbook here, then opens the run
+        from runbook.engine.run import open_run
+
+        return open_run(rig.store(), rig.loaded, rig.clock, OPS, samples=500)
+
+    app = quiet(opening_operator_app(open_engine, OPS, "night.yaml", freeze_gc=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not opened  # the first frame: the file's name, who operates, "computing…"
+        assert str(app.main.query_one("#title").render()) == "night.yaml"
+        assert str(app.main.query_one("#mode").render()) == \
+            "OPERATOR kim@ops-host · opening the run…"
+        assert "computing" in str(app.main.query_one("#forecast").render())
+        assert app.why_not("complete") == "the run is still loading"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert opened and app.snapshot is not None and app.snapshot.forecast is not None
+        assert str(app.main.query_one("#title").render()) == rig.loaded.plan.title
+        assert "New run started" in app.said[-1]
+
+
+FIRST_FRAME = r"""
+import sys
+from textual.app import App
+import runbook.commands
+from runbook.tui.app import RunbookApp
+runbook.commands._terminal = lambda: True  # an operator at a terminal (this one is a pipe)
+display, run = App._display, RunbookApp.run
+def _display(self, screen, renderable):
+    display(self, screen, renderable)
+    if renderable is not None and screen is self.main and not getattr(self, "drawn", False):
+        self.drawn = True
+        print("model imported at the first frame:", "runbook.format.model" in sys.modules)
+        self.exit()
+App._display = _display
+RunbookApp.run = lambda self: run(self, headless=True, size=(100, 30))
+from runbook.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_run_at_a_terminal_draws_its_first_frame_before_the_runbook_model_is_imported(tmp_path):
+    """A new process, as the operator starts it: the runbook model (a tenth of a second of
+    imports) and the runbook itself come behind the first frame, as for `watch`."""
+    import subprocess
+    import sys
+
+    book = tmp_path / "night.yaml"
+    book.write_text(small_runbook().text)
+    out = subprocess.run([sys.executable, "-c", FIRST_FRAME, "run", str(book), "--db",
+                          str(tmp_path / "runs.db"), "--start", "now"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "model imported at the first frame: False" in out.stdout
+
+
 async def test_a_run_that_cannot_be_opened_stops_the_app_and_says_why(rig):
     def open_session():
         raise RuntimeError("the store went away")
@@ -212,3 +271,85 @@ def test_rows_keep_their_object_until_their_step_changes(store):
     second = desk.view()
     same = [a is b for a, b in zip(first.rows, second.rows, strict=True)]
     assert same == [r.id != "prep" for r in first.rows]  # only prep changed
+
+
+def test_a_snapshot_comes_with_what_the_ui_thread_would_otherwise_walk_the_plan_for(store,
+                                                                                   monkeypatch):
+    """The steps by status (which keys are available) and the timeline's rows at the screen's
+    width are made by the worker that builds the snapshot, not by the frame that shows it."""
+    import runbook.engine.state
+    import runbook.tui.view
+    from runbook.engine.index import StatusIndex
+    from runbook.tui.desk import Desk, advance_plan
+    from runbook.tui.timeline import timeline_rows
+
+    clock = ManualClock(START)
+    engine = new_run(store, chain(300), clock, OPS, samples=300)
+    desk = Desk(engine)
+    desk.timeline_width = 100  # as the app tells it
+    engine.start("s0000")
+    clock.advance(60)
+    snap = desk.view()
+    built, drawn = [], []
+
+    class Counted(StatusIndex):
+        def __init__(self, *args) -> None:
+            built.append(1)
+            super().__init__(*args)
+
+    def counted_rows(*args):
+        drawn.append(args[1])
+        return timeline_rows(*args)
+
+    monkeypatch.setattr(runbook.engine.state, "StatusIndex", Counted)
+    monkeypatch.setattr(runbook.tui.view, "timeline_rows", counted_rows)
+    assert advance_plan(snap.state, None) == ("complete", "s0000")  # what space does now
+    assert snap.state.ids(READY) == [] and len(snap.state.ids(PENDING)) == 299
+    assert snap.timeline_rows(100) == timeline_rows(snap.timeline, 100)
+    assert not built and not drawn  # both came with the snapshot
+    snap.timeline_rows(80)  # another width (the screen was resized): made then
+    assert drawn == [80]
+    engine.complete("s0000")  # the run moves on; the snapshot's index stays as it was
+    assert snap.state.ids(RUNNING) == ["s0000"] and snap.state.ids(READY) == []
+    assert engine.state.ids(RUNNING) == [] and engine.state.ids(READY) == ["s0001"]
+    assert desk.view().state.ids(READY) == ["s0001"]
+
+
+async def test_the_ui_thread_never_makes_the_timeline_at_start_up_or_after_an_action(
+        rig, monkeypatch):
+    """The timeline's rows (10-20 ms at 10,000 steps) come made with each snapshot, at the width
+    of the strip on screen: from the first refresh on, and after an action."""
+    import threading
+
+    import runbook.tui.view
+    from runbook.tui.launch import operator_app
+    from runbook.tui.timeline import timeline_rows
+
+    made = []
+
+    def counted_rows(timeline, width):
+        made.append((threading.current_thread() is threading.main_thread(), width))
+        return timeline_rows(timeline, width)
+
+    monkeypatch.setattr(runbook.tui.view, "timeline_rows", counted_rows)
+    engine, resumed = rig.engine()
+    app = quiet(operator_app(engine, resumed, interval=3600))  # the first refresh only
+    shown, show = [], app.show
+
+    def showing(snapshot):
+        shown.append(set(snapshot.drawn))  # the widths made before it reached the screen
+        show(snapshot)
+
+    app.show = showing
+    async with app.run_test(size=(123, 40)) as pilot:
+        await settle(pilot)
+        width = app.main.query_one("#timeline").size.width
+        assert app.snapshot is not None and app.desk.timeline_width == width > 100
+        assert shown[0] == {width}  # the very first snapshot too
+        await press(pilot, "space")  # start prep: saved, then shown
+        assert app.snapshot.state.ids(RUNNING) == ["prep"]
+        assert "▒" in "".join(app.snapshot.timeline_rows(width))  # drawn running
+        assert made and all(not ui and w == width for ui, w in made), made
+        await pilot.resize_terminal(101, 40)  # another width: made on the spot, as before
+        await pilot.pause()
+        assert (True, app.main.query_one("#timeline").size.width) in made

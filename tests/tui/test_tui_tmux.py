@@ -141,3 +141,22 @@ def test_the_screen_keeps_running_while_another_process_holds_the_store(tmux, tm
     assert "NO-GO: vendor not on the bridge" in screen
     assert events(db) == [("step_started", "prep"), ("action_undone", "prep"),
                           ("run_aborted", None)]
+
+
+@pytest.mark.parametrize("key,moved", [("n", False), ("ㅛ", True)])
+def test_the_window_question_is_asked_on_the_screen_in_a_real_terminal(tmux, tmp_path, key,
+                                                                       moved):
+    """The plan's window is in the past (the examples' night): `runbook run` without --start asks
+    in a dialog on its screen; n keeps the planned times, y (here as typed in Hangul mode, ㅛ)
+    moves the window to now."""
+    db = tmp_path / "runs.db"
+    tmux.start("op", f"{RUNBOOK} run night.yaml --db {db} --operator kim")
+    screen = tmux.wait_for("op", "Move the whole window to start now")
+    assert "[y] move it to now  [n] keep the planned times  [q] quit" in screen
+    assert "OPERATOR kim@" in screen and not db.exists()  # the screen first, nothing recorded
+    tmux.keys("op", key)
+    tmux.wait_for("op", "New run started")
+    with Store(db, readonly=True) as s:
+        assert (s.resolve(None).meta.get("window_start") is not None) is moved
+    tmux.keys("op", "q")
+    tmux.wait_for("op", "resumes it")
