@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from runbook.tui.launch import Opener
 
     clock = startup.system_clock()
-    ready = None if _terminal() else _prepare_run(args, clock.now(), asking=False)
+    ready = None if _terminal() else _prepare_run(args, clock, asking=False)
     stores = [open_store(args.db)] if ready else []  # at a terminal: once the question is answered
     actor = Actor.current(args.operator)
     said: list[str] = []
@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     @opening
     def open_engine(ask: startup.Ask):
-        prepared = ready or _prepare_run(args, clock.now(), asking=ask)
+        prepared = ready or _prepare_run(args, clock, asking=ask)
         if prepared is None:
             return None  # quit at the question: nothing started, no store made
         loaded, waiting = prepared
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return OK
 
 
-def _prepare_run(args: argparse.Namespace, now, *, asking):
+def _prepare_run(args: argparse.Namespace, clock, *, asking):
     """What `run` reads before it opens the run: the runbook (moved by --start), the unfinished
     run to resume if any, and for a new run the operator's answer to the window question
     (``asking``: see :func:`runbook.startup.confirm_window`). Returns (runbook, unfinished run or
@@ -119,8 +119,9 @@ def _prepare_run(args: argparse.Namespace, now, *, asking):
     from runbook.engine.run import unfinished_run
     from runbook.store import Store, StoreUninitialised, is_postgres
 
-    loaded = startup.load_with_start(args.runbook, args.start, now)
     path = location(args.db)
+    now = _store_now(path, clock)
+    loaded = startup.load_with_start(args.runbook, args.start, now)
     waiting = None
     if is_postgres(path) or Path(path).exists():  # a new store has no unfinished run to resume
         try:
@@ -137,6 +138,26 @@ def _prepare_run(args: argparse.Namespace, now, *, asking):
         if loaded is None:
             return None
     return loaded, waiting
+
+
+def _store_now(path: str, clock):
+    """"Now" for --start and the window question: the store's clock, which stamps the run's
+    events (SQLite: this host's kernel clock, which libfaketime cannot move; PostgreSQL: the
+    server's), so an operator whose clock is off moves no window with it. A simulated clock
+    (tests, the demo) is its own store clock."""
+    if not getattr(clock, "real", False):
+        return clock.now()
+    from runbook.store import Store, StoreError, is_postgres
+
+    if not is_postgres(path):
+        from runbook.store.files import kernel_now
+
+        return kernel_now()
+    try:
+        with Store(path, migrate=False) as store:  # an empty database is read, not created
+            return store.now()
+    except StoreError:
+        return clock.now()  # the server is away: opening the run says so, with its reason
 
 
 def _terminal() -> bool:

@@ -425,3 +425,27 @@ def test_readme_examples_work_on_any_date(capsys, tmp_path, today, screen):
     for fmt in ("md", "csv", "json", "html"):
         assert run(capsys, "report", "--db", db, "--format", fmt, "-o", tmp_path / f"r.{fmt}")[0] == 0
     assert run(capsys, "runs", "--db", db)[0] == 0
+
+
+class SkewedClock:
+    """A real clock ten minutes fast, as on an operator host whose time is off."""
+
+    real = True
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(minutes=10)
+
+
+def test_start_now_moves_the_window_to_the_stores_clock_not_a_skewed_host_clock(
+        capsys, monkeypatch, tmp_path, screen):
+    import runbook.startup
+
+    monkeypatch.setattr(runbook.startup, "system_clock", SkewedClock)
+    db = tmp_path / "runs.db"
+    before = datetime.now(UTC)
+    assert run(capsys, "run", STORY, "--db", db, "--start", "now")[0] == 0
+    after = datetime.now(UTC)
+    start = datetime.fromisoformat(window_of(db)[0])
+    # the store's clock (this host's kernel clock on SQLite), not the process's +10 minutes
+    assert before - timedelta(seconds=2) <= start <= after + timedelta(seconds=1)
+    assert screen[0].engine.plan.start == start
