@@ -37,8 +37,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     refresh, with the question (in a dialog), then the run is opened: the prior from past runs,
     the run itself (new or resumed), its forecaster. A runbook that cannot be used ends the app
     and is reported as it would have been before the screen (exit code 2). Without a terminal
-    the runbook is read, and checked, before the screen. "History: ..." is printed when the
-    screen closes."""
+    the runbook is read, and checked, before the screen. A new run that starts from past runs
+    says so in its welcome line; "History: ..." is printed in full when the screen closes."""
     import sys
 
     from runbook import startup

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,48 @@ def test_track_record_counts_how_often_each_quantile_held(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Track record over 5 past runs (5 history)" in out
     assert "Our P80 held 2 of 5 times at the start" in out
+
+
+def test_run_forecasts_from_imported_history_and_says_so_on_its_screen(tmp_path, capsys,
+                                                                        monkeypatch):
+    """#9.4: the first live run forecasts from the history and `run` says so, on the screen as
+    it opens (the real app, headless) and on stderr when it closes."""
+    import asyncio
+
+    import runbook.tui.launch as launch
+
+    db = tmp_path / "runs.db"
+    assert main(["history", "import", str(write(tmp_path, KOREAN)), "--db", str(db)]) == 0
+    real = launch.opening_operator_app
+    seen: dict = {}
+
+    class Headless:
+        """The real operator app, run headless until its welcome is on the message line."""
+
+        failure = None
+
+        def __init__(self, open_engine, actor, title) -> None:
+            self.app = real(open_engine, actor, title, freeze_gc=False)
+
+        def run(self) -> None:
+            async def opened() -> None:
+                async with self.app.run_test(size=(160, 30)) as pilot:
+                    for _ in range(400):
+                        await pilot.pause(0.05)
+                        if any("New run started" in s for s in self.app.said):
+                            break
+                    seen["message"] = str(self.app.main.query_one("#message").render())
+
+            asyncio.run(opened())
+            self.failure = self.app.failure
+
+    monkeypatch.setattr(launch, "opening_operator_app", Headless)
+    prior, _line = prior_from_store(load_runbook(STORY).plan, db)
+    assert prior is not None and prior.runs == 2
+    capsys.readouterr()
+    assert main(["run", str(STORY), "--db", str(db), "--start", "now", "--operator", "kim"]) == 0
+    assert "the forecast starts from 2 past runs" in seen["message"]
+    assert f"(steps {math.exp(prior.mu0):.2f}x their likely estimate)" in seen["message"]
+    assert "History: 2 past imported history windows" in capsys.readouterr().err
+    live = [r for r in runs(db) if r.label == "live"]
+    assert len(live) == 1 and live[0].meta["prior"]["runs"] == 2

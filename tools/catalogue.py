@@ -75,7 +75,8 @@ def update() -> None:
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         write(catalog, lang)
-        missing = sum(1 for m in catalog if m.id and not m.string)
+        missing = sum(1 for m in catalog if m.id and (not m.string or (
+            isinstance(m.string, tuple) and not all(m.string))))  # a plural needs every form
         print(f"{lang}: {len(catalog) - 1} messages, {missing} to translate")
 
 

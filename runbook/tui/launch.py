@@ -8,11 +8,12 @@ imports the domain at the top, for the same reason.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from runbook.i18n import N_, _
+from runbook.i18n import N_, _, ngettext
 from runbook.tui.app import RunbookApp
 from runbook.tui.operator import Opening
 
@@ -36,6 +37,15 @@ def _welcome(engine: Engine, resumed: bool) -> tuple[str, str]:
     actor = engine.actor
     text = _operator_text(f"{actor.name}@{actor.host}", engine.info.label, engine.run_id)
     if not resumed:
+        runs = (engine.info.meta.get("prior") or {}).get("runs") or 0
+        if runs:  # the forecast starts from the store's past runs, as `check --db` says
+            factor = math.exp(engine.info.meta["prior"].get("mu0", 0.0))
+            return text, ngettext(
+                "New run started; the forecast starts from {n} past run (steps {factor:.2f}x "
+                "their likely estimate). space starts the first step; ? shows every key.",
+                "New run started; the forecast starts from {n} past runs (steps {factor:.2f}x "
+                "their likely estimate). space starts the first step; ? shows every key.",
+                runs).format(n=runs, factor=factor)
         return text, _("New run started. space starts the first step; ? shows every key.")
     state = engine.state
     now = engine.clock.now()
