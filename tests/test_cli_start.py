@@ -6,6 +6,7 @@ the README is read on, four days after the examples' window."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import textwrap
 import time
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.widgets import Static
+from textual.worker import WorkerCancelled
 
 import runbook.commands
 from runbook.cli import main
@@ -230,7 +232,8 @@ class Operator:
                     self.title = str(app.main.query_one("#title").render())
                     break  # the run is open and on screen
                 await asyncio.sleep(0.01)  # the opener works in a thread
-            await app.workers.wait_for_complete()
+            with contextlib.suppress(WorkerCancelled):  # an app that ended cancelled its refresh
+                await app.workers.wait_for_complete()
 
 
 @pytest.fixture
