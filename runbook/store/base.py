@@ -180,13 +180,17 @@ def event_from_row(r: tuple | list, name: str) -> Event:
         raise StoreDamaged(f"{name} is damaged ({where}: {e}); {DAMAGED_HINT}") from e
 
 
+def _label(value: object) -> str:
+    label = _text(value, "label")
+    if label not in LABELS:
+        raise ValueError(f"label {label!r} is not one of {LABELS}")
+    return label
+
+
 def line_from_row(r: tuple | list, name: str) -> RunLine:
     try:
-        label = _text(r[3], "label")
-        if label not in LABELS:
-            raise ValueError(f"label {label!r} is not one of {LABELS}")
         return RunLine(_text(r[0], "run id"), _text(r[1], "runbook id"), _text(r[2], "title"),
-                       label, from_us(_int(r[4], "creation instant")),
+                       _label(r[3]), from_us(_int(r[4], "creation instant")),
                        _int(r[5] or 0, "last seq"),
                        None if r[6] is None else _obj(r[6], "summary"),
                        None if r[6] is None or r[7] is None else _obj(r[7], "summary detail"))
@@ -197,11 +201,8 @@ def line_from_row(r: tuple | list, name: str) -> RunLine:
 
 def run_from_row(r: tuple | list, name: str) -> RunInfo:
     try:
-        label = _text(r[3], "label")
-        if label not in LABELS:
-            raise ValueError(f"label {label!r} is not one of {LABELS}")
         return RunInfo(_text(r[0], "run id"), _text(r[1], "runbook id"), _text(r[2], "title"),
-                       label, from_us(_int(r[4], "creation instant")), _text(r[5], "source name"),
+                       _label(r[3]), from_us(_int(r[4], "creation instant")), _text(r[5], "source name"),
                        _text(r[6], "source text"), _obj(r[7], "meta"))
     except (ValueError, TypeError, OverflowError, IndexError) as e:
         where = f"run {r[0]!r}" if r else "a run"
