@@ -115,20 +115,25 @@ def _prepare_run(args: argparse.Namespace, clock, *, asking):
     run to resume if any, and for a new run the operator's answer to the window question
     (``asking``: see :func:`runbook.startup.confirm_window`). Returns (runbook, unfinished run or
     None), or None when the operator quits at the question. Raises Unusable and LoadError."""
+    from contextlib import suppress
+
     from runbook import startup
     from runbook.engine.run import unfinished_run
     from runbook.store import Store, StoreUninitialised, is_postgres
 
     path = location(args.db)
-    now = _store_now(path, clock)
-    loaded = startup.load_with_start(args.runbook, args.start, now)
-    waiting = None
+    peek = None
     if is_postgres(path) or Path(path).exists():  # a new store has no unfinished run to resume
-        try:
-            with Store(path, readonly=True) as peek:
-                waiting = unfinished_run(peek, loaded.plan.id)
-        except StoreUninitialised:
-            pass  # an empty database or file: nothing to resume; open_store creates it
+        # an empty database or file holds nothing to resume; open_store creates it
+        with suppress(StoreUninitialised):
+            peek = Store(path, readonly=True)
+    try:
+        now = _store_now(path, clock, peek)
+        loaded = startup.load_with_start(args.runbook, args.start, now)
+        waiting = unfinished_run(peek, loaded.plan.id) if peek is not None else None
+    finally:
+        if peek is not None:
+            peek.close()
     if waiting is not None and args.start is not None:
         raise Unusable(f"run {waiting.id} of {loaded.plan.id} is unfinished and keeps the window it "
                        f"started with; --start applies to a new run: run without --start to "
@@ -140,20 +145,23 @@ def _prepare_run(args: argparse.Namespace, clock, *, asking):
     return loaded, waiting
 
 
-def _store_now(path: str, clock):
+def _store_now(path: str, clock, peek):
     """"Now" for --start and the window question: the store's clock, which stamps the run's
     events (SQLite: this host's kernel clock, which libfaketime cannot move; PostgreSQL: the
-    server's), so an operator whose clock is off moves no window with it. A simulated clock
-    (tests, the demo) is its own store clock."""
+    server's), so an operator whose clock is off moves no window with it. ``peek``: the store
+    already open read-only, if it holds a runbook store. A simulated clock (tests, the demo) is
+    its own store clock."""
     if not getattr(clock, "real", False):
         return clock.now()
     from runbook.store import Store, StoreError, is_postgres
 
-    if not is_postgres(path):
-        from runbook.store.files import kernel_now
-
-        return kernel_now()
     try:
+        if peek is not None:
+            return peek.now()
+        if not is_postgres(path):
+            from runbook.store.files import kernel_now
+
+            return kernel_now()
         with Store(path, migrate=False) as store:  # an empty database is read, not created
             return store.now()
     except StoreError:
