@@ -211,6 +211,18 @@ class RunState:
                                        for s in self.plan.steps), DONE)
         return self._where
 
+    def copy(self) -> RunState:
+        """A copy to read while this state folds new events (the screen's, made by the refresh
+        worker): its containers copied, the steps' states shared (a StepState is replaced, never
+        changed in place), the index by status copied (0.3 ms at 10,000 steps) rather than built
+        again at the first question asked of the copy."""
+        twin = replace(self, steps=dict(self.steps), operators=list(self.operators),
+                       alerts=list(self.alerts), notes=list(self.notes), notices=list(self.notices),
+                       log=list(self.log), undone=dict(self.undone))
+        twin.revision = self.revision
+        twin._where = self.where().copy()
+        return twin
+
     def ids(self, *statuses: str, path: str | None = None) -> list[str]:
         """Ids of steps in the given statuses (file order), optionally only on ``path``."""
         steps = self.plan.steps

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 BELL_GAP_S = 10.0  # worse levels within this many seconds of a bell ring it once
 
+
 class Refreshed(Message):
     """A new snapshot from the refresh worker; a newer one replaces it in the queue. ``final``:
     the worker is done (False for the steps it posts before the first forecast)."""
